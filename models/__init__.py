@@ -1,0 +1,20 @@
+"""SQLAlchemy tables, one module per aggregate."""
+
+from models.assessment import Assessment, ItemMark, MarkChange
+from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from models.checklist import ChecklistSnapshot
+from models.interaction import ProcessedInteraction
+from models.workspace import Workspace
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Assessment",
+    "Base",
+    "ChecklistSnapshot",
+    "ItemMark",
+    "MarkChange",
+    "ProcessedInteraction",
+    "UTCDateTime",
+    "Workspace",
+    "utcnow",
+]

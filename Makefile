@@ -1,0 +1,34 @@
+# The README's commands: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup test demo bench lint contract clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(VENV)/bin/readiness demo
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+# Regenerate the Slack contract data from the method reference beside the project (not read at run time).
+contract: $(STAMP)
+	$(PY) scripts/derive_slack_contract.py ../shared/slack-api-ref
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,164 @@
+"""The `readiness` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.assessment_file import AssessmentFileError, load_assessment
+from bot.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
+from bot.scorecard_view import scorecard_text
+from bot.scoring import score
+
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input on the command line; the message is one line for stderr."""
+
+
+def _checklist(path: str | None) -> Checklist:
+    return load_checklist(Path(path) if path else None)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    checklist = _checklist(args.checklist)
+    assessment = load_assessment(args.file, checklist)
+    card = score(checklist, assessment.marks)
+    if args.json:
+        print(json.dumps(card.summary()))
+    else:
+        title = f"{assessment.system} {assessment.version}"
+        print(scorecard_text(title, checklist, assessment.marks, card), end="")
+    return EXIT_OK
+
+
+def parse_allow(text: str) -> set[Verdict]:
+    allowed: set[Verdict] = set()
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        try:
+            allowed.add(Verdict(word))
+        except ValueError:
+            choices = ", ".join(v.value for v in Verdict)
+            raise UsageError(f"--allow: {word!r} is not a verdict (one of {choices})") from None
+    if not allowed:
+        raise UsageError("--allow: name at least one verdict, for example --allow go,narrow")
+    return allowed
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    allowed = parse_allow(args.allow)
+    checklist = _checklist(args.checklist)
+    assessment = load_assessment(args.file, checklist)
+    card = score(checklist, assessment.marks)
+    label = f"{assessment.system} {assessment.version}"
+    if card.verdict in allowed:
+        print(f"PASS {label}: verdict {card.verdict.value}, score {card.score}/{card.max_score}, band {card.band}")
+        return EXIT_OK
+    reasons = [f"verdict {card.verdict.value} is not allowed (allowed: {', '.join(sorted(allowed))})"]
+    if card.blockers:
+        reasons.append("blockers: " + ", ".join(f"{i} ({checklist.item(i).title})" for i in card.blockers))
+    reasons.append(f"score {card.score}/{card.max_score} in band {card.band}: {card.band_action}")
+    if card.unmarked:
+        reasons.append("not marked: " + ", ".join(card.unmarked))
+    print(f"FAIL {label}")
+    for reason in reasons:
+        print(f"  - {reason}")
+    return EXIT_REFUSED
+
+
+def cmd_checklist_validate(args: argparse.Namespace) -> int:
+    checklist = load_checklist(Path(args.file))
+    print(
+        f"{args.file}: valid checklist {checklist.id} {checklist.version}: {len(checklist.items)} items in "
+        f"{len(checklist.sections)} sections, max score {checklist.max_score}, hash {checklist.content_hash[:12]}"
+    )
+    return EXIT_OK
+
+
+def cmd_checklist_schema(_args: argparse.Namespace) -> int:
+    print(json.dumps(checklist_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.db import current_revision, make_engine, upgrade
+    from bot.settings import Settings
+
+    settings = Settings()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    upgrade(engine)
+    print(f"database {engine.url.render_as_string(hide_password=True)} is at {current_revision(engine)}")
+    engine.dispose()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="readiness", description="Enterprise AI rollout-readiness reviews, in Slack and on the command line."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("score", help="score an assessment file and print the scorecard")
+    p.add_argument("file", help="assessment YAML (system, version, marks)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--checklist", metavar="FILE", help="a checklist YAML other than the shipped one")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("gate", help="exit 0 only when the assessment's verdict is allowed")
+    p.add_argument("file", help="assessment YAML")
+    p.add_argument("--allow", default="go", help="comma-separated verdicts that pass (default: go)")
+    p.add_argument("--checklist", metavar="FILE", help="a checklist YAML other than the shipped one")
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("checklist", help="work with checklist files")
+    csub = p.add_subparsers(dest="checklist_command", required=True, metavar="ACTION")
+    v = csub.add_parser("validate", help="check a checklist file")
+    v.add_argument("file")
+    v.set_defaults(func=cmd_checklist_validate)
+    s = csub.add_parser("schema", help="print the JSON Schema of the checklist format")
+    s.set_defaults(func=cmd_checklist_schema)
+
+    p = sub.add_parser("db", help="database administration")
+    dsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    u = dsub.add_parser("upgrade", help="migrate the database (DATABASE_URL) to this release's schema")
+    u.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("demo", help="run a scripted review against the local Slack sandbox")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except (ChecklistError, AssessmentFileError, UsageError) as exc:
+        print(f"readiness: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        if args.debug:
+            raise
+        print(f"readiness: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

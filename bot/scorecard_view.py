@@ -1,0 +1,22 @@
+"""Text scorecards for the command line and the demo (pure: checklist, marks and scorecard in)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.checklist import Checklist
+from bot.render import render
+from bot.scoring import MarkEntry, Scorecard
+
+
+def _row(checklist: Checklist, item_id: str, entry: MarkEntry) -> dict[str, Any]:
+    detail = f"{checklist.marks[entry.mark].label}, owner {entry.owner or '(none)'}, "
+    detail += f"due {entry.due.isoformat() if entry.due else '(none)'}"
+    return {"id": item_id, "title": checklist.item(item_id).title, "detail": detail}
+
+
+def scorecard_text(title: str, checklist: Checklist, marks: Mapping[str, MarkEntry], card: Scorecard) -> str:
+    blockers = [_row(checklist, i, marks[i]) for i in card.blockers]
+    gaps = [_row(checklist, i, e) for i in checklist.item_ids if (e := marks.get(i)) is not None and e.is_gap]
+    return render("scorecard.txt.j2", title=title, card=card, blockers=blockers, gaps=gaps)

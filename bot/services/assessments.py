@@ -1,0 +1,268 @@
+"""Assessment use cases: start a review, record a mark, read the scorecard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.checklist import Checklist, Mark
+from bot.marking import MAX_REASON, validate_mark
+from bot.scoring import MarkEntry, Scorecard, score
+from bot.services.checklists import checklist_by_hash, store_snapshot
+from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
+from models import Assessment, ItemMark, MarkChange, Workspace, utcnow
+
+OPEN_STATUSES = ("open", "complete", "live")
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    team_id: str
+    system: str
+    version: str
+    started_by: str
+    cohorts: list[str] = field(default_factory=list)
+    channel_id: str | None = None
+    release_channel_id: str | None = None
+    baseline_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MarkRequest:
+    item_id: str
+    mark: Mark
+    evidence: str | None = None
+    owner: str | None = None
+    due: date | None = None
+    note: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkOutcome:
+    changed: bool
+    item_id: str
+    previous: MarkEntry | None
+    current: MarkEntry
+    before: Scorecard
+    after: Scorecard
+    revision: int
+
+    @property
+    def became_blocker(self) -> bool:
+        return self.item_id in self.after.blockers and self.item_id not in self.before.blockers
+
+    @property
+    def cleared_blocker(self) -> bool:
+        return self.item_id in self.before.blockers and self.item_id not in self.after.blockers
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.before.unmarked) and not self.after.unmarked
+
+
+def ensure_workspace(session: Session, team_id: str, name: str | None = None) -> Workspace:
+    workspace = session.get(Workspace, team_id)
+    if workspace is not None:
+        return workspace
+    try:
+        with session.begin_nested():
+            workspace = Workspace(team_id=team_id, name=name)
+            session.add(workspace)
+    except IntegrityError:  # created at the same moment by another request
+        workspace = session.get(Workspace, team_id)
+        assert workspace is not None
+    return workspace
+
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def start_assessment(session: Session, checklist: Checklist, request: StartRequest) -> Assessment:
+    system, version = _clean(request.system), _clean(request.version)
+    if not system or not version:
+        raise ServiceError("An assessment needs a system name and a candidate version.")
+    if len(system) > 120 or len(version) > 80:
+        raise ServiceError("System names are limited to 120 characters and versions to 80.")
+    ensure_workspace(session, request.team_id)
+    if request.baseline_id is not None:
+        baseline = get_assessment(session, request.team_id, request.baseline_id)
+        if baseline.system != system:
+            raise ServiceError(
+                f"The baseline #{baseline.id} is a review of {baseline.system}, not of {system}."
+            )
+    store_snapshot(session, request.team_id, checklist)
+    assessment = Assessment(
+        team_id=request.team_id,
+        system=system,
+        version=version,
+        cohorts=[c for c in (_clean(c) for c in request.cohorts) if c],
+        baseline_id=request.baseline_id,
+        channel_id=request.channel_id,
+        release_channel_id=request.release_channel_id,
+        section_messages={},
+        checklist_id=checklist.id,
+        checklist_version=checklist.version,
+        checklist_hash=checklist.content_hash,
+        status="open",
+        started_by=request.started_by,
+    )
+    assessment.marks = [ItemMark(team_id=request.team_id, item_id=item_id) for item_id in checklist.item_ids]
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def get_assessment(session: Session, team_id: str, assessment_id: int) -> Assessment:
+    assessment = session.scalar(
+        select(Assessment).where(Assessment.team_id == team_id, Assessment.id == assessment_id)
+    )
+    if assessment is None:
+        raise NotFound(f"There is no assessment #{assessment_id} in this workspace.")
+    return assessment
+
+
+def find_latest(session: Session, team_id: str, system: str, version: str | None = None) -> Assessment | None:
+    query = select(Assessment).where(Assessment.team_id == team_id, Assessment.system == system)
+    if version is not None:
+        query = query.where(Assessment.version == version)
+    return session.scalar(query.order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(1))
+
+
+def list_assessments(session: Session, team_id: str, *, active_only: bool = False, limit: int = 50) -> list[Assessment]:
+    query = select(Assessment).where(Assessment.team_id == team_id)
+    if active_only:
+        query = query.where(Assessment.status.in_(("open",)))
+    return list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
+
+
+def checklist_of(session: Session, assessment: Assessment) -> Checklist:
+    return checklist_by_hash(session, assessment.team_id, assessment.checklist_hash)
+
+
+def entry_of(row: ItemMark) -> MarkEntry | None:
+    if row.mark is None:
+        return None
+    return MarkEntry(mark=Mark(row.mark), evidence=row.evidence, owner=row.owner, due=row.due, note=row.note)
+
+
+def current_marks(session: Session, assessment: Assessment) -> dict[str, MarkEntry]:
+    rows = session.scalars(
+        select(ItemMark).where(ItemMark.team_id == assessment.team_id, ItemMark.assessment_id == assessment.id)
+    )
+    return {row.item_id: entry for row in rows if (entry := entry_of(row)) is not None}
+
+
+def scorecard(session: Session, team_id: str, assessment_id: int) -> Scorecard:
+    assessment = get_assessment(session, team_id, assessment_id)
+    return score(checklist_of(session, assessment), current_marks(session, assessment))
+
+
+def record_mark(
+    session: Session,
+    team_id: str,
+    assessment_id: int,
+    request: MarkRequest,
+    *,
+    actor: str,
+    today: date,
+    now: datetime | None = None,
+) -> MarkOutcome:
+    """Validate and record one mark. A rejected mark raises and changes nothing.
+
+    The item's row is locked for the rest of the transaction, so two people marking the same item
+    at once are serialised: both changes land in the history and the later one is current.
+    """
+    now = now or utcnow()
+    assessment = get_assessment(session, team_id, assessment_id)
+    if assessment.status not in OPEN_STATUSES:
+        raise AssessmentClosed(f"Assessment #{assessment.id} is {assessment.status}; its marks can no longer change.")
+    checklist = checklist_of(session, assessment)
+    errors = validate_mark(
+        checklist,
+        request.item_id,
+        request.mark,
+        evidence=request.evidence,
+        owner=request.owner,
+        due=request.due,
+        note=request.note,
+        today=today,
+    )
+    if request.reason and len(request.reason) > MAX_REASON:
+        errors["reason"] = f"The reason is limited to {MAX_REASON} characters."
+    if errors:
+        raise MarkRejected(errors)
+
+    row = session.scalar(
+        select(ItemMark)
+        .where(
+            ItemMark.team_id == team_id,
+            ItemMark.assessment_id == assessment.id,
+            ItemMark.item_id == request.item_id,
+        )
+        .with_for_update()
+    )
+    if row is None:  # a checklist item added after the assessment started cannot happen: snapshots are fixed
+        raise NotFound(f"{request.item_id} is not part of assessment #{assessment.id}.")
+
+    marks = current_marks(session, assessment)
+    before = score(checklist, marks)
+    previous = marks.get(request.item_id)
+    is_gap = request.mark is not Mark.NO
+    current = MarkEntry(
+        mark=request.mark,
+        evidence=_clean(request.evidence),
+        owner=_clean(request.owner) if is_gap else None,
+        due=request.due if is_gap else None,
+        note=_clean(request.note),
+    )
+    if previous == current:
+        return MarkOutcome(False, request.item_id, previous, current, before, before, row.revision)
+
+    row.mark = current.mark.value
+    row.evidence, row.owner, row.due, row.note = current.evidence, current.owner, current.due, current.note
+    row.marked_by, row.marked_at = actor, now
+    row.revision += 1
+    session.add(
+        MarkChange(
+            team_id=team_id,
+            assessment_id=assessment.id,
+            item_id=request.item_id,
+            from_mark=previous.mark.value if previous else None,
+            to_mark=current.mark.value,
+            evidence=current.evidence,
+            owner=current.owner,
+            due=current.due,
+            note=current.note,
+            reason=_clean(request.reason),
+            changed_by=actor,
+            changed_at=now,
+            revision=row.revision,
+        )
+    )
+    marks[request.item_id] = current
+    after = score(checklist, marks)
+    if not after.unmarked and assessment.status == "open":
+        assessment.status = "complete"
+    elif after.unmarked and assessment.status == "complete":
+        assessment.status = "open"
+    assessment.updated_at = now
+    session.flush()
+    return MarkOutcome(True, request.item_id, previous, current, before, after, row.revision)
+
+
+def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChange]:
+    get_assessment(session, team_id, assessment_id)
+    return list(
+        session.scalars(
+            select(MarkChange)
+            .where(MarkChange.team_id == team_id, MarkChange.assessment_id == assessment_id)
+            .order_by(MarkChange.id)
+        )
+    )

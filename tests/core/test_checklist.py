@@ -1,0 +1,151 @@
+"""The checklist file: the shipped one, and the validation of a team's own."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from bot.checklist import (
+    ChecklistError,
+    Mark,
+    Verdict,
+    checklist_from_text,
+    checklist_json_schema,
+    parse_checklist,
+)
+
+EXPECTED_IDS = [f"s{n}" for n in range(1, 22)] + ["data-boundary"]
+
+
+def test_shipped_checklist_has_the_21_signals_and_the_gate_in_order(checklist):
+    assert list(checklist.item_ids) == EXPECTED_IDS
+    assert [s.id for s in checklist.sections] == [
+        "outcome", "grounding", "serving", "release", "observability", "data-boundary",
+    ]
+    assert [len(s.items) for s in checklist.sections] == [4, 5, 4, 4, 4, 1]
+    assert checklist.max_score == 42
+
+
+def test_shipped_flags_match_the_blocker_rules(checklist):
+    critical = {i.id for i in checklist.items if "critical" in i.flags}
+    override = {i.id for i in checklist.items if "override" in i.flags}
+    assert critical == {"s10", "s14", "s15", "s16", "s18", "s20", "data-boundary"}
+    assert override == {"s14", "s16", "s18", "data-boundary"}
+    assert {i.id: i.category for i in checklist.items if i.category} == {
+        "s14": "release-gating", "s16": "rollback-readiness",
+        "s18": "traceability", "data-boundary": "data-boundary",
+    }
+    gate = checklist.item("data-boundary")
+    assert checklist.points_for(gate, Mark.YES) == 0
+    assert checklist.blocks_on(checklist.item("s10")) == {Mark.YES}
+    assert checklist.blocks_on(checklist.item("s16")) == {Mark.PARTIAL, Mark.YES}
+
+
+def test_bands_and_points_come_from_the_file(checklist):
+    assert [(b.label, b.min, b.max, b.verdict) for b in checklist.scoring.bands] == [
+        ("0-4", 0, 4, Verdict.GO), ("5-9", 5, 9, Verdict.NARROW),
+        ("10-15", 10, 15, Verdict.HOLD), ("16+", 16, None, Verdict.NO_GO),
+    ]
+    assert checklist.scoring.points == {Mark.NO: 0, Mark.PARTIAL: 1, Mark.YES: 2}
+
+
+def test_every_item_has_texts(checklist):
+    for item in checklist.items:
+        assert item.title and item.question and item.evidence
+
+
+def _expect_error(data: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(data, "team.yaml")
+    message = str(info.value)
+    assert message.startswith("team.yaml: ")
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_duplicate_item_ids_are_refused(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["sections"][1]["items"][0]["id"] = "s1"
+    _expect_error(data, "duplicate item id 's1'")
+
+
+def test_unknown_flag_is_refused(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["sections"][0]["items"][0]["flags"] = ["critcal"]
+    _expect_error(data, "unknown flag(s) critcal")
+
+
+def test_unknown_category_is_refused(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["sections"][0]["items"][0]["category"] = "nowhere"
+    _expect_error(data, "unknown category")
+
+
+def test_bands_must_be_contiguous(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][1]["min"] = 6
+    _expect_error(data, "contiguous")
+
+
+def test_bands_must_start_at_zero(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][0]["min"] = 1
+    _expect_error(data, "start at 0")
+
+
+def test_bands_must_reach_the_maximum_score(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][-1]["max"] = 30
+    _expect_error(data, "below the maximum score 42")
+
+
+def test_open_band_must_be_last(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][1]["max"] = None
+    _expect_error(data, "open-ended")
+
+
+def test_points_for_every_mark(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    del data["scoring"]["points"]["partial"]
+    _expect_error(data, "points missing for mark(s): partial")
+
+
+def test_unknown_field_is_refused(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["sections"][0]["items"][0]["titel"] = "typo"
+    _expect_error(data, "titel")
+
+
+def test_a_smaller_team_checklist_is_accepted_and_scored_to_its_own_max(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["sections"] = data["sections"][:1]
+    data["scoring"]["bands"] = [
+        {"label": "0-2", "min": 0, "max": 2, "verdict": "go", "action": "ship"},
+        {"label": "3+", "min": 3, "verdict": "hold", "action": "fix"},
+    ]
+    checklist = parse_checklist(data)
+    assert checklist.max_score == 8
+
+
+def test_content_hash_ignores_layout_but_not_content(checklist, checklist_data):
+    import yaml
+
+    relaid = checklist_from_text(yaml.safe_dump(checklist_data, sort_keys=True))
+    assert relaid.content_hash == checklist.content_hash
+    changed = copy.deepcopy(checklist_data)
+    changed["sections"][0]["items"][0]["title"] = "Another title"
+    assert parse_checklist(changed).content_hash != checklist.content_hash
+
+
+def test_yaml_error_names_the_line():
+    with pytest.raises(ChecklistError, match=r"x.yaml: not valid YAML at line 2"):
+        checklist_from_text("id: a\n  : : [\n", "x.yaml")
+
+
+def test_json_schema_describes_the_format():
+    schema = checklist_json_schema()
+    assert "sections" in schema["properties"]
+    assert "Item" in schema["$defs"]

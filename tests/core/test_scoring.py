@@ -1,0 +1,195 @@
+"""Scoring rules on plain inputs: points, bands and their edges, blockers, verdict order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.checklist import Mark, Verdict
+from bot.scoring import MarkEntry, score
+
+DUE = date(2027, 1, 15)
+PLAIN = [f"s{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 19, 21)]  # no blocker flag
+
+
+def no() -> MarkEntry:
+    return MarkEntry(mark=Mark.NO, evidence="https://evidence.example/1")
+
+
+def gap(mark: Mark, owner: str | None = "U1") -> MarkEntry:
+    return MarkEntry(mark=mark, owner=owner, due=DUE)
+
+
+def all_no(checklist) -> dict[str, MarkEntry]:
+    return {item_id: no() for item_id in checklist.item_ids}
+
+
+def with_points(checklist, points: int) -> dict[str, MarkEntry]:
+    """Every item marked; `points` spread over non-blocking items (Yes = 2, Partial = 1)."""
+    marks = all_no(checklist)
+    for item_id in PLAIN:
+        if points >= 2:
+            marks[item_id], points = gap(Mark.YES), points - 2
+        elif points == 1:
+            marks[item_id], points = gap(Mark.PARTIAL), 0
+    assert points == 0
+    return marks
+
+
+@pytest.mark.parametrize(
+    ("points", "band", "verdict"),
+    [
+        (0, "0-4", Verdict.GO), (4, "0-4", Verdict.GO),
+        (5, "5-9", Verdict.NARROW), (9, "5-9", Verdict.NARROW),
+        (10, "10-15", Verdict.HOLD), (15, "10-15", Verdict.HOLD),
+        (16, "16+", Verdict.NO_GO), (30, "16+", Verdict.NO_GO),
+    ],
+)
+def test_band_edges(checklist, points, band, verdict):
+    card = score(checklist, with_points(checklist, points))
+    assert (card.score, card.band, card.verdict) == (points, band, verdict)
+    assert card.max_score == 42
+    assert card.blockers == []
+
+
+@pytest.mark.parametrize("item_id", ["s10", "s14", "s15", "s16", "s18", "s20", "data-boundary"])
+def test_a_critical_yes_blocks_even_with_a_low_score(checklist, item_id):
+    marks = all_no(checklist)
+    marks[item_id] = gap(Mark.YES)
+    card = score(checklist, marks)
+    assert card.blockers == [item_id]
+    assert card.verdict is Verdict.NO_GO
+
+
+@pytest.mark.parametrize("item_id", ["s14", "s16", "s18", "data-boundary"])
+def test_override_items_block_already_on_partial(checklist, item_id):
+    marks = all_no(checklist)
+    marks[item_id] = gap(Mark.PARTIAL)
+    card = score(checklist, marks)
+    assert card.blockers == [item_id]
+    assert card.verdict is Verdict.NO_GO
+
+
+@pytest.mark.parametrize("item_id", ["s10", "s15", "s20"])
+def test_critical_items_outside_the_override_do_not_block_on_partial(checklist, item_id):
+    marks = all_no(checklist)
+    marks[item_id] = gap(Mark.PARTIAL)
+    card = score(checklist, marks)
+    assert card.blockers == []
+    assert card.verdict is Verdict.GO
+
+
+def test_the_gate_scores_no_points(checklist):
+    marks = all_no(checklist)
+    marks["data-boundary"] = gap(Mark.YES)
+    assert score(checklist, marks).score == 0
+
+
+def test_blockers_come_in_checklist_order(checklist):
+    marks = all_no(checklist)
+    for item_id in ("data-boundary", "s18", "s10"):
+        marks[item_id] = gap(Mark.YES)
+    assert score(checklist, marks).blockers == ["s10", "s18", "data-boundary"]
+
+
+def test_unmarked_items_make_the_verdict_incomplete(checklist):
+    marks = all_no(checklist)
+    del marks["s3"], marks["s21"]
+    card = score(checklist, marks)
+    assert card.verdict is Verdict.INCOMPLETE
+    assert card.unmarked == ["s3", "s21"]
+    assert (card.marked, card.total) == (20, 22)
+
+
+def test_blocker_beats_incomplete(checklist):
+    card = score(checklist, {"s16": gap(Mark.PARTIAL)})
+    assert card.verdict is Verdict.NO_GO
+
+
+def test_a_provisional_score_in_the_top_band_is_already_no_go(checklist):
+    marks = {item_id: gap(Mark.YES) for item_id in PLAIN[:8]}  # 16 points, 14 items unmarked
+    card = score(checklist, marks)
+    assert card.score == 16 and card.unmarked
+    assert card.verdict is Verdict.NO_GO
+    assert card.blockers == []
+
+
+def test_empty_assessment_is_incomplete(checklist):
+    card = score(checklist, {})
+    assert (card.score, card.verdict, len(card.unmarked)) == (0, Verdict.INCOMPLETE, 22)
+
+
+def test_unowned_gaps_and_unevidenced_nos_are_listed(checklist):
+    marks = all_no(checklist)
+    marks["s2"] = gap(Mark.PARTIAL, owner=None)
+    marks["s5"] = gap(Mark.YES, owner="  ")
+    marks["s7"] = MarkEntry(mark=Mark.NO)
+    card = score(checklist, marks)
+    assert card.unowned_gaps == ["s2", "s5"]
+    assert card.unevidenced == ["s7"]
+
+
+def test_waived_blockers_do_not_force_no_go(checklist):
+    marks = all_no(checklist)
+    marks["s18"] = gap(Mark.PARTIAL)
+    card = score(checklist, marks, waived={"s18"})
+    assert card.blockers == [] and card.waived_blockers == ["s18"]
+    assert card.verdict is Verdict.GO
+
+
+def test_unknown_item_is_an_error(checklist):
+    with pytest.raises(KeyError):
+        score(checklist, {"s99": no()})
+
+
+def test_section_scores_add_up(checklist):
+    card = score(checklist, with_points(checklist, 11))
+    assert sum(s.score for s in card.sections) == card.score == 11
+    assert sum(s.max_score for s in card.sections) == 42
+
+
+def test_summary_has_exactly_the_documented_keys(checklist):
+    assert set(score(checklist, {}).summary()) == {
+        "score", "max_score", "band", "verdict", "blockers", "unmarked", "unowned_gaps", "unevidenced",
+    }
+
+
+ORDER = [Mark.NO, Mark.PARTIAL, Mark.YES]
+marks_strategy = st.dictionaries(
+    st.sampled_from([f"s{n}" for n in range(1, 22)] + ["data-boundary"]),
+    st.sampled_from(ORDER),
+)
+
+
+def _entries(raw: dict[str, Mark]) -> dict[str, MarkEntry]:
+    return {k: (no() if m is Mark.NO else gap(m)) for k, m in raw.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=marks_strategy, data=st.data())
+def test_score_never_falls_when_a_mark_gets_worse(checklist, raw, data):
+    if not raw:
+        return
+    item_id = data.draw(st.sampled_from(sorted(raw)))
+    current = raw[item_id]
+    worse_choices = ORDER[ORDER.index(current) + 1 :]
+    if not worse_choices:
+        return
+    worse = dict(raw)
+    worse[item_id] = data.draw(st.sampled_from(worse_choices))
+    before, after = score(checklist, _entries(raw)), score(checklist, _entries(worse))
+    assert after.score >= before.score
+    assert len(after.blockers) >= len(before.blockers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=marks_strategy)
+def test_verdict_is_never_go_with_a_blocker(checklist, raw):
+    card = score(checklist, _entries(raw))
+    if card.blockers:
+        assert card.verdict is Verdict.NO_GO
+    if card.verdict is Verdict.GO:
+        assert not card.blockers and not card.unmarked and card.score <= 4

@@ -1,0 +1,155 @@
+"""The command line end to end: score, gate, checklist, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+SAMPLE = Path(__file__).parents[1] / "bot" / "samples" / "search-assistant.yaml"
+
+
+def write(tmp_path: Path, text: str, name: str = "assessment.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def all_marks(overrides: dict[str, str] | None = None) -> str:
+    ids = [f"s{n}" for n in range(1, 22)] + ["data-boundary"]
+    lines = ["system: checkout-copilot", "version: 3.1.0", "marks:"]
+    for item_id in ids:
+        line = (overrides or {}).get(item_id, '{mark: "no", evidence: "https://proof.example"}')
+        lines.append(f"  {item_id}: {line}")
+    return "\n".join(lines) + "\n"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_json_is_one_object_with_the_documented_keys(capsys):
+    code, out, err = run(capsys, "score", str(SAMPLE), "--json")
+    assert code == 0 and err == ""
+    result = json.loads(out)
+    assert result == {
+        "score": 5, "max_score": 42, "band": "5-9", "verdict": "narrow",
+        "blockers": [], "unmarked": [], "unowned_gaps": [], "unevidenced": [],
+    }
+
+
+def test_score_text_is_readable(capsys):
+    code, out, _ = run(capsys, "score", str(SAMPLE))
+    assert code == 0
+    assert "Score:     5 of 42" in out and "Verdict:   NARROW" in out
+    assert "s11 Capacity" in out and "owner sam, due 2026-12-12" in out
+
+
+def test_bare_yes_and_no_are_marks_not_booleans(tmp_path, capsys):
+    path = write(tmp_path, all_marks({"s3": "yes", "s4": "{mark: yes, owner: kim, due: 2027-01-02}"}))
+    code, out, _ = run(capsys, "score", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["score"] == 4 and result["unowned_gaps"] == ["s3"]
+
+
+def test_gate_passes_go_and_refuses_others(tmp_path, capsys):
+    clean = write(tmp_path, all_marks())
+    assert run(capsys, "gate", str(clean))[0] == 0
+    narrow = write(tmp_path, all_marks({f"s{n}": "{mark: partial, owner: a, due: 2027-01-01}" for n in (1, 2, 3, 4, 5)}), "n.yaml")
+    code, out, _ = run(capsys, "gate", str(narrow))
+    assert code == 1 and "verdict narrow is not allowed" in out
+    assert run(capsys, "gate", str(narrow), "--allow", "go,narrow")[0] == 0
+
+
+def test_gate_names_the_blockers(tmp_path, capsys):
+    path = write(tmp_path, all_marks({"s16": "{mark: partial, owner: a, due: 2027-01-01}"}))
+    code, out, _ = run(capsys, "gate", str(path), "--allow", "go,narrow,hold")
+    assert code == 1
+    assert "blockers: s16" in out and "no-go" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("system: a\nversion: 1\nmarks:\n  s99: no\n", "marks.s99: unknown item id"),
+        ("system: a\nversion: 1\nmarks:\n  s3: {mark: maybe}\n", "marks.s3.mark: 'maybe' is not one of no, partial, yes"),
+        ("system: a\nversion: 1\nmarks:\n  s3: {mark: yes, due: next week}\n", "marks.s3.due: 'next week' is not a date"),
+        ("system: a\nversion: 1\nmarks:\n  s3: {mark: yes, due: 2026-02-31}\n", "marks.s3.due"),
+        ("system: a\nversion: 1\nmarks: [\n", "not valid YAML at line"),
+        ("version: 1\nmarks: {}\n", "system: missing"),
+        ("system: a\nversion: 1\nmarks:\n  s3: {mark: no, evidnce: x}\n", "marks.s3.evidnce: unknown field"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("system: a\nversion: 1\nmarks: 5\n", "marks: expected a mapping"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_file_and_field(tmp_path, capsys, content, fragment):
+    path = write(tmp_path, content)
+    for command in ("score", "gate"):
+        code, out, err = run(capsys, command, str(path))
+        assert code == 2, err
+        assert out == ""
+        assert err.count("\n") == 1 and str(path) in err and fragment in err, err
+
+
+def test_unreadable_file_exits_2(tmp_path, capsys):
+    code, _, err = run(capsys, "score", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "missing.yaml: cannot read file" in err
+
+
+def test_binary_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "blob.yaml"
+    path.write_bytes(b"\xff\xfe\x00\x81")
+    code, _, err = run(capsys, "score", str(path))
+    assert code == 2 and "blob.yaml" in err
+
+
+def test_unknown_allow_value_exits_2(capsys):
+    code, _, err = run(capsys, "gate", str(SAMPLE), "--allow", "go,maybe")
+    assert code == 2 and "--allow: 'maybe' is not a verdict" in err
+
+
+def test_custom_checklist_is_used(tmp_path, capsys, checklist_data):
+    import yaml
+
+    data = dict(checklist_data)
+    data["sections"] = data["sections"][:1]
+    data["scoring"] = dict(data["scoring"])
+    data["scoring"]["bands"] = [{"label": "all", "min": 0, "verdict": "go", "action": "ship it"}]
+    custom = write(tmp_path, yaml.safe_dump(data), "team.yaml")
+    assessment = write(tmp_path, "system: a\nversion: '1'\nmarks:\n  s1: {mark: partial, owner: x, due: 2027-01-01}\n")
+    code, out, _ = run(capsys, "score", str(assessment), "--json", "--checklist", str(custom))
+    assert code == 0 and json.loads(out)["max_score"] == 8
+    code, _, err = run(capsys, "score", str(SAMPLE), "--checklist", str(custom))
+    assert code == 2 and "marks.s5: unknown item id" in err
+
+
+def test_checklist_validate_and_schema(tmp_path, capsys, checklist_data):
+    import yaml
+
+    good = write(tmp_path, yaml.safe_dump(checklist_data), "good.yaml")
+    code, out, _ = run(capsys, "checklist", "validate", str(good))
+    assert code == 0 and "22 items in 6 sections, max score 42" in out
+    broken = dict(checklist_data)
+    broken["scoring"] = {**checklist_data["scoring"], "bands": checklist_data["scoring"]["bands"][1:]}
+    bad = write(tmp_path, yaml.safe_dump(broken), "bad.yaml")
+    code, _, err = run(capsys, "checklist", "validate", str(bad))
+    assert code == 2 and "bad.yaml: scoring.bands" in err
+    code, out, _ = run(capsys, "checklist", "schema")
+    assert code == 0 and json.loads(out)["title"] == "Checklist"
+
+
+def test_console_script_runs_in_a_real_process(tmp_path):
+    bad = write(tmp_path, "system: a\nversion: 1\nmarks:\n  s1: {mark: sometimes}\n")
+    exe = Path(sys.executable).with_name("readiness")
+    done = subprocess.run([str(exe), "score", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    done = subprocess.run([str(exe), "score", str(SAMPLE), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout)["verdict"] == "narrow"
