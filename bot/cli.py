@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.assessment_file import AssessmentFileError, load_assessment
 from bot.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
+from bot.errors import ConfigError, SchemaNotAtHead
 from bot.scorecard_view import scorecard_text
 from bot.scoring import score
 
@@ -99,6 +100,39 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _runtime(socket_mode: bool):  # type: ignore[no-untyped-def]
+    from bot.app import build_app
+    from bot.db import make_engine
+    from bot.settings import Settings
+
+    settings = Settings()
+    logging.getLogger().setLevel(settings.log_level.upper())
+    if settings.slack_bot_token is None:
+        raise UsageError("SLACK_BOT_TOKEN is not set (see .env.example)")
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return settings, engine, build_app(settings, engine=engine, socket_mode=socket_mode)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import Server, WebApp
+
+    _settings, engine, app = _runtime(socket_mode=False)
+    server = Server(WebApp(app, engine), host=args.host, port=args.port, threads=args.threads)
+    print(f"readiness: serving Slack requests on http://{args.host}:{server.port}/slack/events", flush=True)
+    server.serve_forever()
+    return EXIT_OK
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    settings, _engine, app = _runtime(socket_mode=True)
+    if settings.slack_app_token is None:
+        raise UsageError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -137,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     u = dsub.add_parser("upgrade", help="migrate the database (DATABASE_URL) to this release's schema")
     u.set_defaults(func=cmd_db_upgrade)
 
+    p = sub.add_parser("serve", help="serve Slack's HTTP requests (production server)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    p.add_argument("--threads", type=int, default=16, help="request threads (default 16)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="connect to Slack over Socket Mode (no public URL needed)")
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("demo", help="run a scripted review against the local Slack sandbox")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -148,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except (ChecklistError, AssessmentFileError, UsageError) as exc:
+    except (ChecklistError, AssessmentFileError, UsageError, ConfigError, SchemaNotAtHead) as exc:
         print(f"readiness: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -15,12 +15,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
+from bot.errors import SchemaNotAtHead
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
-
-
-class SchemaNotAtHead(RuntimeError):
-    """The database schema is older (or newer) than this release of the bot."""
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:

@@ -1,0 +1,14 @@
+"""Slack listeners, one module per surface. ``register(app)`` wires them all."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands, events, views
+
+
+def register(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)

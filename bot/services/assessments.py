@@ -44,6 +44,7 @@ class MarkRequest:
 
 @dataclass(frozen=True)
 class MarkOutcome:
+    assessment_id: int
     changed: bool
     item_id: str
     previous: MarkEntry | None
@@ -223,7 +224,7 @@ def record_mark(
         note=_clean(request.note),
     )
     if previous == current:
-        return MarkOutcome(False, request.item_id, previous, current, before, before, row.revision)
+        return MarkOutcome(assessment.id, False, request.item_id, previous, current, before, before, row.revision)
 
     row.mark = current.mark.value
     row.evidence, row.owner, row.due, row.note = current.evidence, current.owner, current.due, current.note
@@ -254,7 +255,7 @@ def record_mark(
         assessment.status = "open"
     assessment.updated_at = now
     session.flush()
-    return MarkOutcome(True, request.item_id, previous, current, before, after, row.revision)
+    return MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
 
 
 def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChange]:

@@ -1,0 +1,106 @@
+"""A read model of one review: everything a message, the home tab or a report shows. Pure core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.checklist import Checklist, Item, Mark, Section
+from bot.scoring import Scorecard
+
+ITEMS_PER_MESSAGE = 12
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    item_id: str
+    mark: Mark | None = None
+    evidence: str | None = None
+    owner: str | None = None
+    due: date | None = None
+    note: str | None = None
+    marked_by: str | None = None
+    marked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    assessment_id: int
+    team_id: str
+    system: str
+    version: str
+    started_by: str
+    status: str
+    checklist: Checklist
+    card: Scorecard
+    items: dict[str, ItemStatus]
+    cohorts: list[str] = field(default_factory=list)
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    release_channel_id: str | None = None
+    baseline_label: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.system} {self.version}"
+
+    def status_of(self, item_id: str) -> ItemStatus:
+        return self.items.get(item_id) or ItemStatus(item_id=item_id)
+
+    def gaps(self) -> list[tuple[Item, ItemStatus]]:
+        return [
+            (item, st)
+            for item in self.checklist.items
+            if (st := self.status_of(item.id)).mark is not None and st.mark is not Mark.NO
+        ]
+
+
+@dataclass(frozen=True)
+class MessagePart:
+    """One threaded message of a section; long sections are split, never cut."""
+
+    key: str
+    section: Section
+    part: int
+    parts: int
+    items: tuple[Item, ...]
+
+
+def message_parts(checklist: Checklist, per_message: int = ITEMS_PER_MESSAGE) -> list[MessagePart]:
+    parts: list[MessagePart] = []
+    for section in checklist.sections:
+        chunks = [section.items[i : i + per_message] for i in range(0, len(section.items), per_message)]
+        for index, chunk in enumerate(chunks, start=1):
+            key = section.id if len(chunks) == 1 else f"{section.id}#{index}"
+            parts.append(MessagePart(key=key, section=section, part=index, parts=len(chunks), items=chunk))
+    return parts
+
+
+def part_of_item(checklist: Checklist, item_id: str, per_message: int = ITEMS_PER_MESSAGE) -> MessagePart:
+    for part in message_parts(checklist, per_message):
+        if any(item.id == item_id for item in part.items):
+            return part
+    raise KeyError(item_id)
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """An open gap as a list shows it."""
+
+    assessment_id: int
+    label: str
+    item_id: str
+    title: str
+    mark_label: str
+    owner: str | None
+    due: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    assessment_id: int
+    label: str
+    status: str
+    card: Scorecard
+    channel_id: str | None

@@ -1,0 +1,87 @@
+"""HTTP mode: a WSGI application (Slack requests at /slack/events, GET /healthz) served by waitress."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine, text
+from waitress.server import create_server
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+SLACK_PATH = "/slack/events"
+
+
+class WebApp:
+    """Routes requests: Slack's to bolt (which verifies signatures), health checks to the database."""
+
+    def __init__(self, app: App, engine: Engine) -> None:
+        self.slack = SlackRequestHandler(app, path=SLACK_PATH)
+        self.engine = engine
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == SLACK_PATH:
+            if method != "POST":
+                return _json(start_response, 405, {"error": "use POST"})
+            return self.slack(environ, start_response)
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return self.health(start_response)
+        return _json(start_response, 404, {"error": "not found"})
+
+    def health(self, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("select 1"))
+        except Exception as exc:  # a health check reports any failure instead of raising it
+            log.warning("health check failed: %s", exc)
+            return _json(start_response, 503, {"status": "unavailable", "database": "unreachable"})
+        return _json(start_response, 200, {"status": "ok", "database": "ok"})
+
+
+def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -> Iterable[bytes]:
+    body = json.dumps(payload).encode()
+    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class Server:
+    """A waitress server in this process; ``serve_forever`` for the CLI, ``start``/``stop`` for tests and the demo."""
+
+    def __init__(self, wsgi: Callable[..., Any], host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> None:
+        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="readiness",
+                                     clear_untrusted_proxy_headers=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        task_dispatcher = getattr(self._server, "task_dispatcher", None)
+        if task_dispatcher is not None:
+            task_dispatcher.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,160 @@
+"""Read models of reviews (for messages, the home tab and slash commands) and their Slack bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.checklist import Mark
+from bot.review import GapRow, ItemStatus, Review, ReviewRow
+from bot.scoring import score
+from bot.services.assessments import OPEN_STATUSES, checklist_of, ensure_workspace, entry_of, get_assessment
+from models import Assessment, ItemMark, ProcessedInteraction
+
+
+def _statuses(rows: list[ItemMark]) -> dict[str, ItemStatus]:
+    return {
+        r.item_id: ItemStatus(
+            item_id=r.item_id,
+            mark=Mark(r.mark) if r.mark else None,
+            evidence=r.evidence,
+            owner=r.owner,
+            due=r.due,
+            note=r.note,
+            marked_by=r.marked_by,
+            marked_at=r.marked_at,
+        )
+        for r in rows
+    }
+
+
+def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> Review:
+    checklist = checklist_of(session, assessment)
+    marks = {r.item_id: e for r in rows if (e := entry_of(r)) is not None}
+    baseline_label = None
+    if assessment.baseline_id is not None:
+        baseline = session.get(Assessment, assessment.baseline_id)
+        if baseline is not None and baseline.team_id == assessment.team_id:
+            baseline_label = f"#{baseline.id} {baseline.system} {baseline.version}"
+    return Review(
+        assessment_id=assessment.id,
+        team_id=assessment.team_id,
+        system=assessment.system,
+        version=assessment.version,
+        started_by=assessment.started_by,
+        status=assessment.status,
+        checklist=checklist,
+        card=score(checklist, marks),
+        items=_statuses(rows),
+        cohorts=list(assessment.cohorts or []),
+        channel_id=assessment.channel_id,
+        thread_ts=assessment.thread_ts,
+        release_channel_id=assessment.release_channel_id,
+        baseline_label=baseline_label,
+    )
+
+
+def _rows(session: Session, assessment: Assessment) -> list[ItemMark]:
+    return list(
+        session.scalars(
+            select(ItemMark)
+            .where(ItemMark.team_id == assessment.team_id, ItemMark.assessment_id == assessment.id)
+            .order_by(ItemMark.id)
+        )
+    )
+
+
+def load_review(session: Session, team_id: str, assessment_id: int) -> Review:
+    assessment = get_assessment(session, team_id, assessment_id)
+    return _review(session, assessment, _rows(session, assessment))
+
+
+def section_messages(session: Session, team_id: str, assessment_id: int) -> dict[str, str]:
+    return dict(get_assessment(session, team_id, assessment_id).section_messages or {})
+
+
+def record_thread(
+    session: Session, team_id: str, assessment_id: int, *, channel_id: str, thread_ts: str | None = None,
+    message_key: str | None = None, message_ts: str | None = None,
+) -> None:
+    assessment = get_assessment(session, team_id, assessment_id)
+    if thread_ts is not None:
+        assessment.channel_id, assessment.thread_ts = channel_id, thread_ts
+    if message_key is not None and message_ts is not None:
+        assessment.section_messages = {**(assessment.section_messages or {}), message_key: message_ts}
+
+
+def open_gaps_for(session: Session, team_id: str, owner: str, today: date) -> list[GapRow]:
+    query = (
+        select(ItemMark, Assessment)
+        .join(Assessment, Assessment.id == ItemMark.assessment_id)
+        .where(
+            ItemMark.team_id == team_id,
+            ItemMark.owner == owner,
+            ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
+            Assessment.team_id == team_id,
+            Assessment.status.in_(OPEN_STATUSES),
+        )
+    )
+    rows: list[GapRow] = []
+    for mark_row, assessment in session.execute(query):
+        checklist = checklist_of(session, assessment)
+        rows.append(
+            GapRow(
+                assessment_id=assessment.id,
+                label=f"{assessment.system} {assessment.version}",
+                item_id=mark_row.item_id,
+                title=checklist.item(mark_row.item_id).title,
+                mark_label=checklist.marks[Mark(mark_row.mark)].label,
+                owner=mark_row.owner,
+                due=mark_row.due,
+                overdue=mark_row.due is not None and mark_row.due < today,
+            )
+        )
+    rows.sort(key=lambda r: (not r.overdue, r.due or date.max, r.assessment_id, r.item_id))
+    return rows
+
+
+def review_rows(session: Session, team_id: str, *, system: str | None = None, active_only: bool = False,
+                limit: int = 20) -> list[ReviewRow]:
+    query = select(Assessment).where(Assessment.team_id == team_id)
+    if system:
+        query = query.where(Assessment.system == system)
+    if active_only:
+        query = query.where(Assessment.status == "open")
+    assessments = list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
+    result = []
+    for a in assessments:
+        review = _review(session, a, _rows(session, a))
+        result.append(ReviewRow(a.id, review.label, a.status, review.card, a.channel_id))
+    return result
+
+
+def baseline_choices(session: Session, team_id: str, system: str | None, limit: int = 100) -> list[tuple[int, str]]:
+    query = select(Assessment).where(Assessment.team_id == team_id)
+    if system:
+        query = query.where(Assessment.system == system)
+    rows = session.scalars(query.order_by(Assessment.id.desc()).limit(limit))
+    return [(a.id, f"{a.system} {a.version}") for a in rows]
+
+
+def claim_interaction(session: Session, team_id: str, key: str, kind: str) -> bool:
+    """Record that this delivery had its effect; False when it already had (a retry or a replay).
+
+    Call it in the same transaction as the effect: if the effect rolls back, so does the claim.
+    """
+    ensure_workspace(session, team_id)
+    exists = session.scalar(
+        select(ProcessedInteraction.id).where(ProcessedInteraction.team_id == team_id, ProcessedInteraction.key == key)
+    )
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ProcessedInteraction(team_id=team_id, key=key[:200], kind=kind))
+    except IntegrityError:  # the same delivery, processed at this very moment by another worker
+        return False
+    return True

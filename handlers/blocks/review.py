@@ -1,0 +1,186 @@
+"""Messages of a review: the parent message, the threaded section messages, the result."""
+
+from __future__ import annotations
+
+from bot.checklist import Item, Mark
+from bot.review import MessagePart, Review
+from handlers.blocks import text as t
+from handlers.blocks.kit import Block, actions, button, context, divider, header, section
+from handlers.ids import ActionId, item_block_id, item_status_block_id
+from handlers.state import ItemRef
+
+Message = tuple[str, list[Block]]
+
+
+def _score_line(review: Review) -> str:
+    card = review.card
+    provisional = " (provisional)" if card.unmarked else ""
+    return f"{card.score} of {card.max_score}{provisional}"
+
+
+def _blocker_lines(review: Review) -> list[str]:
+    lines = []
+    for item_id in review.card.blockers:
+        item, st = review.checklist.item(item_id), review.status_of(item_id)
+        mark = review.checklist.marks[st.mark].label if st.mark else "?"
+        lines.append(f":no_entry: *{item_id}* {t.esc(item.title)}: {mark}, owner {t.user(st.owner)}, due {t.day(st.due)}")
+    return lines
+
+
+def parent_message(review: Review) -> Message:
+    card = review.card
+    fields = [
+        f"*Progress*\n{card.marked}/{card.total} marked",
+        f"*Score*\n{_score_line(review)}",
+        f"*Band*\n{card.band}",
+        f"*Verdict*\n{t.verdict(card.verdict)}",
+    ]
+    blockers = _blocker_lines(review)
+    details = [f"Started by {t.user(review.started_by)}", f"checklist {review.checklist.id} {review.checklist.version}"]
+    if review.release_channel_id:
+        details.append(f"alerts to {t.channel(review.release_channel_id)}")
+    if review.cohorts:
+        details.append("cohorts: " + t.esc(", ".join(review.cohorts)))
+    if review.baseline_label:
+        details.append(f"baseline: {t.esc(review.baseline_label)}")
+    blocks: list[Block] = [
+        header(f"Rollout readiness: {review.label}"),
+        section(f"*{t.esc(review.label)}*: {t.esc(card.band_action)}", fields=fields),
+    ]
+    if blockers:
+        blocks.extend(section(chunk) for chunk in t.split_lines(["*Blockers* (they override the score)", *blockers]))
+    else:
+        blocks.append(section("*Blockers*: none"))
+    blocks.append(context(" · ".join(details) + f" · review #{review.assessment_id}. Mark each item in the thread."))
+    text = (
+        f"Rollout readiness {review.label}: {card.marked}/{card.total} marked, score {_score_line(review)}, "
+        f"band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
+    )
+    return text, blocks
+
+
+def item_status_text(review: Review, item: Item) -> str:
+    st = review.status_of(item.id)
+    if st.mark is None:
+        return ":white_circle: Not marked yet"
+    label = review.checklist.marks[st.mark].label
+    parts = [f"{t.MARK_ICON[st.mark]} *{label}*, set by {t.user(st.marked_by)} {t.when(st.marked_at)}".rstrip()]
+    if st.mark is Mark.NO:
+        parts.append(f"evidence: {t.clip(t.esc(st.evidence), 1200)}")
+    else:
+        parts.append(f"owner {t.user(st.owner)}, due {t.day(st.due)}")
+        if st.note:
+            parts.append(f"note: {t.clip(t.esc(st.note), 800)}")
+    if item.id in review.card.blockers:
+        parts.append(":no_entry: *blocker*")
+    return " · ".join(parts)
+
+
+def item_blocks(review: Review, item: Item) -> list[Block]:
+    flags = []
+    if "critical" in item.flags:
+        flags.append("critical")
+    if item.category:
+        flags.append(review.checklist.scoring.categories[item.category].lower())
+    flag_text = f"  _({', '.join(flags)})_" if flags else ""
+    body = (
+        f"*{item.id} · {t.esc(item.title)}*{flag_text}\n{t.esc(item.question)}\n"
+        f"_What proves it is controlled:_ {t.esc(item.evidence)}"
+    )
+    value = ItemRef(assessment=review.assessment_id, item=item.id).dump()
+    return [
+        section(body),
+        context(item_status_text(review, item), block_id=item_status_block_id(item.id)),
+        actions(
+            [
+                button("No: controlled", ActionId.MARK_NO, value),
+                button("Partial", ActionId.MARK_PARTIAL, value),
+                button("Yes: a gap", ActionId.MARK_YES, value, style="danger"),
+            ],
+            block_id=item_block_id(item.id),
+        ),
+    ]
+
+
+def section_message(review: Review, part: MessagePart) -> Message:
+    sec = part.section
+    suffix = f" ({part.part}/{part.parts})" if part.parts > 1 else ""
+    score = next((s for s in review.card.sections if s.id == sec.id), None)
+    summary = t.esc(sec.summary) if sec.summary else ""
+    score_text = f"Section score {score.score}/{score.max_score}, {score.marked}/{score.total} marked" if score else ""
+    blocks: list[Block] = [header(f"{sec.title}{suffix}")]
+    if summary or score_text:
+        blocks.append(context(*(x for x in (summary, score_text) if x)))
+    for index, item in enumerate(part.items):
+        if index:
+            blocks.append(divider())
+        blocks.extend(item_blocks(review, item))
+    text = f"{sec.title}{suffix}: " + ", ".join(i.id for i in part.items)
+    return text, blocks
+
+
+def gap_lines(review: Review) -> list[str]:
+    lines = []
+    for item, st in review.gaps():
+        assert st.mark is not None
+        lines.append(
+            f"{t.MARK_ICON[st.mark]} *{item.id}* {t.esc(item.title)}: {review.checklist.marks[st.mark].label}, "
+            f"owner {t.user(st.owner)}, due {t.day(st.due)}"
+        )
+    return lines
+
+
+def result_message(review: Review, thread_link: str | None = None) -> Message:
+    card = review.card
+    blocks: list[Block] = [
+        header(f"Result: {review.label}"),
+        section(
+            f"Score *{card.score} of {card.max_score}*, band *{card.band}*: {t.esc(card.band_action)}\n"
+            f"Verdict: {t.verdict(card.verdict)}"
+        ),
+    ]
+    blockers = _blocker_lines(review)
+    if blockers:
+        blocks.extend(section(c) for c in t.split_lines(["*Blockers* (they override the score)", *blockers]))
+    gaps = gap_lines(review)
+    if gaps:
+        blocks.extend(section(c) for c in t.split_lines(["*Open gaps*", *gaps]))
+    else:
+        blocks.append(section("*Open gaps*: none, every item is marked No with evidence."))
+    if thread_link:
+        blocks.append(context(f"<{thread_link}|Open the review thread> · review #{review.assessment_id}"))
+    text = f"Result for {review.label}: score {card.score}/{card.max_score}, band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
+    return text, blocks
+
+
+def blocker_alert(review: Review, item_id: str, actor: str, thread_link: str | None) -> Message:
+    item, st = review.checklist.item(item_id), review.status_of(item_id)
+    mark = review.checklist.marks[st.mark].label if st.mark else "?"
+    link = f" · <{thread_link}|Open the thread>" if thread_link else ""
+    line = (
+        f":rotating_light: *Blocker in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} marked *{mark}* "
+        f"by {t.user(actor)}. Owner {t.user(st.owner)}, due {t.day(st.due)}."
+    )
+    blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
+    return f"Blocker in {review.label}: {item_id} {item.title} marked {mark}", blocks
+
+
+def blocker_cleared(review: Review, item_id: str, actor: str, thread_link: str | None) -> Message:
+    item, st = review.checklist.item(item_id), review.status_of(item_id)
+    mark = review.checklist.marks[st.mark].label if st.mark else "unmarked"
+    link = f" · <{thread_link}|Open the thread>" if thread_link else ""
+    line = f":white_check_mark: *Blocker cleared in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} is now *{mark}* (set by {t.user(actor)})."
+    blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
+    return f"Blocker cleared in {review.label}: {item_id} {item.title}", blocks
+
+
+def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | None) -> Message:
+    item, st = review.checklist.item(item_id), review.status_of(item_id)
+    mark = review.checklist.marks[st.mark].label if st.mark else "?"
+    link = f"\n<{thread_link}|Open the review thread>" if thread_link else ""
+    note = f"\nNote: {t.esc(st.note)}" if st.note else ""
+    line = (
+        f"{t.user(actor)} made you the owner of a gap in the *{t.esc(review.label)}* readiness review.\n"
+        f"*{item_id}* {t.esc(item.title)}: marked *{mark}*, due *{t.day(st.due)}*.{note}{link}"
+    )
+    return f"You own {item_id} {item.title} in {review.label}, due {t.day(st.due)}", [section(line)]

@@ -1,0 +1,79 @@
+"""Small text helpers for Slack mrkdwn: escaping user input, mentions, limits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.checklist import Mark, Verdict
+
+SECTION_TEXT_LIMIT = 3000
+HEADER_LIMIT = 150
+PLAIN_OPTION_LIMIT = 75
+
+VERDICT_ICON = {
+    Verdict.GO: ":large_green_circle:",
+    Verdict.NARROW: ":large_yellow_circle:",
+    Verdict.HOLD: ":large_orange_circle:",
+    Verdict.NO_GO: ":red_circle:",
+    Verdict.INCOMPLETE: ":white_circle:",
+}
+VERDICT_WORD = {
+    Verdict.GO: "Go",
+    Verdict.NARROW: "Narrow",
+    Verdict.HOLD: "Hold",
+    Verdict.NO_GO: "No-go",
+    Verdict.INCOMPLETE: "Incomplete",
+}
+MARK_ICON = {Mark.NO: ":white_check_mark:", Mark.PARTIAL: ":warning:", Mark.YES: ":x:"}
+
+
+def esc(text: str | None) -> str:
+    """Escape user text for mrkdwn: it cannot form links, mentions or channel pings."""
+    if not text:
+        return ""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "nobody"
+
+
+def channel(channel_id: str | None) -> str:
+    return f"<#{channel_id}>" if channel_id else "no channel"
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value else "no date"
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    stamp = int(value.timestamp())
+    fallback = value.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def verdict(v: Verdict) -> str:
+    return f"{VERDICT_ICON[v]} *{VERDICT_WORD[v]}*"
+
+
+def split_lines(lines: list[str], limit: int = SECTION_TEXT_LIMIT) -> list[str]:
+    """Join lines into as few texts as fit the limit; a too-long single line is clipped."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = clip(line, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,68 @@
+"""The /readiness slash command: start, status, list, gaps, help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.app import db_of, deps_of
+from bot.marking import earliest_today
+from bot.services import reviews
+from handlers.blocks import home
+from handlers.blocks.modals import start_modal
+from handlers.blocks.text import esc
+from handlers.state import StartModalState
+
+COMMAND = "/readiness"
+
+
+def parse(text: str) -> tuple[str, list[str]]:
+    words = (text or "").split()
+    if not words:
+        return "help", []
+    return words[0].lower(), words[1:]
+
+
+def handle_readiness(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    sub, args = parse(command.get("text", ""))
+    team_id = context.team_id or command["team_id"]
+    if sub == "start":
+        if len(args) > 2:
+            ack(text=f"`/readiness start` takes at most a system and a version.\n{home.USAGE}")
+            return
+        ack()
+        system = args[0] if args else ""
+        with db_of(context).transaction() as session:
+            baselines = reviews.baseline_choices(session, team_id, system or None)
+        state = StartModalState(channel_id=command["channel_id"], user_id=command["user_id"])
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines),
+        )
+    elif sub == "status":
+        with db_of(context).transaction() as session:
+            rows = reviews.review_rows(session, team_id, system=args[0] if args else None, limit=1)
+        title = f"Latest review of {args[0]}" if args else "Latest review"
+        ack(blocks=home.lines_message(title, [home.review_line(r) for r in rows], "No review found."),
+            text=title)
+    elif sub == "list":
+        with db_of(context).transaction() as session:
+            rows = reviews.review_rows(session, team_id, limit=20)
+        ack(blocks=home.lines_message("Reviews in this workspace", [home.review_line(r) for r in rows],
+                                      "No review yet. Start one with `/readiness start`."), text="Reviews")
+    elif sub == "gaps":
+        today = earliest_today(deps_of(context).now())
+        with db_of(context).transaction() as session:
+            gaps = reviews.open_gaps_for(session, team_id, command["user_id"], today)
+        ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps],
+                                      "You own no open gaps."), text="Your open gaps")
+    elif sub == "help":
+        ack(blocks=home.help_blocks(), text="Readiness help")
+    else:
+        ack(text=f"I don't know `{esc(sub[:30])}`. {home.USAGE}")
+
+
+def register(app: App) -> None:
+    app.command(COMMAND)(handle_readiness)

@@ -1,0 +1,82 @@
+"""Reading modal submissions: Slack's view.state.values into plain Python values (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers.ids import BlockId, InputId
+
+
+def _element(values: dict[str, Any], block: BlockId) -> dict[str, Any]:
+    return values.get(block.value, {}).get(InputId.VALUE.value, {}) or {}
+
+
+def text_value(values: dict[str, Any], block: BlockId) -> str | None:
+    raw = _element(values, block).get("value")
+    text = (raw or "").strip()
+    return text or None
+
+
+def user_value(values: dict[str, Any], block: BlockId) -> str | None:
+    return _element(values, block).get("selected_user") or None
+
+
+def conversation_value(values: dict[str, Any], block: BlockId) -> str | None:
+    el = _element(values, block)
+    return el.get("selected_conversation") or el.get("selected_channel") or None
+
+
+def option_value(values: dict[str, Any], block: BlockId) -> str | None:
+    option = _element(values, block).get("selected_option") or {}
+    return option.get("value") or None
+
+
+def date_value(values: dict[str, Any], block: BlockId) -> tuple[date | None, str | None]:
+    """(date, error): a date that does not parse is an error, not a silent None."""
+    raw = _element(values, block).get("selected_date")
+    if not raw:
+        return None, None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, f"{raw!r} is not a date."
+
+
+def cohorts_value(values: dict[str, Any]) -> list[str]:
+    raw = text_value(values, BlockId.COHORTS) or ""
+    return [c.strip() for c in raw.replace("\n", ",").split(",") if c.strip()]
+
+
+def start_errors(system: str | None, version: str | None, release_channel: str | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not system:
+        errors[BlockId.SYSTEM] = "Name the system under review."
+    elif len(system) > 120:
+        errors[BlockId.SYSTEM] = "Keep the system name under 120 characters."
+    if not version:
+        errors[BlockId.VERSION] = "Name the candidate version."
+    elif len(version) > 80:
+        errors[BlockId.VERSION] = "Keep the version under 80 characters."
+    if not release_channel:
+        errors[BlockId.RELEASE_CHANNEL] = "Pick the release channel for alerts."
+    return errors
+
+
+FIELD_BLOCKS = {
+    "evidence": BlockId.EVIDENCE,
+    "owner": BlockId.OWNER,
+    "due": BlockId.DUE,
+    "note": BlockId.NOTE,
+    "reason": BlockId.REASON,
+}
+
+
+def mark_errors_to_blocks(errors: dict[str, str], present: set[str], fallback: str) -> dict[str, str]:
+    """Put each field's error on its input block; errors for fields the modal lacks go on `fallback`."""
+    out: dict[str, str] = {}
+    for name, message in errors.items():
+        block = FIELD_BLOCKS.get(name)
+        target = block.value if block is not None and block.value in present else fallback
+        out[target] = f"{out[target]} {message}" if target in out else message
+    return out

@@ -1,0 +1,53 @@
+"""Every Slack id the bot uses (action_id, callback_id, block_id), in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    MARK_NO = "mark_no"
+    MARK_PARTIAL = "mark_partial"
+    MARK_YES = "mark_yes"
+    OPEN_HOME_REVIEW = "open_review"
+
+
+class CallbackId(StrEnum):
+    START_REVIEW = "start_review"
+    MARK_ITEM = "mark_item"
+
+
+class BlockId(StrEnum):
+    """Fixed block ids of modals. Item blocks in messages use ``item_block_id(item_id)``."""
+
+    SYSTEM = "system"
+    VERSION = "version"
+    COHORTS = "cohorts"
+    RELEASE_CHANNEL = "release_channel"
+    BASELINE = "baseline"
+    EVIDENCE = "evidence"
+    OWNER = "owner"
+    DUE = "due"
+    NOTE = "note"
+    REASON = "reason"
+
+
+class InputId(StrEnum):
+    """action_id of the single element inside each modal input block."""
+
+    VALUE = "value"
+
+
+ITEM_BLOCK_PREFIX = "item:"
+ITEM_STATUS_PREFIX = "status:"
+
+
+def item_block_id(item_id: str) -> str:
+    return ITEM_BLOCK_PREFIX + item_id
+
+
+def item_status_block_id(item_id: str) -> str:
+    return ITEM_STATUS_PREFIX + item_id
+
+
+MARK_ACTIONS = (ActionId.MARK_NO, ActionId.MARK_PARTIAL, ActionId.MARK_YES)

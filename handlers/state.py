@@ -1,0 +1,39 @@
+"""State that travels through Slack: modal private_metadata and button values, as pydantic models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.checklist import Mark
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+class ItemRef(_Wire):
+    """The value of an item's mark buttons."""
+
+    assessment: int = Field(alias="a")
+    item: str = Field(alias="i", max_length=48)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+class StartModalState(_Wire):
+    channel_id: str
+    user_id: str
+
+
+class MarkModalState(_Wire):
+    assessment_id: int
+    item_id: str
+    mark: Mark
+    channel_id: str | None = None
+    message_ts: str | None = None

@@ -1,0 +1,115 @@
+"""Modal submissions: start a review, save a mark. Input is validated in the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.app import db_of, deps_of
+from bot.marking import earliest_today
+from bot.services import reviews
+from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, record_mark, start_assessment
+from bot.services.errors import MarkRejected, ServiceError
+from handlers import forms, publish
+from handlers.ids import BlockId, CallbackId
+from handlers.state import MarkModalState, StartModalState
+
+
+def _key(view: dict[str, Any]) -> str:
+    """One key per submitted view: a replay or a double submit has the same id and hash."""
+    return f"view:{view['id']}:{view.get('hash', '')}"
+
+
+def _team(body: dict[str, Any], context: BoltContext) -> str:
+    return context.team_id or body["team"]["id"]
+
+
+def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    values = view["state"]["values"]
+    system = forms.text_value(values, BlockId.SYSTEM)
+    version = forms.text_value(values, BlockId.VERSION)
+    release = forms.conversation_value(values, BlockId.RELEASE_CHANNEL)
+    errors = forms.start_errors(system, version, release)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        state = StartModalState.model_validate_json(view.get("private_metadata") or "")
+    except ValidationError:
+        raise ServiceError("This form was not opened by Readiness; nothing was started.") from None
+    baseline = forms.option_value(values, BlockId.BASELINE)
+    team_id, user_id = _team(body, context), body["user"]["id"]
+    deps, scope = deps_of(context), db_of(context)
+    request = StartRequest(
+        team_id=team_id,
+        system=system or "",
+        version=version or "",
+        started_by=user_id,
+        cohorts=forms.cohorts_value(values),
+        channel_id=state.channel_id,
+        release_channel_id=release,
+        baseline_id=int(baseline) if baseline and baseline.isdigit() else None,
+    )
+    try:
+        with scope.transaction() as session:
+            assessment_id = None
+            if reviews.claim_interaction(session, team_id, _key(view), "start"):
+                assessment_id = start_assessment(session, deps.checklist, request).id
+    except ServiceError as exc:
+        ack(response_action="errors", errors={BlockId.BASELINE if baseline else BlockId.SYSTEM: str(exc)})
+        return
+    ack()
+    if assessment_id is not None:
+        publish.post_review(client, scope, team_id, assessment_id, state.channel_id)
+
+
+def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    try:
+        state = MarkModalState.model_validate_json(view.get("private_metadata") or "")
+    except ValidationError:
+        raise ServiceError("This form was not opened by Readiness; nothing was changed.") from None
+    values = view["state"]["values"]
+    due, due_error = forms.date_value(values, BlockId.DUE)
+    if due_error:
+        ack(response_action="errors", errors={BlockId.DUE: due_error})
+        return
+    team_id, user_id = _team(body, context), body["user"]["id"]
+    deps, scope = deps_of(context), db_of(context)
+    request = MarkRequest(
+        item_id=state.item_id,
+        mark=state.mark,
+        evidence=forms.text_value(values, BlockId.EVIDENCE),
+        owner=forms.user_value(values, BlockId.OWNER),
+        due=due,
+        note=forms.text_value(values, BlockId.NOTE),
+        reason=forms.text_value(values, BlockId.REASON),
+    )
+    outcome: MarkOutcome | None = None
+    try:
+        with scope.transaction() as session:
+            if reviews.claim_interaction(session, team_id, _key(view), "mark"):
+                outcome = record_mark(session, team_id, state.assessment_id, request, actor=user_id,
+                                      today=earliest_today(deps.now()), now=deps.now())
+    except MarkRejected as exc:
+        present = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+        fallback = next(iter(sorted(present)), BlockId.EVIDENCE.value)
+        ack(response_action="errors", errors=forms.mark_errors_to_blocks(exc.errors, present, fallback))
+        return
+    ack()
+    if outcome is not None and outcome.changed:
+        publish.after_mark(client, scope, team_id, outcome, user_id)
+
+
+def closed(ack: Ack) -> None:
+    """Cancelling a modal changes nothing."""
+    ack()
+
+
+def register(app: App) -> None:
+    app.view_submission(CallbackId.START_REVIEW.value)(submit_start)
+    app.view_submission(CallbackId.MARK_ITEM.value)(submit_mark)
+    app.view_closed(CallbackId.START_REVIEW.value)(closed)
+    app.view_closed(CallbackId.MARK_ITEM.value)(closed)

@@ -1,0 +1,128 @@
+"""Block Kit builders are pure: every message and view they build stays inside Slack's limits."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.checklist import Mark, parse_checklist
+from bot.review import GapRow, ItemStatus, Review, ReviewRow, message_parts
+from bot.sandbox.blockkit import check_message_blocks, check_view
+from bot.scoring import MarkEntry, score
+from handlers.blocks import review as rb
+from handlers.blocks.home import help_blocks, home_view, lines_message
+from handlers.blocks.modals import mark_modal, start_modal
+from handlers.ids import ActionId, item_block_id
+from handlers.state import ItemRef, MarkModalState, StartModalState
+
+WHEN = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+LONG = "<!channel> & <https://evil.example|click> " + "x" * 1950
+
+
+def make_review(checklist, marks: dict[str, ItemStatus] | None = None, **kw) -> Review:
+    marks = marks or {}
+    entries = {k: MarkEntry(mark=v.mark, evidence=v.evidence, owner=v.owner, due=v.due, note=v.note)
+               for k, v in marks.items() if v.mark}
+    return Review(assessment_id=7, team_id="T1", system=kw.get("system", "copilot"), version="2.0",
+                  started_by="U1", status="open", checklist=checklist, card=score(checklist, entries),
+                  items=marks, cohorts=kw.get("cohorts", ["eu", "jp"]), channel_id="C1", thread_ts="1.0",
+                  release_channel_id="C2")
+
+
+def worst_case(checklist) -> dict[str, ItemStatus]:
+    return {i: ItemStatus(item_id=i, mark=Mark.YES, owner="U2", due=date(2027, 1, 1), note=LONG,
+                          marked_by="U3", marked_at=WHEN) for i in checklist.item_ids}
+
+
+def test_every_review_message_is_within_limits(checklist):
+    review = make_review(checklist, worst_case(checklist), system="s" * 120, cohorts=["c" * 200] * 20)
+    messages = [rb.parent_message(review), rb.result_message(review, "https://x.slack.com/archives/C1/p1")]
+    messages += [rb.section_message(review, part) for part in message_parts(checklist)]
+    messages += [rb.blocker_alert(review, "s14", "U3", None), rb.blocker_cleared(review, "s14", "U3", "https://l"),
+                 rb.owner_assigned(review, "s5", "U3", None)]
+    for text, blocks in messages:
+        assert text
+        assert check_message_blocks(blocks) == [], text
+
+
+def test_item_controls_carry_the_checklist_id(checklist):
+    review = make_review(checklist)
+    part = next(p for p in message_parts(checklist) if p.section.id == "release")
+    _, blocks = rb.section_message(review, part)
+    action_blocks = [b for b in blocks if b["type"] == "actions"]
+    assert [b["block_id"] for b in action_blocks] == [item_block_id(i) for i in ("s14", "s15", "s16", "s17")]
+    buttons = action_blocks[0]["elements"]
+    assert [b["action_id"] for b in buttons] == [ActionId.MARK_NO, ActionId.MARK_PARTIAL, ActionId.MARK_YES]
+    assert ItemRef.model_validate_json(buttons[0]["value"]).item == "s14"
+
+
+def test_a_long_section_is_split_not_cut(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    items = data["sections"][0]["items"]
+    for n in range(30):
+        extra = dict(items[0])
+        extra["id"] = f"x{n}"
+        items.append(extra)
+    big = parse_checklist(data)
+    parts = [p for p in message_parts(big) if p.section.id == "outcome"]
+    assert len(parts) == 3
+    assert sum(len(p.items) for p in parts) == 34
+    review = make_review(big, worst_case(big))
+    for part in parts:
+        _, blocks = rb.section_message(review, part)
+        assert check_message_blocks(blocks) == []
+
+
+def test_user_text_cannot_ping_or_link(checklist):
+    review = make_review(checklist, worst_case(checklist))
+    text = str(rb.section_message(review, message_parts(checklist)[0])[1])
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    assert "<https://evil.example" not in text
+
+
+def test_parent_message_shows_progress_score_band_verdict_blockers(checklist):
+    marks = {"s14": ItemStatus(item_id="s14", mark=Mark.PARTIAL, owner="U9", due=date(2027, 1, 2),
+                               marked_by="U1", marked_at=WHEN)}
+    text, blocks = rb.parent_message(make_review(checklist, marks))
+    flat = str(blocks)
+    assert "1/22 marked" in flat and "1 of 42 (provisional)" in flat and "No-go" in flat
+    assert "s14" in flat and "<@U9>" in flat
+    assert "1/22 marked" in text
+
+
+def test_modals_are_valid_for_each_mark(checklist):
+    today = date(2026, 11, 27)
+    for mark in Mark:
+        state = MarkModalState(assessment_id=1, item_id="s5", mark=mark, channel_id="C1", message_ts="1.1")
+        current = ItemStatus(item_id="s5", mark=Mark.YES, owner="U2", due=date(2026, 1, 1), note="old")
+        view = mark_modal(checklist, state, current, today)
+        assert check_view(view) == []
+        ids = {b.get("block_id") for b in view["blocks"]}
+        assert ("evidence" in ids) == (mark is Mark.NO)
+        assert ("owner" in ids and "due" in ids) == (mark is not Mark.NO)
+        assert "reason" in ids
+        assert MarkModalState.model_validate_json(view["private_metadata"]) == state
+    start = start_modal(StartModalState(channel_id="C1", user_id="U1"), system="copilot",
+                        baselines=[(n, "copilot 1." + "9" * 100) for n in range(150)])
+    assert check_view(start) == []
+
+
+def test_home_and_lists_stay_within_limits(checklist):
+    gaps = [GapRow(n, "copilot 2.0", "s1", "t" * 60, "Yes", "U1", date(2026, 12, n % 28 + 1), n % 2 == 0)
+            for n in range(300)]
+    card = score(checklist, {})
+    rows = [ReviewRow(n, "copilot " + "v" * 80, "open", card, "C1") for n in range(300)]
+    assert check_view(home_view(gaps, rows)) == []
+    assert check_view(home_view([], [])) == []
+    assert check_message_blocks(lines_message("t", [LONG] * 200, "none")) == []
+    assert check_message_blocks(help_blocks()) == []
+
+
+@pytest.mark.parametrize("mark", list(Mark))
+def test_status_line_names_who_and_when(checklist, mark):
+    st = ItemStatus(item_id="s2", mark=mark, evidence="link", owner="U5", due=date(2027, 1, 1),
+                    marked_by="U4", marked_at=WHEN)
+    line = rb.item_status_text(make_review(checklist, {"s2": st}), checklist.item("s2"))
+    assert "<@U4>" in line and "<!date^" in line
