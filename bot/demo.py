@@ -126,9 +126,10 @@ def script(local: LocalSlack) -> int:
 
     n.say("@priya tries to mark s2 No with blank evidence")
     response = c.mark(p.engineer, thread, "s2", NO, evidence="   ")
-    refused = json.loads(response.body or "{}")  # type: ignore[attr-defined]
-    print(f"  [modal stays open] {'; '.join(refused.get('errors', {}).values())}")
     n.show("s2")
+    refused = json.loads(response.body or "{}")  # type: ignore[attr-defined]
+    print(f"  [modal stays open, under Evidence] {'; '.join(refused.get('errors', {}).values())}")
+    local.driver.close_view(p.engineer, c.last_view_id())  # type: ignore[union-attr]
 
     n.say("The team works through the checklist")
     for item_id in local_items(local):
@@ -162,11 +163,29 @@ def script(local: LocalSlack) -> int:
     local.settle()
     n.show()
 
+    final_scorecard(local)
     problems = local.sandbox.violations
     print(f"\nSlack calls made: {len(local.sandbox.calls)}; contract violations: {len(problems)}")
     for v in problems:
         print(f"  ! {v}")
     return 0 if not problems else 1
+
+
+def final_scorecard(local: LocalSlack) -> None:
+    from bot.db import session_scope
+    from bot.local import TEAM
+    from bot.scorecard_view import scorecard_text
+    from bot.services.assessments import current_marks, find_latest
+    from bot.services.reviews import load_review
+
+    with session_scope(local.sessions) as session:
+        assessment = find_latest(session, TEAM, "support-search-assistant", "2.4.0")
+        assert assessment is not None
+        review = load_review(session, TEAM, assessment.id)
+        marks = current_marks(session, assessment)
+    print("\n== Scorecard (what `/readiness status` and `readiness score` report) ==\n")
+    names = {uid: name for uid, (name, _tz) in local.people.names.items()}
+    print(scorecard_text(review.label, review.checklist, marks, review.card, names), end="")
 
 
 def local_items(local: LocalSlack) -> list[str]:

@@ -26,7 +26,7 @@ def mrkdwn_to_text(text: str, names: Callable[[str], str]) -> str:
 _EMOJI = {
     "large_green_circle": "(green)", "large_yellow_circle": "(yellow)", "large_orange_circle": "(orange)",
     "red_circle": "(red)", "white_circle": "( )", "white_check_mark": "[ok]", "warning": "[!]", "x": "[x]",
-    "no_entry": "[blocker]", "rotating_light": "[ALERT]", "tada": "",
+    "no_entry": "(!)", "rotating_light": "[ALERT]", "tada": "",
 }
 
 

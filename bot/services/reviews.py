@@ -124,7 +124,7 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
     if system:
         query = query.where(Assessment.system == system)
     if active_only:
-        query = query.where(Assessment.status == "open")
+        query = query.where(Assessment.status.in_(OPEN_STATUSES))
     assessments = list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
     result = []
     for a in assessments:

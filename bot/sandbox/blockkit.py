@@ -1,0 +1,322 @@
+"""Block Kit checks: what Slack would refuse in a message's blocks or in a view.
+
+Pure functions, no I/O. Each returns a list of readable problems (empty when the payload is
+fine). Two layers:
+
+* explicit limits from Slack's Block Kit reference (block counts, text lengths, id lengths,
+  duplicate ids, plain_text-only fields, unknown block/element types, input placement);
+* ``slack_sdk.models`` parsing and validation (``Block.parse``/``View`` + ``to_dict()``,
+  which runs every model's validators), reported for a block only when the explicit layer
+  found nothing there, so one mistake is reported once.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks.block_elements import BlockElement, InputInteractiveElement
+from slack_sdk.models.views import View
+
+MESSAGE_BLOCKS_MAX = 50
+VIEW_BLOCKS_MAX = 100
+SECTION_TEXT_MAX = 3000
+SECTION_FIELDS_MAX = 10
+SECTION_FIELD_TEXT_MAX = 2000
+HEADER_TEXT_MAX = 150
+BUTTON_VALUE_MAX = 2000
+BUTTON_TEXT_MAX = 75
+BUTTON_URL_MAX = 3000
+ID_MAX = 255
+ACTIONS_ELEMENTS_MAX = 25
+CONTEXT_ELEMENTS_MAX = 10
+INPUT_LABEL_MAX = 2000
+INPUT_HINT_MAX = 2000
+OPTIONS_MAX = 100
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+PRIVATE_METADATA_MAX = 3000
+CALLBACK_ID_MAX = 255
+EXTERNAL_ID_MAX = 255
+VIEW_TITLE_MAX = 24
+VIEW_BUTTON_TEXT_MAX = 24
+VIEW_TYPES = ("modal", "home")
+
+ELEMENT_TYPES: frozenset[str] = frozenset(
+    t for c in BlockElement._get_sub_block_elements() if isinstance(t := getattr(c, "type", None), str)
+)
+INPUT_ELEMENT_TYPES: frozenset[str] = frozenset(
+    t for c in InputInteractiveElement._get_sub_block_elements() if isinstance(t := getattr(c, "type", None), str)
+)
+NON_INTERACTIVE_ELEMENT_TYPES = frozenset({"image", "plain_text", "mrkdwn"})
+
+
+def _text_of(obj: Any) -> str | None:
+    if isinstance(obj, Mapping):
+        value = obj.get("text")
+        return value if isinstance(value, str) else None
+    return obj if isinstance(obj, str) else None
+
+
+def _check_plain_text(obj: Any, where: str, limit: int, problems: list[str], *, required: bool = True) -> None:
+    if obj is None:
+        if required:
+            problems.append(f"{where}: missing (a plain_text object is required)")
+        return
+    if not isinstance(obj, Mapping):
+        problems.append(f"{where}: must be a plain_text object")
+        return
+    if obj.get("type") != "plain_text":
+        problems.append(f"{where}: must be of type plain_text, got {obj.get('type')!r}")
+    text = _text_of(obj)
+    if not text:
+        problems.append(f"{where}: text must be a non-empty string")
+    elif len(text) > limit:
+        problems.append(f"{where}: text is {len(text)} characters; the limit is {limit}")
+
+
+def _check_id(value: Any, where: str, problems: list[str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value:
+        problems.append(f"{where}: must be a non-empty string")
+    elif len(value) > ID_MAX:
+        problems.append(f"{where}: is {len(value)} characters; the limit is {ID_MAX}")
+
+
+def element_slots(block: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The (path suffix, element) pairs a block holds elements in."""
+    kind = block.get("type")
+    if kind == "section" and block.get("accessory") is not None:
+        return [("accessory", block["accessory"])]
+    if kind == "input" and block.get("element") is not None:
+        return [("element", block["element"])]
+    if kind in ("actions", "context") and isinstance(block.get("elements"), list):
+        return [(f"elements[{i}]", e) for i, e in enumerate(block["elements"])]
+    return []
+
+
+def iter_interactive_elements(blocks: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield (block, element) for every interactive element (anything with an action) in ``blocks``."""
+    if not isinstance(blocks, list):
+        return
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        for _, element in element_slots(block):
+            if isinstance(element, dict) and element.get("type") not in NON_INTERACTIVE_ELEMENT_TYPES:
+                yield block, element
+
+
+def _check_options(element: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    options: list[Any] = []
+    if isinstance(element.get("options"), list):
+        options.extend(element["options"])
+    for group in element.get("option_groups") or []:
+        if isinstance(group, Mapping) and isinstance(group.get("options"), list):
+            options.extend(group["options"])
+    if len(options) > OPTIONS_MAX:
+        problems.append(f"{where}: has {len(options)} options; the limit is {OPTIONS_MAX}")
+    seen: set[str] = set()
+    for index, option in enumerate(options):
+        if not isinstance(option, Mapping):
+            problems.append(f"{where}.options[{index}]: must be an object")
+            continue
+        text = _text_of(option.get("text"))
+        if text is not None and len(text) > OPTION_TEXT_MAX:
+            problems.append(f"{where}.options[{index}]: text is {len(text)} characters; the limit is {OPTION_TEXT_MAX}")
+        value = option.get("value")
+        if isinstance(value, str):
+            if len(value) > OPTION_VALUE_MAX:
+                problems.append(
+                    f"{where}.options[{index}]: value is {len(value)} characters; the limit is {OPTION_VALUE_MAX}"
+                )
+            if value in seen:
+                problems.append(f"{where}.options[{index}]: duplicate option value {value!r}")
+            seen.add(value)
+
+
+def _check_element(element: Any, where: str, block_type: str, problems: list[str]) -> None:
+    if not isinstance(element, Mapping):
+        problems.append(f"{where}: must be an object")
+        return
+    kind = element.get("type")
+    if kind not in ELEMENT_TYPES and kind not in NON_INTERACTIVE_ELEMENT_TYPES:
+        problems.append(f"{where}: unknown element type {kind!r}")
+        return
+    if block_type == "input" and kind not in INPUT_ELEMENT_TYPES:
+        problems.append(f"{where}: a {kind!r} element cannot be used in an input block")
+    if block_type == "context" and kind not in NON_INTERACTIVE_ELEMENT_TYPES:
+        problems.append(f"{where}: context blocks hold only image and text elements, got {kind!r}")
+    _check_id(element.get("action_id"), f"{where}.action_id", problems)
+    if kind == "button":
+        _check_plain_text(element.get("text"), f"{where}.text", BUTTON_TEXT_MAX, problems)
+        value = element.get("value")
+        if isinstance(value, str) and len(value) > BUTTON_VALUE_MAX:
+            problems.append(f"{where}.value: is {len(value)} characters; the limit is {BUTTON_VALUE_MAX}")
+        url = element.get("url")
+        if isinstance(url, str) and len(url) > BUTTON_URL_MAX:
+            problems.append(f"{where}.url: is {len(url)} characters; the limit is {BUTTON_URL_MAX}")
+    if "options" in element or "option_groups" in element:
+        _check_options(element, where, problems)
+
+
+def _check_block(block: Any, where: str, problems: list[str]) -> None:
+    """Explicit checks for one block; appends to ``problems``."""
+    if not isinstance(block, Mapping):
+        problems.append(f"{where}: must be an object")
+        return
+    kind = block.get("type")
+    if not isinstance(kind, str):
+        problems.append(f"{where}: missing block type")
+        return
+    _check_id(block.get("block_id"), f"{where}.block_id", problems)
+    if kind == "section":
+        text = _text_of(block.get("text"))
+        if text is not None and len(text) > SECTION_TEXT_MAX:
+            problems.append(f"{where}.text: section text is {len(text)} characters; the limit is {SECTION_TEXT_MAX}")
+        fields = block.get("fields")
+        if isinstance(fields, list):
+            if len(fields) > SECTION_FIELDS_MAX:
+                problems.append(f"{where}.fields: has {len(fields)} fields; the limit is {SECTION_FIELDS_MAX}")
+            for index, field in enumerate(fields):
+                field_text = _text_of(field)
+                if field_text is not None and len(field_text) > SECTION_FIELD_TEXT_MAX:
+                    problems.append(
+                        f"{where}.fields[{index}]: is {len(field_text)} characters; the limit is {SECTION_FIELD_TEXT_MAX}"
+                    )
+    elif kind == "header":
+        _check_plain_text(block.get("text"), f"{where}.text", HEADER_TEXT_MAX, problems)
+    elif kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            problems.append(f"{where}.elements: an actions block needs at least one element")
+        elif len(elements) > ACTIONS_ELEMENTS_MAX:
+            problems.append(f"{where}.elements: has {len(elements)} elements; the limit is {ACTIONS_ELEMENTS_MAX}")
+    elif kind == "context":
+        elements = block.get("elements")
+        if isinstance(elements, list) and len(elements) > CONTEXT_ELEMENTS_MAX:
+            problems.append(f"{where}.elements: has {len(elements)} elements; the limit is {CONTEXT_ELEMENTS_MAX}")
+    elif kind == "input":
+        _check_plain_text(block.get("label"), f"{where}.label", INPUT_LABEL_MAX, problems)
+        if block.get("hint") is not None:
+            _check_plain_text(block.get("hint"), f"{where}.hint", INPUT_HINT_MAX, problems)
+        if block.get("element") is None:
+            problems.append(f"{where}.element: an input block needs an element")
+    action_ids: set[str] = set()
+    for suffix, element in element_slots(block):
+        _check_element(element, f"{where}.{suffix}", kind, problems)
+        action_id = element.get("action_id") if isinstance(element, Mapping) else None
+        if isinstance(action_id, str):
+            if action_id in action_ids:
+                problems.append(f"{where}.{suffix}.action_id: duplicate action_id {action_id!r} in the same block")
+            action_ids.add(action_id)
+
+
+def _sdk_block_problem(block: Mapping[str, Any]) -> str | None:
+    """What slack_sdk's models say about one block (None when they accept it)."""
+    try:
+        parsed = Block.parse(dict(block))
+        if parsed is None:
+            return f"unknown block type {block.get('type')!r}"
+        parsed.to_dict()
+    except Exception as exc:  # any model failure means Slack would refuse the block
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_block_list(blocks: Any, limit: int, surface: str) -> list[str]:
+    if not isinstance(blocks, list):
+        return [f"blocks: must be a JSON array of blocks, got {type(blocks).__name__}"]
+    problems: list[str] = []
+    if len(blocks) > limit:
+        problems.append(f"blocks: {surface} has {len(blocks)} blocks; the limit is {limit}")
+    seen_ids: dict[str, int] = {}
+    for index, block in enumerate(blocks):
+        where = f"blocks[{index}]"
+        own: list[str] = []
+        _check_block(block, where, own)
+        if not own and isinstance(block, Mapping):
+            sdk_problem = _sdk_block_problem(block)
+            if sdk_problem:
+                own.append(f"{where} ({block.get('type')}): {sdk_problem}")
+        problems.extend(own)
+        block_id = block.get("block_id") if isinstance(block, Mapping) else None
+        if isinstance(block_id, str):
+            if block_id in seen_ids:
+                problems.append(f"{where}.block_id: duplicate block_id {block_id!r} (also blocks[{seen_ids[block_id]}])")
+            else:
+                seen_ids[block_id] = index
+    return problems
+
+
+def check_message_blocks(blocks: Any) -> list[str]:
+    """Problems Slack would report (as ``invalid_blocks``) for a message's ``blocks``."""
+    return _check_block_list(blocks, MESSAGE_BLOCKS_MAX, "a message")
+
+
+def check_view(view: Any) -> list[str]:
+    """Problems Slack would report for a modal or home-tab view."""
+    if not isinstance(view, Mapping):
+        return [f"view: must be a JSON object, got {type(view).__name__}"]
+    problems: list[str] = []
+    kind = view.get("type")
+    if kind not in VIEW_TYPES:
+        problems.append(f"view.type: must be one of {', '.join(VIEW_TYPES)}, got {kind!r}")
+    blocks = view.get("blocks")
+    if blocks is None:
+        problems.append("view.blocks: required")
+    else:
+        problems.extend(f"view.{p}" for p in _check_block_list(blocks, VIEW_BLOCKS_MAX, "a view"))
+    if kind == "modal":
+        _check_plain_text(view.get("title"), "view.title", VIEW_TITLE_MAX, problems)
+        for key in ("submit", "close"):
+            if view.get(key) is not None:
+                _check_plain_text(view.get(key), f"view.{key}", VIEW_BUTTON_TEXT_MAX, problems)
+        has_input = isinstance(blocks, list) and any(isinstance(b, Mapping) and b.get("type") == "input" for b in blocks)
+        if has_input and view.get("submit") is None:
+            problems.append("view.submit: a modal containing input blocks needs a submit button")
+    elif kind == "home":
+        for key in ("submit", "close"):
+            if view.get(key) is not None:
+                problems.append(f"view.{key}: a home tab cannot have a {key} button")
+    limits = (
+        ("private_metadata", PRIVATE_METADATA_MAX),
+        ("callback_id", CALLBACK_ID_MAX),
+        ("external_id", EXTERNAL_ID_MAX),
+    )
+    for key, limit in limits:
+        value = view.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(f"view.{key}: must be a string")
+        elif len(value) > limit:
+            problems.append(f"view.{key}: is {len(value)} characters; the limit is {limit}")
+    if not problems:
+        try:
+            View(**dict(view)).to_dict()
+        except Exception as exc:  # the model refusing the view means Slack would too
+            problems.append(f"view: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def with_generated_ids(blocks: Any) -> Any:
+    """A copy of ``blocks`` with the ids Slack fills in: a ``block_id`` on every block and an
+    ``action_id`` on every interactive element that lacks one (random, as Slack's are)."""
+    if not isinstance(blocks, list):
+        return blocks
+    result = copy.deepcopy(blocks)
+    for block in result:
+        if not isinstance(block, dict):
+            continue
+        if not block.get("block_id"):
+            block["block_id"] = secrets.token_urlsafe(4)
+        for _, element in element_slots(block):
+            if (isinstance(element, dict) and element.get("type") not in NON_INTERACTIVE_ELEMENT_TYPES
+                    and not element.get("action_id")):
+                element["action_id"] = secrets.token_urlsafe(4)
+    return result
