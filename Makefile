@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/readiness demo
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) scripts/bench.py
 
 # Regenerate the Slack contract data from the method reference beside the project (not read at run time).
 contract: $(STAMP)

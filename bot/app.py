@@ -29,7 +29,10 @@ log = logging.getLogger("readiness")
 
 @dataclass
 class Deps:
-    """What listeners need besides the request: put in every request's context by middleware."""
+    """What listeners need besides the request: put in every request's context by middleware.
+
+    Shared, not copied: bolt deep-copies the context for work after the ack, and these are safe to share.
+    """
 
     settings: Settings
     checklist: Checklist
@@ -39,12 +42,18 @@ class Deps:
     def now(self) -> datetime:
         return self.clock()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
+        return self
+
 
 class RequestScope:
     """The request's unit of work: ``with context["db"].transaction() as session: ...`` commits or rolls back."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RequestScope:
+        return RequestScope(self._sessions)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -105,6 +114,9 @@ def build_app(
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
+        # Ack functions run in the request's own thread and answer as soon as they return; the work
+        # after the ack runs in a bounded pool, so a burst of post-ack work never delays an ack.
+        process_before_response=True,
         listener_executor=executor or ListenerExecutor(),
     )
 
@@ -141,13 +153,21 @@ def _error_handler(
     error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger
 ) -> BoltResponse | None:
     """The one error handler: log the traceback under an id, show the user a short message."""
+    acked = context.ack is not None and context.ack.response is not None
+    return report_error(error, body, context, client, logger, acked=acked)
+
+
+def report_error(
+    error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger,
+    *, acked: bool,
+) -> BoltResponse | None:
+    """Log the traceback under an error id and tell the user, in the ack when there is still one to give."""
     error_id = uuid.uuid4().hex[:8]
     if isinstance(error, ServiceError):
         logger.info("refused (%s): %s", error_id, error)
     else:
         logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error)
     message = user_message(error, error_id)
-    acked = context.ack is not None and context.ack.response is not None
     if not acked:
         if body.get("type") == "view_submission":
             block_id = _first_input_block(body.get("view", {}))
@@ -156,7 +176,7 @@ def _error_handler(
         if body.get("command"):
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
         return BoltResponse(status=200, body="")
-    user_id = context.user_id
+    user_id = context.user_id or (body.get("user") or {}).get("id") or body.get("user_id")
     response_url = body.get("response_url")
     if response_url and context.respond is not None:
         context.respond(text=message, response_type="ephemeral", replace_original=False)

@@ -9,7 +9,7 @@ from typing import Any
 
 
 class ListenerExecutor(ThreadPoolExecutor):
-    def __init__(self, max_workers: int = 32) -> None:
+    def __init__(self, max_workers: int = 8) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self._busy = 0
         self._idle = threading.Condition()

@@ -18,19 +18,19 @@ from handlers.ids import ActionId
 from handlers.state import ItemRef, MarkModalState
 
 MARK_OF = {ActionId.MARK_NO: Mark.NO, ActionId.MARK_PARTIAL: Mark.PARTIAL, ActionId.MARK_YES: Mark.YES}
+MARK_BUTTONS = re.compile(r"^mark_(no|partial|yes)$")
 
 
-def open_mark_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    ack()
+def open_mark_modal(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Open the mark modal, then ack: views.open needs the trigger_id while it is fresh."""
+    action = body["actions"][0]
     try:
         ref = ItemRef.model_validate_json(action.get("value") or "")
     except ValidationError:
         raise ServiceError("That button is not one of ours; nothing was changed.") from None
     team_id = context.team_id or body["team"]["id"]
     with db_of(context).transaction() as session:
-        review = reviews.load_review(session, team_id, ref.assessment)
-    if ref.item not in review.checklist.item_ids:
-        raise ServiceError(f"{ref.item} is not an item of this review.")
+        checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
     container = body.get("container", {})
     state = MarkModalState(
         assessment_id=ref.assessment,
@@ -39,10 +39,10 @@ def open_mark_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], cont
         channel_id=container.get("channel_id"),
         message_ts=container.get("message_ts"),
     )
-    today = deps_of(context).now().date()
-    view = mark_modal(review.checklist, state, review.status_of(ref.item), today)
+    view = mark_modal(checklist, state, status, deps_of(context).now().date())
     client.views_open(trigger_id=body["trigger_id"], view=view)
+    ack()
 
 
 def register(app: App) -> None:
-    app.action(re.compile(r"^mark_(no|partial|yes)$"))(open_mark_modal)
+    app.action(MARK_BUTTONS)(open_mark_modal)

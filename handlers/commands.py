@@ -25,28 +25,22 @@ def parse(text: str) -> tuple[str, list[str]]:
     return words[0].lower(), words[1:]
 
 
-def handle_readiness(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Every subcommand is answered in the ack. `start` opens its modal first: views.open is the one
+    Web API call made before the ack, because the trigger_id lives only three seconds."""
     sub, args = parse(command.get("text", ""))
     team_id = context.team_id or command["team_id"]
     if sub == "start":
         if len(args) > 2:
             ack(text=f"`/readiness start` takes at most a system and a version.\n{home.USAGE}")
             return
+        open_start_modal(command, context, client)
         ack()
-        system = args[0] if args else ""
-        with db_of(context).transaction() as session:
-            baselines = reviews.baseline_choices(session, team_id, system or None)
-        state = StartModalState(channel_id=command["channel_id"], user_id=command["user_id"])
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines),
-        )
     elif sub == "status":
         with db_of(context).transaction() as session:
             rows = reviews.review_rows(session, team_id, system=args[0] if args else None, limit=1)
         title = f"Latest review of {args[0]}" if args else "Latest review"
-        ack(blocks=home.lines_message(title, [home.review_line(r) for r in rows], "No review found."),
-            text=title)
+        ack(blocks=home.lines_message(title, [home.review_line(r) for r in rows], "No review found."), text=title)
     elif sub == "list":
         with db_of(context).transaction() as session:
             rows = reviews.review_rows(session, team_id, limit=20)
@@ -56,13 +50,23 @@ def handle_readiness(ack: Ack, command: dict[str, Any], context: BoltContext, cl
         today = earliest_today(deps_of(context).now())
         with db_of(context).transaction() as session:
             gaps = reviews.open_gaps_for(session, team_id, command["user_id"], today)
-        ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps],
-                                      "You own no open gaps."), text="Your open gaps")
+        ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps], "You own no open gaps."),
+            text="Your open gaps")
     elif sub == "help":
         ack(blocks=home.help_blocks(), text="Readiness help")
     else:
         ack(text=f"I don't know `{esc(sub[:30])}`. {home.USAGE}")
 
 
+def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    _sub, args = parse(body.get("text", ""))
+    system = args[0] if args else ""
+    with db_of(context).transaction() as session:
+        baselines = reviews.baseline_choices(session, context.team_id or body["team_id"], system or None)
+    state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
+    view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
 def register(app: App) -> None:
-    app.command(COMMAND)(handle_readiness)
+    app.command(COMMAND)(answer)

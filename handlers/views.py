@@ -15,6 +15,7 @@ from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, rec
 from bot.services.errors import MarkRejected, ServiceError
 from handlers import forms, publish
 from handlers.ids import BlockId, CallbackId
+from handlers.lazy import after_ack
 from handlers.state import MarkModalState, StartModalState
 
 
@@ -27,7 +28,7 @@ def _team(body: dict[str, Any], context: BoltContext) -> str:
     return context.team_id or body["team"]["id"]
 
 
-def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     values = view["state"]["values"]
     system = forms.text_value(values, BlockId.SYSTEM)
     version = forms.text_value(values, BlockId.VERSION)
@@ -61,12 +62,19 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     except ServiceError as exc:
         ack(response_action="errors", errors={BlockId.BASELINE if baseline else BlockId.SYSTEM: str(exc)})
         return
-    ack()
     if assessment_id is not None:
-        publish.post_review(client, scope, team_id, assessment_id, state.channel_id)
+        context["started"] = {"assessment_id": assessment_id, "channel_id": state.channel_id}
+    ack()
 
 
-def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def post_started_review(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    started = context.get("started")
+    if started:
+        publish.post_review(client, db_of(context), _team(body, context), started["assessment_id"],
+                            started["channel_id"])
+
+
+def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     try:
         state = MarkModalState.model_validate_json(view.get("private_metadata") or "")
     except ValidationError:
@@ -98,9 +106,15 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
         fallback = next(iter(sorted(present)), BlockId.EVIDENCE.value)
         ack(response_action="errors", errors=forms.mark_errors_to_blocks(exc.errors, present, fallback))
         return
-    ack()
     if outcome is not None and outcome.changed:
-        publish.after_mark(client, scope, team_id, outcome, user_id)
+        context["outcome"] = outcome
+    ack()
+
+
+def publish_mark(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    outcome: MarkOutcome | None = context.get("outcome")
+    if outcome is not None:
+        publish.after_mark(client, db_of(context), _team(body, context), outcome, body["user"]["id"])
 
 
 def closed(ack: Ack) -> None:
@@ -109,7 +123,7 @@ def closed(ack: Ack) -> None:
 
 
 def register(app: App) -> None:
-    app.view_submission(CallbackId.START_REVIEW.value)(submit_start)
-    app.view_submission(CallbackId.MARK_ITEM.value)(submit_mark)
+    app.view_submission(CallbackId.START_REVIEW.value)(ack=submit_start, lazy=[after_ack(post_started_review)])
+    app.view_submission(CallbackId.MARK_ITEM.value)(ack=submit_mark, lazy=[after_ack(publish_mark)])
     app.view_closed(CallbackId.START_REVIEW.value)(closed)
     app.view_closed(CallbackId.MARK_ITEM.value)(closed)

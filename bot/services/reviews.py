@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.checklist import Mark
+from bot.checklist import Checklist, Mark
 from bot.review import GapRow, ItemStatus, Review, ReviewRow
 from bot.scoring import score
 from bot.services.assessments import OPEN_STATUSES, checklist_of, ensure_workspace, entry_of, get_assessment
+from bot.services.errors import NotFound
 from models import Assessment, ItemMark, ProcessedInteraction
 
 
@@ -70,6 +71,20 @@ def _rows(session: Session, assessment: Assessment) -> list[ItemMark]:
 def load_review(session: Session, team_id: str, assessment_id: int) -> Review:
     assessment = get_assessment(session, team_id, assessment_id)
     return _review(session, assessment, _rows(session, assessment))
+
+
+def item_status(session: Session, team_id: str, assessment_id: int, item_id: str) -> tuple[Checklist, ItemStatus]:
+    """The checklist of a review and one item's status: what a mark modal needs, without scoring."""
+    assessment = get_assessment(session, team_id, assessment_id)
+    checklist = checklist_of(session, assessment)
+    row = session.scalar(
+        select(ItemMark).where(
+            ItemMark.team_id == team_id, ItemMark.assessment_id == assessment_id, ItemMark.item_id == item_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"{item_id} is not an item of review #{assessment_id}.")
+    return checklist, _statuses([row])[item_id]
 
 
 def section_messages(session: Session, team_id: str, assessment_id: int) -> dict[str, str]:

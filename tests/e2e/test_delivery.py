@@ -1,0 +1,150 @@
+"""Never twice, never lost: replays, double submits, forged or stale requests, Slack and database failures."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+
+from bot.db import session_scope
+from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL
+from models import Assessment, ItemMark, MarkChange
+
+DUE = (date.today() + timedelta(days=10)).isoformat()
+
+
+def count(local, model) -> int:
+    with session_scope(local.sessions) as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_replayed_start_submission_creates_one_review(local, convo):
+    p = local.people
+    convo.start_review(p.lead, "copilot", "2.0")
+    local.driver.replay(retry_num=1)
+    local.driver.replay(retry_num=2)
+    local.settle()
+    assert count(local, Assessment) == 1
+    top = [m for m in local.sandbox.messages(REVIEW_CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
+    assert len(top) == 1
+
+
+def test_a_double_submitted_mark_is_one_change_and_one_alert(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.quality, thread, "s14", "partial", owner=p.engineer, due=DUE, note="gate covers prompts only")
+    local.driver.replay(retry_num=1)
+    local.settle()
+    assert count(local, MarkChange) == 1
+    assert len(local.sandbox.messages(RELEASE_CHANNEL)) == 1
+    assert len(local.sandbox.dm_messages(p.engineer)) == 1
+
+
+def test_an_event_retry_has_one_effect(local):
+    p = local.people
+    local.driver.app_home_opened(p.quality)
+    local.settle()
+    local.driver.replay(retry_num=1, retry_reason="http_timeout")
+    local.settle()
+    assert len(local.sandbox.calls_to("views.publish")) == 1
+
+
+def _signed_mark_body(local, convo, thread: str) -> bytes:
+    p = local.people
+    view_id = convo.open_mark(p.engineer, thread, "s2", "no")
+    view = local.sandbox.view(view_id)
+    payload = {
+        "type": "view_submission", "team": {"id": "T0READY", "domain": "sandbox"},
+        "user": {"id": p.engineer, "team_id": "T0READY"}, "api_app_id": "A0READY",
+        "view": {**view, "state": {"values": {"evidence": {"value": {"type": "plain_text_input", "value": "x"}}}}},
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def test_forged_and_stale_requests_get_401_and_change_nothing(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    body = _signed_mark_body(local, convo, thread)
+    content = {"Content-Type": "application/x-www-form-urlencoded"}
+    unsigned = local.driver.send_raw(body, content)
+    forged = local.driver.send_raw(body, {**content, **local.driver.sign(body + b"tampered")})
+    wrong_secret = local.driver.send_raw(
+        body, {**content, "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64})
+    stale = local.driver.send_raw(body, {**content, **local.driver.sign(body, timestamp=int(time.time()) - 600)})
+    assert [r.status for r in (unsigned, forged, wrong_secret, stale)] == [401, 401, 401, 401]
+    local.settle()
+    assert count(local, MarkChange) == 0
+    # the same body, signed properly, does take effect: the 401s were about the signature alone
+    good = local.driver.send_raw(body, {**content, **local.driver.sign(body)})
+    local.settle()
+    assert good.status == 200 and count(local, MarkChange) == 1
+
+
+def test_slack_server_errors_are_retried_and_the_alert_arrives_once(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.inject_failure("chat.postMessage", "server_error", times=1)
+    convo.mark(p.quality, thread, "s18", "yes", owner=p.engineer, due=DUE, note="no traces yet")
+    alerts = local.sandbox.messages(RELEASE_CHANNEL)
+    assert len(alerts) == 1 and "s18" in alerts[0]["text"]
+
+
+def test_rate_limits_are_honoured(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.inject_failure("chat.update", "ratelimited", times=1, retry_after=1)
+    started = time.monotonic()
+    convo.mark(p.quality, thread, "s3", "no", evidence="all workflows measured")
+    assert time.monotonic() - started >= 1.0
+    parent = local.sandbox.find_message(REVIEW_CHANNEL, thread)
+    assert "1/22 marked" in json.dumps(parent["blocks"])
+
+
+def test_a_lost_connection_after_the_ack_keeps_the_mark_and_tells_the_user(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.inject_failure("chat.update", "drop", times=1)
+    response = convo.mark(p.quality, thread, "s3", "no", evidence="all workflows measured")
+    assert response.status == 200 and not response.body.strip()  # the modal closed: the mark was acknowledged
+    assert count(local, MarkChange) == 1
+    dm = local.sandbox.dm_messages(p.quality)
+    assert dm and "error id" in dm[-1]["text"]
+
+
+def test_database_down_refuses_the_mark_clearly_and_leaves_nothing_half_written(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    view_id = convo.open_mark(p.quality, thread, "s7", "no")
+    engine = local.engine
+
+    def refuse(*_args, **_kwargs):
+        raise OperationalError("connect", {}, Exception("database is down"))
+
+    event.listen(engine, "do_connect", refuse)
+    engine.dispose()
+    try:
+        response = local.driver.submit_view(p.quality, view_id, {"evidence": "tool runbook"})
+        local.settle()
+    finally:
+        event.remove(engine, "do_connect", refuse)
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors"
+    assert "not reachable" in body["errors"]["evidence"] and "error id" in body["errors"]["evidence"]
+    assert count(local, MarkChange) == 0
+    with session_scope(local.sessions) as s:
+        assert s.scalar(select(ItemMark.mark).where(ItemMark.item_id == "s7")) is None
+    # once the database is back, the same modal submits fine
+    response = local.driver.submit_view(p.quality, view_id, {"evidence": "tool runbook"})
+    local.settle()
+    assert response.status == 200 and count(local, MarkChange) == 1
+
+
+def test_health_check_reports_the_database(local):
+    import urllib.request
+
+    with urllib.request.urlopen(local.server.url + "/healthz") as answer:  # noqa: S310 - loopback
+        assert answer.status == 200 and json.loads(answer.read())["database"] == "ok"
