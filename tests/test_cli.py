@@ -153,3 +153,17 @@ def test_console_script_runs_in_a_real_process(tmp_path):
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
     done = subprocess.run([str(exe), "score", str(SAMPLE), "--json"], capture_output=True, text=True)
     assert done.returncode == 0 and json.loads(done.stdout)["verdict"] == "narrow"
+
+
+def test_serve_and_run_refuse_missing_credentials_with_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
+    code, _, err = run(capsys, "serve", "--port", "0")
+    assert code == 2 and "SLACK_BOT_TOKEN is not set" in err
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    code, _, err = run(capsys, "serve", "--port", "0")
+    assert code == 2 and "SLACK_SIGNING_SECRET is not set" in err
+    code, _, err = run(capsys, "run")
+    assert code == 2 and "SLACK_APP_TOKEN is not set" in err

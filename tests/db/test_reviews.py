@@ -1,0 +1,58 @@
+"""Read models: open gaps (overdue first, only the owner's, only open reviews) and review rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from bot.checklist import Mark
+from bot.db import session_scope
+from bot.services.assessments import MarkRequest, StartRequest, get_assessment, record_mark, start_assessment
+from bot.services.reviews import claim_interaction, item_status, open_gaps_for, review_rows
+
+TEAM = "T001"
+TODAY = date(2026, 11, 27)
+
+
+def test_open_gaps_put_overdue_first_and_skip_other_owners_and_closed_reviews(sessions, checklist):
+    with session_scope(sessions) as s:
+        a = start_assessment(s, checklist, StartRequest(team_id=TEAM, system="copilot", version="1", started_by="U0"))
+        b = start_assessment(s, checklist, StartRequest(team_id=TEAM, system="search", version="2", started_by="U0"))
+        plan = [(a.id, "s1", TODAY + timedelta(days=9)), (a.id, "s2", TODAY + timedelta(days=1)),
+                (b.id, "s3", TODAY + timedelta(days=3)), (b.id, "s4", TODAY)]
+        for aid, item, due in plan:
+            record_mark(s, TEAM, aid, MarkRequest(item_id=item, mark=Mark.YES, owner="U_ME", due=due),
+                        actor="U0", today=TODAY)
+        record_mark(s, TEAM, a.id, MarkRequest(item_id="s5", mark=Mark.PARTIAL, owner="U_OTHER", due=TODAY),
+                    actor="U0", today=TODAY)
+        ids = (a.id, b.id)
+    # three days later s4 (due today) and s2 (due tomorrow) are overdue
+    later = TODAY + timedelta(days=3)
+    with session_scope(sessions) as s:
+        gaps = open_gaps_for(s, TEAM, "U_ME", later)
+        assert [(g.item_id, g.overdue) for g in gaps] == [("s4", True), ("s2", True), ("s3", False), ("s1", False)]
+        get_assessment(s, TEAM, ids[1]).status = "closed"
+    with session_scope(sessions) as s:
+        assert [g.item_id for g in open_gaps_for(s, TEAM, "U_ME", later)] == ["s2", "s1"]
+        assert open_gaps_for(s, "T_OTHER", "U_ME", later) == []
+        rows = review_rows(s, TEAM, active_only=True)
+        assert [r.label for r in rows] == ["copilot 1"]
+
+
+def test_item_status_reads_one_item(sessions, checklist):
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    with session_scope(sessions) as s:
+        a = start_assessment(s, checklist, StartRequest(team_id=TEAM, system="copilot", version="1", started_by="U0"))
+        record_mark(s, TEAM, a.id, MarkRequest(item_id="s9", mark=Mark.NO, evidence="grounded mode"),
+                    actor="U7", today=TODAY, now=now)
+        got_checklist, status = item_status(s, TEAM, a.id, "s9")
+    assert got_checklist.content_hash == checklist.content_hash
+    assert (status.mark, status.evidence, status.marked_by, status.marked_at) == (Mark.NO, "grounded mode", "U7", now)
+
+
+def test_claims_are_once_per_key_and_per_workspace(sessions):
+    with session_scope(sessions) as s:
+        assert claim_interaction(s, TEAM, "view:V1:h1", "mark") is True
+        assert claim_interaction(s, TEAM, "view:V1:h1", "mark") is False
+        assert claim_interaction(s, "T002", "view:V1:h1", "mark") is True
+    with session_scope(sessions) as s:
+        assert claim_interaction(s, TEAM, "view:V1:h1", "mark") is False
