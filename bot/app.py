@@ -21,6 +21,7 @@ from bot.checklist import Checklist, load_checklist
 from bot.db import ensure_schema, make_engine, session_factory, session_scope
 from bot.errors import ConfigError
 from bot.executor import ListenerExecutor
+from bot.reminder_plan import ReminderPolicy
 from bot.services.errors import ServiceError
 from bot.settings import Settings
 
@@ -38,6 +39,7 @@ class Deps:
     checklist: Checklist
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    policy: ReminderPolicy = field(default_factory=ReminderPolicy)
 
     def now(self) -> datetime:
         return self.clock()
@@ -105,6 +107,7 @@ def build_app(
         settings=settings,
         checklist=checklist or load_checklist(settings.checklist_path),
         sessions=session_factory(engine),
+        policy=settings.reminder_policy(),
     )
     if clock is not None:
         deps.clock = clock

@@ -116,20 +116,35 @@ def _runtime(socket_mode: bool):  # type: ignore[no-untyped-def]
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import Server, WebApp
 
-    _settings, engine, app = _runtime(socket_mode=False)
+    settings, engine, app = _runtime(socket_mode=False)
+    delivery = _delivery(settings, engine, app)
     server = Server(WebApp(app, engine), host=args.host, port=args.port, threads=args.threads)
     print(f"readiness: serving Slack requests on http://{args.host}:{server.port}/slack/events", flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        delivery.stop()
     return EXIT_OK
+
+
+def _delivery(settings, engine, app):  # type: ignore[no-untyped-def]
+    from bot.db import session_factory
+    from scheduler import build_delivery
+
+    return build_delivery(settings, session_factory(engine), app.client).start()
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings, _engine, app = _runtime(socket_mode=True)
+    settings, engine, app = _runtime(socket_mode=True)
     if settings.slack_app_token is None:
         raise UsageError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    delivery = _delivery(settings, engine, app)
+    try:
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    finally:
+        delivery.stop()
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
@@ -104,3 +105,12 @@ def ensure_schema(engine: Engine) -> None:
             f"the database schema is at {current or 'nothing'}, this release needs {head}; "
             "run `readiness db upgrade` first"
         )
+
+
+def db_now(session: Session) -> datetime:
+    """The database's clock (UTC): due checks use it, so replicas with skewed clocks agree."""
+    if session.get_bind().dialect.name == "sqlite":
+        raw = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
+    value = session.execute(text("SELECT now()")).scalar_one()
+    return value.astimezone(UTC)

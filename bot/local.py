@@ -22,6 +22,7 @@ from bot.sandbox.driver import SlackDriver
 from bot.sandbox.server import SlackSandbox
 from bot.server import Server, WebApp
 from bot.settings import Settings
+from scheduler import Delivery, build_delivery
 
 TEAM = "T0READY"
 BOT_TOKEN = "xoxb-local-sandbox"
@@ -60,6 +61,7 @@ class LocalSlack:
         engine: Engine | None = None,
         clock: Callable[[], datetime] | None = None,
         rate_limits: bool = False,
+        with_scheduler: bool = False,
     ) -> None:
         self.people = People()
         self.sandbox = SlackSandbox(token=BOT_TOKEN, team_id=TEAM, rate_limits=rate_limits)
@@ -67,6 +69,8 @@ class LocalSlack:
         self._database_url = database_url
         self.engine = engine
         self._clock = clock
+        self._with_scheduler = with_scheduler
+        self.delivery: Delivery | None = None
         self.executor = ListenerExecutor()
         self.app: App | None = None
         self.server: Server | None = None
@@ -87,11 +91,16 @@ class LocalSlack:
         if self.engine is None:
             self.engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         self.app = build_app(settings, engine=self.engine, clock=self._clock, executor=self.executor)
+        self.delivery = build_delivery(settings, session_factory(self.engine), self.app.client, clock=self._clock)
+        if self._with_scheduler:
+            self.delivery.start()
         self.server = Server(WebApp(self.app, self.engine)).start()
         self.driver = SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=TEAM)
         return self
 
     def stop(self) -> None:
+        if self.delivery is not None:
+            self.delivery.stop()
         self.settle()
         if self.server is not None:
             self.server.stop()

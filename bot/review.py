@@ -39,6 +39,7 @@ class Review:
     thread_ts: str | None = None
     release_channel_id: str | None = None
     baseline_label: str | None = None
+    thread_link: str | None = None
 
     @property
     def label(self) -> str:
@@ -104,3 +105,12 @@ class ReviewRow:
     status: str
     card: Scorecard
     channel_id: str | None
+
+
+def message_link(thread_link: str | None, channel_id: str | None, message_ts: str | None,
+                 thread_ts: str | None) -> str | None:
+    """A link to one reply of the review thread, built from the thread's permalink."""
+    if not (thread_link and channel_id and message_ts and thread_ts):
+        return thread_link
+    base = thread_link.split("?")[0].rsplit("/p", 1)[0]
+    return f"{base}/p{message_ts.replace('.', '')}?thread_ts={thread_ts}&cid={channel_id}"

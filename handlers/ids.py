@@ -10,11 +10,16 @@ class ActionId(StrEnum):
     MARK_PARTIAL = "mark_partial"
     MARK_YES = "mark_yes"
     OPEN_HOME_REVIEW = "open_review"
+    REMINDER_REMARK = "reminder_remark"
+    REMINDER_NEW_DUE = "reminder_new_due"
+    DUE_ACCEPT = "due_accept"
+    DUE_REFUSE = "due_refuse"
 
 
 class CallbackId(StrEnum):
     START_REVIEW = "start_review"
     MARK_ITEM = "mark_item"
+    PROPOSE_DUE = "propose_due"
 
 
 class BlockId(StrEnum):
@@ -30,6 +35,7 @@ class BlockId(StrEnum):
     DUE = "due"
     NOTE = "note"
     REASON = "reason"
+    NEW_DUE = "new_due"
 
 
 class InputId(StrEnum):

@@ -33,6 +33,10 @@ def post_review(client: WebClient, scope: RequestScope, team_id: str, assessment
         thread_ts = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
         with scope.transaction() as session:
             reviews.record_thread(session, team_id, assessment_id, channel_id=channel_id, thread_ts=thread_ts)
+        link = permalink(client, channel_id, thread_ts)
+        if link:
+            with scope.transaction() as session:
+                reviews.record_thread(session, team_id, assessment_id, channel_id=channel_id, thread_link=link)
     with scope.transaction() as session:
         posted = reviews.section_messages(session, team_id, assessment_id)
     for part in message_parts(review.checklist):
@@ -46,14 +50,18 @@ def post_review(client: WebClient, scope: RequestScope, team_id: str, assessment
     return _load(scope, team_id, assessment_id)
 
 
-def thread_link(client: WebClient, review: Review) -> str | None:
-    if not (review.channel_id and review.thread_ts):
-        return None
+def permalink(client: WebClient, channel_id: str, ts: str) -> str | None:
     try:
-        return str(client.chat_getPermalink(channel=review.channel_id, message_ts=review.thread_ts)["permalink"])
-    except SlackApiError as exc:  # a missing link must not stop an alert
-        log.warning("no permalink for review #%s: %s", review.assessment_id, exc.response.get("error"))
+        return str(client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"])
+    except SlackApiError as exc:  # a missing link must not stop the review
+        log.warning("no permalink for %s/%s: %s", channel_id, ts, exc.response.get("error"))
         return None
+
+
+def thread_link(client: WebClient, review: Review) -> str | None:
+    if review.thread_link or not (review.channel_id and review.thread_ts):
+        return review.thread_link
+    return permalink(client, review.channel_id, review.thread_ts)
 
 
 def refresh_messages(client: WebClient, scope: RequestScope, review: Review, item_id: str) -> None:

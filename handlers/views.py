@@ -100,7 +100,7 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
         with scope.transaction() as session:
             if reviews.claim_interaction(session, team_id, _key(view), "mark"):
                 outcome = record_mark(session, team_id, state.assessment_id, request, actor=user_id,
-                                      today=earliest_today(deps.now()), now=deps.now())
+                                      today=earliest_today(deps.now()), now=deps.now(), policy=deps.policy)
     except MarkRejected as exc:
         present = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
         fallback = next(iter(sorted(present)), BlockId.EVIDENCE.value)

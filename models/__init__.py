@@ -4,6 +4,8 @@ from models.assessment import Assessment, ItemMark, MarkChange
 from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from models.checklist import ChecklistSnapshot
 from models.interaction import ProcessedInteraction
+from models.outbox import OutboxMessage
+from models.person import Person
 from models.workspace import Workspace
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "ChecklistSnapshot",
     "ItemMark",
     "MarkChange",
+    "OutboxMessage",
+    "Person",
     "ProcessedInteraction",
     "UTCDateTime",
     "Workspace",

@@ -22,6 +22,7 @@ class Assessment(TeamScoped, Base):
     baseline_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
+    thread_link: Mapped[str | None] = mapped_column(String(500))
     release_channel_id: Mapped[str | None] = mapped_column(String(32))
     section_messages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     checklist_id: Mapped[str] = mapped_column(String(64))

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from bot.checklist import Checklist, Mark
 from bot.marking import MAX_REASON, validate_mark
+from bot.reminder_plan import ReminderPolicy
 from bot.scoring import MarkEntry, Scorecard, score
 from bot.services.checklists import checklist_by_hash, store_snapshot
 from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
+from bot.services.reminders import replan_gap
 from models import Assessment, ItemMark, MarkChange, Workspace, utcnow
 
 OPEN_STATUSES = ("open", "complete", "live")
@@ -174,6 +176,7 @@ def record_mark(
     actor: str,
     today: date,
     now: datetime | None = None,
+    policy: ReminderPolicy | None = None,
 ) -> MarkOutcome:
     """Validate and record one mark. A rejected mark raises and changes nothing.
 
@@ -255,6 +258,9 @@ def record_mark(
         assessment.status = "open"
     assessment.updated_at = now
     session.flush()
+    # The gap's reminders change in this same transaction: a closed gap stops them, a new owner or
+    # due date replaces them.
+    replan_gap(session, assessment, row, now, policy or ReminderPolicy())
     return MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
 
 

@@ -55,6 +55,7 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
         thread_ts=assessment.thread_ts,
         release_channel_id=assessment.release_channel_id,
         baseline_label=baseline_label,
+        thread_link=assessment.thread_link,
     )
 
 
@@ -93,11 +94,13 @@ def section_messages(session: Session, team_id: str, assessment_id: int) -> dict
 
 def record_thread(
     session: Session, team_id: str, assessment_id: int, *, channel_id: str, thread_ts: str | None = None,
-    message_key: str | None = None, message_ts: str | None = None,
+    message_key: str | None = None, message_ts: str | None = None, thread_link: str | None = None,
 ) -> None:
     assessment = get_assessment(session, team_id, assessment_id)
     if thread_ts is not None:
         assessment.channel_id, assessment.thread_ts = channel_id, thread_ts
+    if thread_link is not None:
+        assessment.thread_link = thread_link
     if message_key is not None and message_ts is not None:
         assessment.section_messages = {**(assessment.section_messages or {}), message_key: message_ts}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ["bot.checklist", "bot.scoring", "bot.marking", "bot.assessment_file", "bot.yamlio"]
+CORE = ["bot.checklist", "bot.scoring", "bot.marking", "bot.assessment_file", "bot.yamlio", "bot.reminder_plan", "bot.review"]
 FORBIDDEN = ("slack_bolt", "slack_sdk", "sqlalchemy", "apscheduler", "alembic")
 
 

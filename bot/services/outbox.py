@@ -1,0 +1,152 @@
+"""The outbox: enqueue what the bot owes someone, claim what is due, record what happened.
+
+Claims commit before any Slack call. PostgreSQL claims with FOR UPDATE SKIP LOCKED, so replicas never
+claim the same row; SQLite claims inside its BEGIN IMMEDIATE transaction (one host only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db import db_now
+from models import OutboxMessage
+from models.outbox import CANCELLED, DEAD, PENDING, SENDING, SENT, UNKNOWN
+
+CLAIMABLE = (PENDING, UNKNOWN)
+OPEN = (PENDING, SENDING, UNKNOWN)
+
+
+def enqueue(
+    session: Session, team_id: str, *, dedupe_key: str, kind: str, recipient: str, due_at: datetime,
+    assessment_id: int | None = None, item_id: str | None = None, payload: dict[str, Any] | None = None,
+) -> bool:
+    """Insert the row unless its key exists. A pending row with the same key moves to the new time.
+
+    Returns True when a row was inserted.
+    """
+    existing = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key)
+    )
+    if existing is not None:
+        if existing.status == PENDING and existing.due_at != due_at:
+            existing.due_at = existing.next_attempt_at = due_at
+        return False
+    row = OutboxMessage(
+        team_id=team_id, dedupe_key=dedupe_key, kind=kind, recipient=recipient, due_at=due_at,
+        next_attempt_at=due_at, assessment_id=assessment_id, item_id=item_id, payload=payload or {},
+        status=PENDING, attempts=0,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # the same row, enqueued at this moment by another replica
+        return False
+    return True
+
+
+def cancel_gap(session: Session, team_id: str, assessment_id: int, item_id: str | None = None,
+               keep: Iterable[str] = ()) -> int:
+    """Cancel the rows of a gap (or of a whole assessment) that are not sent yet, except ``keep``."""
+    query = update(OutboxMessage).where(
+        OutboxMessage.team_id == team_id,
+        OutboxMessage.assessment_id == assessment_id,
+        OutboxMessage.status.in_((PENDING, UNKNOWN)),
+    )
+    if item_id is not None:
+        query = query.where(OutboxMessage.item_id == item_id)
+    keep = list(keep)
+    if keep:
+        query = query.where(OutboxMessage.dedupe_key.not_in(keep))
+    result = session.execute(query.values(status=CANCELLED).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_due(
+    session: Session, *, owner: str, lease: timedelta, limit: int = 100
+) -> list[tuple[OutboxMessage, str]]:
+    """Claim up to ``limit`` due rows for ``owner`` until the lease ends; commit right after.
+
+    Returns each row with the status it had before the claim (``unknown`` means it may be in Slack already).
+    """
+    now = db_now(session)
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    claimed = [(row, row.status) for row in rows]
+    for row in rows:
+        row.status = SENDING
+        row.lease_owner = owner
+        row.lease_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return claimed
+
+
+def _held(session: Session, row_id: int, owner: str) -> Any:
+    return update(OutboxMessage).where(
+        OutboxMessage.id == row_id, OutboxMessage.lease_owner == owner, OutboxMessage.status == SENDING
+    )
+
+
+def mark_sent(session: Session, row_id: int, owner: str, channel: str | None, ts: str | None) -> bool:
+    """Record the post, but only while this worker still holds the claim."""
+    result = session.execute(
+        _held(session, row_id, owner).values(status=SENT, sent_channel=channel, sent_ts=ts, lease_until=None,
+                                             last_error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_cancelled(session: Session, row_id: int, owner: str, reason: str) -> bool:
+    result = session.execute(_held(session, row_id, owner).values(status=CANCELLED, last_error=reason))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retry_later(session: Session, row_id: int, owner: str, *, after: timedelta, error: str, unknown: bool,
+                max_attempts: int) -> str:
+    """Give the row back: pending (Slack said no, nothing was posted) or unknown (it may have been posted).
+
+    After ``max_attempts`` the row is dead. Returns the new status ('' when the claim was lost).
+    """
+    row = session.get(OutboxMessage, row_id)
+    if row is None or row.lease_owner != owner or row.status != SENDING:
+        return ""
+    now = db_now(session)
+    status = DEAD if row.attempts >= max_attempts else (UNKNOWN if unknown else PENDING)
+    row.status, row.next_attempt_at, row.last_error = status, now + after, error[:500]
+    row.lease_owner = row.lease_until = None
+    return status
+
+
+def reap_expired_leases(session: Session) -> int:
+    """A claim whose worker died: the post may or may not have happened, so the row becomes unknown."""
+    now = db_now(session)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now)
+        .values(status=UNKNOWN, lease_owner=None, lease_until=None, next_attempt_at=now,
+                last_error="lease expired: the worker stopped before recording the result")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def backlog(session: Session) -> dict[str, Any]:
+    """For `readiness doctor`: counts by status, the oldest due pending row, dead rows."""
+    from sqlalchemy import func
+
+    counts = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    oldest = session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status.in_(CLAIMABLE)))
+    return {"counts": counts, "oldest_due": oldest, "now": db_now(session)}

@@ -1,0 +1,117 @@
+"""Gap reminders: derive what the outbox should hold for each open gap, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.checklist import Mark
+from bot.reminder_plan import GapRef, PlannedReminder, ReminderKind, ReminderPolicy, plan_gap
+from bot.services.outbox import cancel_gap, enqueue
+from models import Assessment, ItemMark, Person
+
+OPEN_ASSESSMENTS = ("open", "complete", "live")
+GAP_MARKS = (Mark.PARTIAL.value, Mark.YES.value)
+DM_KINDS = (ReminderKind.DUE_SOON.value, ReminderKind.DUE_TODAY.value, ReminderKind.OVERDUE.value)
+ESCALATION_THREAD = "escalation_thread"
+ESCALATION_CHANNEL = "escalation_channel"
+
+
+def timezone_of(session: Session, team_id: str, user_id: str) -> str | None:
+    person = session.get(Person, (team_id, user_id))
+    return person.tz if person is not None else None
+
+
+def remember_timezone(session: Session, team_id: str, user_id: str, tz: str | None, now: datetime) -> None:
+    person = session.get(Person, (team_id, user_id))
+    if person is None:
+        session.add(Person(team_id=team_id, user_id=user_id, tz=tz, fetched_at=now))
+    else:
+        person.tz, person.fetched_at = tz, now
+
+
+def is_open_gap(assessment: Assessment, row: ItemMark) -> bool:
+    return (
+        assessment.status in OPEN_ASSESSMENTS
+        and row.mark in GAP_MARKS
+        and bool(row.owner)
+        and row.due is not None
+    )
+
+
+def _rows_for(assessment: Assessment, planned: PlannedReminder) -> list[tuple[str, str, str]]:
+    """(dedupe key, kind, recipient) of the outbox rows one planned reminder becomes."""
+    if planned.kind is ReminderKind.ESCALATION:
+        rows = []
+        if assessment.channel_id and assessment.thread_ts:
+            rows.append((planned.dedupe_key + "#thread", ESCALATION_THREAD, assessment.channel_id))
+        if assessment.release_channel_id:
+            rows.append((planned.dedupe_key + "#channel", ESCALATION_CHANNEL, assessment.release_channel_id))
+        return rows
+    return [(planned.dedupe_key, planned.kind.value, planned.owner)]
+
+
+def replan_gap(session: Session, assessment: Assessment, row: ItemMark, now: datetime,
+               policy: ReminderPolicy) -> int:
+    """Make the outbox match the gap: insert what is missing, cancel what no longer applies.
+
+    A closed gap, a new owner or a new due date cancels the old rows (their keys no longer match).
+    Returns the number of rows inserted.
+    """
+    team_id = assessment.team_id
+    if not is_open_gap(assessment, row):
+        cancel_gap(session, team_id, assessment.id, row.item_id)
+        return 0
+    assert row.owner is not None and row.due is not None
+    gap = GapRef(assessment_id=assessment.id, item_id=row.item_id, owner=row.owner, due=row.due)
+    planned = plan_gap(gap, timezone_of(session, team_id, row.owner), now, policy)
+    keep: list[str] = []
+    inserted = 0
+    for reminder in planned:
+        for key, kind, recipient in _rows_for(assessment, reminder):
+            keep.append(key)
+            inserted += enqueue(
+                session, team_id, dedupe_key=key, kind=kind, recipient=recipient, due_at=reminder.send_at,
+                assessment_id=assessment.id, item_id=row.item_id,
+                payload={"owner": row.owner, "due": row.due.isoformat(), "day": reminder.day.isoformat(),
+                         "reminder": reminder.kind.value},
+            )
+    # Rows of this gap planned earlier but not in today's plan (past the horizon's start, another
+    # owner or date) stay only if they are the same key; everything else not yet sent is cancelled.
+    cancel_gap(session, team_id, assessment.id, row.item_id, keep=keep or ["-"])
+    return inserted
+
+
+def cancel_assessment(session: Session, assessment: Assessment) -> int:
+    return cancel_gap(session, assessment.team_id, assessment.id)
+
+
+def reconcile(session: Session, now: datetime, policy: ReminderPolicy, team_id: str | None = None) -> int:
+    """Re-derive every open gap's reminders and insert what is missing. Idempotent."""
+    query = (
+        select(Assessment, ItemMark)
+        .join(ItemMark, ItemMark.assessment_id == Assessment.id)
+        .where(Assessment.status.in_(OPEN_ASSESSMENTS), ItemMark.mark.in_(GAP_MARKS))
+    )
+    if team_id is not None:
+        query = query.where(Assessment.team_id == team_id)
+    inserted = 0
+    for assessment, row in session.execute(query):
+        inserted += replan_gap(session, assessment, row, now, policy)
+    return inserted
+
+
+def owners_without_timezone(session: Session, limit: int = 50) -> list[tuple[str, str]]:
+    """(team, user) of gap owners whose time zone the bot has not fetched yet."""
+    query = (
+        select(ItemMark.team_id, ItemMark.owner)
+        .join(Assessment, Assessment.id == ItemMark.assessment_id)
+        .outerjoin(Person, (Person.team_id == ItemMark.team_id) & (Person.user_id == ItemMark.owner))
+        .where(ItemMark.mark.in_(GAP_MARKS), ItemMark.owner.is_not(None), Person.user_id.is_(None),
+               Assessment.status.in_(OPEN_ASSESSMENTS))
+        .distinct()
+        .limit(limit)
+    )
+    return [(team, owner) for team, owner in session.execute(query) if owner]

@@ -1,0 +1,72 @@
+"""Reminder messages: the owner's digest, and the escalations to the thread and the release channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.blocks import text as t
+from handlers.blocks.kit import Block, actions, button, context, section
+from handlers.ids import ActionId
+from handlers.state import ItemRef
+
+MAX_WITH_BUTTONS = 20
+
+
+@dataclass(frozen=True)
+class GapLine:
+    assessment_id: int
+    label: str
+    item_id: str
+    title: str
+    mark_label: str
+    owner: str
+    due: date
+    today: date
+    thread_link: str | None = None
+
+    @property
+    def when(self) -> str:
+        days = (self.due - self.today).days
+        if days > 1:
+            return f"due in {days} days ({self.due.isoformat()})"
+        if days == 1:
+            return f"due tomorrow ({self.due.isoformat()})"
+        if days == 0:
+            return f"*due today* ({self.due.isoformat()})"
+        return f":red_circle: *overdue by {-days} day{'s' if days < -1 else ''}* (was due {self.due.isoformat()})"
+
+    def line(self) -> str:
+        link = f" · <{self.thread_link}|thread>" if self.thread_link else ""
+        return (f"*{self.item_id}* {t.esc(self.title)} in *{t.esc(self.label)}*: {self.mark_label}, "
+                f"{self.when}{link}")
+
+
+def digest(lines: list[GapLine]) -> tuple[str, list[Block]]:
+    """One message for everything an owner is reminded of in one run."""
+    count = len(lines)
+    head = "a gap" if count == 1 else f"{count} gaps"
+    blocks: list[Block] = [section(f":alarm_clock: You own {head} that still need closing before the rollout.")]
+    for gap in lines[:MAX_WITH_BUTTONS]:
+        value = ItemRef(assessment=gap.assessment_id, item=gap.item_id).dump()
+        blocks.append(section(gap.line()))
+        blocks.append(actions([
+            button("Closed: mark No with evidence", ActionId.REMINDER_REMARK, value, style="primary"),
+            button("Propose a new due date", ActionId.REMINDER_NEW_DUE, value),
+        ], block_id=f"gap:{gap.assessment_id}:{gap.item_id}"))
+    rest = [g.line() for g in lines[MAX_WITH_BUTTONS:]]
+    if rest:
+        blocks.extend(section(chunk) for chunk in t.split_lines(["*Also open:*", *rest]))
+    blocks.append(context("Reminders stop when a gap is marked No with evidence, or when the review is closed."))
+    text = "Reminder: " + "; ".join(f"{g.item_id} {g.title} ({g.label})" for g in lines[:5])
+    return t.clip(text, 3000), blocks
+
+
+def escalation(gap: GapLine, in_thread: bool) -> tuple[str, list[Block]]:
+    overdue = (gap.today - gap.due).days
+    who = t.user(gap.owner)
+    where = "" if in_thread else f" in *{t.esc(gap.label)}*"
+    link = f" · <{gap.thread_link}|Open the thread>" if gap.thread_link and not in_thread else ""
+    line = (f":warning: *{gap.item_id}* {t.esc(gap.title)}{where} is overdue by {overdue} day"
+            f"{'s' if overdue != 1 else ''}. {who}, please close it or propose a new due date.{link}")
+    return f"Overdue gap {gap.item_id} {gap.title} ({gap.label})", [section(line)]

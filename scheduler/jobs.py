@@ -1,0 +1,69 @@
+"""The scheduler every replica runs: APScheduler with the memory job store and interval jobs only.
+
+No reminder is ever an APScheduler job: reminders are outbox rows in the database. The jobs are
+the sweep (deliver what is due), the lease reaper, and the reconcile (re-derive what should exist).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import session_scope
+from bot.reminder_plan import ReminderPolicy
+from bot.services import reminders
+from scheduler.delivery import Deliverer
+
+log = logging.getLogger(__name__)
+
+
+class Reconciler:
+    """Fetches owners' time zones (users.info), then re-derives every open gap's reminders."""
+
+    def __init__(self, sessions: sessionmaker[Session], client: WebClient, policy: ReminderPolicy,
+                 clock: Callable[[], datetime]) -> None:
+        self.sessions, self.client, self.policy, self.clock = sessions, client, policy, clock
+
+    def fetch_timezones(self) -> int:
+        with session_scope(self.sessions) as session:
+            missing = reminders.owners_without_timezone(session)
+        for team_id, user_id in missing:
+            try:
+                user = self.client.users_info(user=user_id)["user"]
+                tz = user.get("tz") or None
+            except SlackApiError as exc:  # an unknown user keeps UTC; the reason is logged
+                log.warning("no time zone for %s: %s", user_id, exc.response.get("error"))
+                tz = None
+            with session_scope(self.sessions) as session:
+                reminders.remember_timezone(session, team_id, user_id, tz, self.clock())
+        return len(missing)
+
+    def run(self) -> int:
+        self.fetch_timezones()
+        with session_scope(self.sessions) as session:
+            return reminders.reconcile(session, self.clock(), self.policy)
+
+
+def start_scheduler(
+    deliverer: Deliverer,
+    reconciler: Reconciler,
+    *,
+    sweep_seconds: float,
+    reconcile_seconds: float,
+    lease: timedelta,
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+    )
+    scheduler.add_job(deliverer.sweep, "interval", seconds=sweep_seconds, id="sweep")
+    scheduler.add_job(deliverer.reap, "interval", seconds=max(2.0, lease.total_seconds() / 3), id="reap")
+    scheduler.add_job(reconciler.run, "interval", seconds=reconcile_seconds, id="reconcile",
+                      next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,131 @@
+"""Reminders through the sandbox: digests, escalation, closing and reassigning gaps, Slack failures."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
+from models import OutboxMessage
+
+
+class Clock:
+    """The app's clock, a month back (so every planned reminder is already due by the database's clock)."""
+
+    def __init__(self) -> None:
+        start = datetime.now(UTC) - timedelta(days=30)
+        start -= timedelta(days=start.weekday() - 2)  # a Wednesday
+        self.now = start.replace(hour=10, minute=0, second=0, microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def day(self, offset: int) -> str:
+        return (self.now + timedelta(days=offset)).date().isoformat()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def local(engine, clock):
+    with LocalSlack(engine=engine, clock=clock) as running:
+        yield running
+        assert running.sandbox.violations == [], "the bot broke Slack's contract"
+
+
+def sweep(local: LocalSlack, times: int = 1) -> int:
+    total = 0
+    for _ in range(times):
+        total += local.delivery.deliverer.sweep()
+    return total
+
+
+def rows(local: LocalSlack) -> list[OutboxMessage]:
+    with session_scope(local.sessions) as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def reminder_dms(local: LocalSlack, user: str) -> list[dict]:
+    return [m for m in local.sandbox.dm_messages(user) if (m.get("metadata") or {}).get("event_type")]
+
+
+def test_one_digest_per_owner_and_nothing_twice(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(1), note="a")
+    convo.mark(p.lead, thread, "s5", "partial", owner=p.quality, due=clock.day(2), note="b")
+    convo.mark(p.lead, thread, "s7", "yes", owner=p.engineer, due=clock.day(1), note="c")
+    assert sweep(local) > 0
+    dana, priya = reminder_dms(local, p.quality), reminder_dms(local, p.engineer)
+    assert len(dana) == 1 and len(priya) == 1
+    body = json.dumps(dana[0]["blocks"])
+    assert body.count("*s1*") == 1 and body.count("*s5*") == 1 and "s7" not in body
+    assert "reminder_remark" in body and "reminder_new_due" in body and "thread_ts=" in body
+    keys = dana[0]["metadata"]["event_payload"]["keys"]
+    assert keys and all(k.startswith("gap:") and k.endswith(p.quality) for k in keys)
+    assert sweep(local, 3) == 0
+    assert len(reminder_dms(local, p.quality)) == 1
+    assert {r.status for r in rows(local)} == {"sent"}
+
+
+def test_closing_a_gap_cancels_it_and_reassigning_moves_it(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(1), note="a")
+    convo.mark(p.lead, thread, "s2", "yes", owner=p.quality, due=clock.day(1), note="b")
+    convo.mark(p.quality, thread, "s1", "no", evidence="fixed", reason="closed")
+    convo.mark(p.lead, thread, "s2", "yes", owner=p.operations, due=clock.day(1), note="b", reason="sam owns it")
+    sweep(local)
+    assert reminder_dms(local, p.quality) == []
+    sam = reminder_dms(local, p.operations)
+    assert len(sam) == 1 and "*s2*" in json.dumps(sam[0]["blocks"])
+    assert all(r.recipient == p.operations for r in rows(local) if r.status == "sent" and r.recipient.startswith("U"))
+
+
+def test_overdue_gaps_escalate_to_the_thread_and_the_release_channel(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s12", "yes", owner=p.operations, due=clock.day(1), note="a")
+    sweep(local)
+    clock.now += timedelta(days=6)
+    local.delivery.reconciler.run()
+    sweep(local)
+    in_thread = [m for m in local.sandbox.thread(REVIEW_CHANNEL, thread) if "overdue" in m.get("text", "").lower()]
+    in_release = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if "overdue" in m.get("text", "").lower()]
+    assert len(in_thread) == 1 and f"<@{p.operations}>" in json.dumps(in_thread[0]["blocks"])
+    assert len(in_release) == 1
+    local.delivery.reconciler.run()
+    sweep(local, 2)
+    assert len([m for m in local.sandbox.messages(RELEASE_CHANNEL) if "overdue" in m.get("text", "").lower()]) == 1
+
+
+def test_owner_time_zone_comes_from_users_info(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s3", "yes", owner=p.operations, due=clock.day(1), note="a")
+    local.delivery.reconciler.run()
+    assert len(local.sandbox.calls_to("users.info")) == 1
+    due_today = [r for r in rows(local) if ":due_today:" in r.dedupe_key][0]
+    assert due_today.due_at.hour == 0  # 09:00 in Asia/Tokyo is 00:00 UTC
+
+
+@pytest.mark.parametrize("kind", ["ratelimited", "server_error", "drop", "accept_then_drop"])
+def test_slack_failures_still_deliver_exactly_once(local, clock, kind):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s4", "yes", owner=p.engineer, due=clock.day(1), note="a")
+    local.sandbox.inject_failure("chat.postMessage", kind, times=1, retry_after=1)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and {r.status for r in rows(local)} != {"sent"}:
+        sweep(local)
+        time.sleep(0.2)
+    assert {r.status for r in rows(local)} == {"sent"}
+    assert len(reminder_dms(local, p.engineer)) == 1
