@@ -178,6 +178,9 @@ def report_error(
                 return BoltResponse(status=200, body={"response_action": "errors", "errors": {block_id: message}})
         if body.get("command"):
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
+        if body.get("response_url") and context.respond is not None:
+            # a refused click: only the person who clicked sees why
+            context.respond(text=message, response_type="ephemeral", replace_original=False)
         return BoltResponse(status=200, body="")
     user_id = context.user_id or (body.get("user") or {}).get("id") or body.get("user_id")
     response_url = body.get("response_url")

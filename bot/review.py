@@ -99,6 +99,20 @@ class GapRow:
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """A gap owner's request to move a due date, waiting for the release lead."""
+
+    assessment_id: int
+    item_id: str
+    owner: str
+    current_due: date
+    new_due: date
+    lead: str
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
 class ReviewRow:
     assessment_id: int
     label: str

@@ -17,8 +17,13 @@ from handlers.blocks.modals import mark_modal
 from handlers.ids import ActionId
 from handlers.state import ItemRef, MarkModalState
 
-MARK_OF = {ActionId.MARK_NO: Mark.NO, ActionId.MARK_PARTIAL: Mark.PARTIAL, ActionId.MARK_YES: Mark.YES}
-MARK_BUTTONS = re.compile(r"^mark_(no|partial|yes)$")
+MARK_OF = {
+    ActionId.MARK_NO: Mark.NO,
+    ActionId.MARK_PARTIAL: Mark.PARTIAL,
+    ActionId.MARK_YES: Mark.YES,
+    ActionId.REMINDER_REMARK: Mark.NO,  # "closed": a reminder's way to mark the gap No with evidence
+}
+MARK_BUTTONS = re.compile(r"^(mark_(no|partial|yes)|reminder_remark)$")
 
 
 def open_mark_modal(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -10,9 +10,12 @@ from slack_sdk import WebClient
 from bot.app import db_of, deps_of
 from bot.marking import earliest_today
 from bot.services import reviews
+from bot.services.assessments import close_assessment
+from handlers import publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
+from handlers.lazy import after_ack
 from handlers.state import StartModalState
 
 COMMAND = "/readiness"
@@ -52,6 +55,15 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             gaps = reviews.open_gaps_for(session, team_id, command["user_id"], today)
         ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps], "You own no open gaps."),
             text="Your open gaps")
+    elif sub == "close":
+        if len(args) != 1 or not args[0].lstrip("#").isdigit():
+            ack(text="Usage: `/readiness close <review number>`, for example `/readiness close 12`.")
+            return
+        assessment_id = int(args[0].lstrip("#"))
+        with db_of(context).transaction() as session:
+            close_assessment(session, team_id, assessment_id, actor=command["user_id"], now=deps_of(context).now())
+        context["closed"] = assessment_id
+        ack(text=f"Review #{assessment_id} is closed: its marks are frozen and its reminders stopped.")
     elif sub == "help":
         ack(blocks=home.help_blocks(), text="Readiness help")
     else:
@@ -68,5 +80,17 @@ def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClie
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
+def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    assessment_id = context.get("closed")
+    if assessment_id is None:
+        return
+    with db_of(context).transaction() as session:
+        review = reviews.load_review(session, context.team_id or body["team_id"], assessment_id)
+    if review.channel_id and review.thread_ts:
+        publish.refresh_parent(client, review)
+        client.chat_postMessage(channel=review.channel_id, thread_ts=review.thread_ts,
+                                text=f"<@{body['user_id']}> closed this review. Marks are frozen and reminders stopped.")
+
+
 def register(app: App) -> None:
-    app.command(COMMAND)(answer)
+    app.command(COMMAND)(ack=answer, lazy=[after_ack(announce_closed)])

@@ -64,12 +64,17 @@ def thread_link(client: WebClient, review: Review) -> str | None:
     return permalink(client, review.channel_id, review.thread_ts)
 
 
+def refresh_parent(client: WebClient, review: Review) -> None:
+    if review.channel_id and review.thread_ts:
+        text, blocks = rb.parent_message(review)
+        client.chat_update(channel=review.channel_id, ts=review.thread_ts, text=text, blocks=blocks)
+
+
 def refresh_messages(client: WebClient, scope: RequestScope, review: Review, item_id: str) -> None:
     """Update the parent message and the message that holds the item, in place."""
     if not (review.channel_id and review.thread_ts):
         return
-    text, blocks = rb.parent_message(review)
-    client.chat_update(channel=review.channel_id, ts=review.thread_ts, text=text, blocks=blocks)
+    refresh_parent(client, review)
     with scope.transaction() as session:
         posted = reviews.section_messages(session, review.team_id, review.assessment_id)
     part = part_of_item(review.checklist, item_id)

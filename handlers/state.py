@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.checklist import Mark
@@ -37,3 +39,18 @@ class MarkModalState(_Wire):
     mark: Mark
     channel_id: str | None = None
     message_ts: str | None = None
+
+
+class ProposalRef(_Wire):
+    """A proposed due date, carried by the release lead's Accept / Refuse buttons."""
+
+    assessment: int = Field(alias="a")
+    item: str = Field(alias="i", max_length=48)
+    was: date = Field(alias="w")
+    due: date = Field(alias="d")
+    by: str = Field(alias="b", max_length=32)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True)

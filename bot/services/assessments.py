@@ -273,3 +273,18 @@ def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChan
             .order_by(MarkChange.id)
         )
     )
+
+
+def close_assessment(session: Session, team_id: str, assessment_id: int, *, actor: str, now: datetime) -> Assessment:
+    """Close a review: its marks freeze and every reminder it still owes is cancelled."""
+    from bot.services.outbox import cancel_gap
+
+    assessment = get_assessment(session, team_id, assessment_id)
+    if actor != assessment.started_by:
+        raise ServiceError(f"Only the release lead of review #{assessment_id}, <@{assessment.started_by}>, can close it.")
+    if assessment.status == "closed":
+        raise ServiceError(f"Review #{assessment_id} is already closed.")
+    assessment.status = "closed"
+    assessment.updated_at = now
+    cancel_gap(session, team_id, assessment.id)
+    return assessment

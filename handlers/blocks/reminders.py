@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.review import Proposal
 from handlers.blocks import text as t
-from handlers.blocks.kit import Block, actions, button, context, section
-from handlers.ids import ActionId
-from handlers.state import ItemRef
+from handlers.blocks.kit import Block, actions, button, context, input_block, modal, section, text_input
+from handlers.ids import ActionId, BlockId, CallbackId, InputId
+from handlers.state import ItemRef, ProposalRef
 
 MAX_WITH_BUTTONS = 20
 
@@ -70,3 +71,33 @@ def escalation(gap: GapLine, in_thread: bool) -> tuple[str, list[Block]]:
     line = (f":warning: *{gap.item_id}* {t.esc(gap.title)}{where} is overdue by {overdue} day"
             f"{'s' if overdue != 1 else ''}. {who}, please close it or propose a new due date.{link}")
     return f"Overdue gap {gap.item_id} {gap.title} ({gap.label})", [section(line)]
+
+
+def propose_modal(ref: ItemRef, title: str, current_due: date, today: date) -> dict[str, object]:
+    blocks: list[Block] = [
+        section(f"*{ref.item} · {t.esc(title)}* is due *{current_due.isoformat()}*. Propose a new date; "
+                "the review's release lead accepts or refuses it."),
+        input_block(BlockId.NEW_DUE, "New due date", {"type": "datepicker", "action_id": InputId.VALUE,
+                                                      "initial_date": max(current_due, today).isoformat()}),
+        text_input(BlockId.REASON, "Why", action_id=InputId.VALUE, multiline=True, max_length=500, optional=True,
+                   placeholder="What is left and why it needs longer"),
+    ]
+    return modal(CallbackId.PROPOSE_DUE, "New due date", blocks, submit="Propose", private_metadata=ref.dump())
+
+
+def proposal_message(p: Proposal, ref: ProposalRef, reason: str | None) -> tuple[str, list[Block]]:
+    why = f"\n>{t.esc(reason)}" if reason else ""
+    line = (f"{t.user(p.owner)} asks to move *{p.item_id}* {t.esc(p.title)} in *{t.esc(p.label)}* "
+            f"from *{p.current_due.isoformat()}* to *{p.new_due.isoformat()}*.{why}")
+    value = ref.dump()
+    blocks = [section(line), actions([button("Accept", ActionId.DUE_ACCEPT, value, style="primary"),
+                                      button("Refuse", ActionId.DUE_REFUSE, value, style="danger")],
+                                     block_id=f"proposal:{p.assessment_id}:{p.item_id}")]
+    return f"New due date proposed for {p.item_id} in {p.label}", blocks
+
+
+def proposal_decided(ref: ProposalRef, accepted: bool, lead: str) -> tuple[str, list[Block]]:
+    verdict = "accepted" if accepted else "refused"
+    line = (f"{':white_check_mark:' if accepted else ':no_entry_sign:'} {t.user(lead)} {verdict} moving "
+            f"*{ref.item}* (review #{ref.assessment}) from {ref.was.isoformat()} to {ref.due.isoformat()}.")
+    return f"Due date change {verdict}: {ref.item}", [section(line)]

@@ -51,6 +51,8 @@ def parent_message(review: Review) -> Message:
         blocks.extend(section(chunk) for chunk in t.split_lines(["*Blockers* (they override the score)", *blockers]))
     else:
         blocks.append(section("*Blockers*: none"))
+    if review.status == "closed":
+        blocks.append(section(":lock: *Closed.* Marks are frozen and reminders stopped."))
     blocks.append(context(" · ".join(details) + f" · review #{review.assessment_id}. Mark each item in the thread."))
     text = (
         f"Rollout readiness {review.label}: {card.marked}/{card.total} marked, score {_score_line(review)}, "

@@ -129,3 +129,76 @@ def test_slack_failures_still_deliver_exactly_once(local, clock, kind):
         time.sleep(0.2)
     assert {r.status for r in rows(local)} == {"sent"}
     assert len(reminder_dms(local, p.engineer)) == 1
+
+
+def _digest(local: LocalSlack, user: str) -> dict:
+    dms = reminder_dms(local, user)
+    assert dms, f"no reminder for {user}"
+    return dms[-1]
+
+
+def test_owner_proposes_a_new_date_and_only_the_lead_can_accept(local, clock):
+    from bot.services.assessments import history
+
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s6", "partial", owner=p.quality, due=clock.day(1), note="citations")
+    sweep(local)
+    dm_channel = local.sandbox.dm_channel(p.quality)
+    message = _digest(local, p.quality)
+    local.driver.click(p.quality, dm_channel, message["ts"], "reminder_new_due")
+    local.settle()
+    view_id = convo.last_view_id()
+    refused = json.loads(local.driver.submit_view(p.quality, view_id, {"new_due": clock.day(1)}).body)
+    assert "already due" in refused["errors"]["new_due"]
+    response = local.driver.submit_view(p.quality, view_id, {"new_due": clock.day(9), "reason": "vendor fix"})
+    local.settle()
+    assert response.status == 200 and not response.body.strip()
+    lead_dm = [m for m in local.sandbox.dm_messages(p.lead) if "proposal:" in json.dumps(m.get("blocks"))]
+    assert len(lead_dm) == 1 and "vendor fix" in json.dumps(lead_dm[0]["blocks"])
+    lead_channel = local.sandbox.dm_channel(p.lead)
+    # someone else clicking Accept is refused, privately, and nothing changes
+    local.driver.click(p.engineer, lead_channel, lead_dm[0]["ts"], "due_accept")
+    local.settle()
+    assert any("release lead" in e.get("text", "") for e in local.sandbox.ephemerals(p.engineer))
+    local.driver.click(p.lead, lead_channel, lead_dm[0]["ts"], "due_accept")
+    local.settle()
+    with session_scope(local.sessions) as s:
+        changes = history(s, "T0READY", 1)
+    assert changes[-1].due.isoformat() == clock.day(9) and "owner's request" in (changes[-1].reason or "")
+    old = [r for r in rows(local) if clock.day(1) in r.dedupe_key and r.status == "pending"]
+    assert old == []
+    assert any("accepted" in m.get("text", "") for m in local.sandbox.dm_messages(p.quality))
+
+
+def test_closing_from_the_reminder_marks_no_and_stops_reminders(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s8", "yes", owner=p.quality, due=clock.day(1), note="handoffs")
+    sweep(local)
+    message = _digest(local, p.quality)
+    local.driver.click(p.quality, local.sandbox.dm_channel(p.quality), message["ts"], "reminder_remark")
+    local.settle()
+    local.driver.submit_view(p.quality, convo.last_view_id(), {"evidence": "handoff tests pass"})
+    local.settle()
+    clock.now += timedelta(days=5)
+    local.delivery.reconciler.run()
+    assert sweep(local) == 0
+    assert len(reminder_dms(local, p.quality)) == 1
+
+
+def test_closing_the_review_stops_its_reminders_and_only_the_lead_may(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s9", "yes", owner=p.quality, due=clock.day(1), note="x")
+    refused = local.driver.slash_command("/readiness", "close 1", user=p.quality, channel=REVIEW_CHANNEL)
+    assert "Only the release lead" in refused.body
+    assert {r.status for r in rows(local)} == {"pending"}
+    done = local.driver.slash_command("/readiness", "close 1", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    assert "closed" in done.body
+    assert {r.status for r in rows(local)} == {"cancelled"}
+    assert sweep(local) == 0 and reminder_dms(local, p.quality) == []
+    assert "Closed" in json.dumps(local.sandbox.find_message(REVIEW_CHANNEL, thread)["blocks"])
+    bad = local.driver.slash_command("/readiness", "close twelve", user=p.lead, channel=REVIEW_CHANNEL)
+    assert "Usage" in bad.body

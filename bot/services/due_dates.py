@@ -1,0 +1,58 @@
+"""A gap owner proposes a new due date; the review's release lead accepts or refuses it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.checklist import Mark
+from bot.reminder_plan import ReminderPolicy
+from bot.review import Proposal
+from bot.services.assessments import MarkOutcome, MarkRequest, checklist_of, get_assessment, record_mark
+from bot.services.errors import ServiceError
+from bot.services.reminders import is_open_gap
+from models import Assessment, ItemMark
+
+
+def _gap(session: Session, team_id: str, assessment_id: int, item_id: str) -> tuple[Assessment, ItemMark]:
+    assessment = get_assessment(session, team_id, assessment_id)
+    row = session.scalar(select(ItemMark).where(
+        ItemMark.team_id == team_id, ItemMark.assessment_id == assessment_id, ItemMark.item_id == item_id))
+    if row is None or not is_open_gap(assessment, row):
+        raise ServiceError(f"{item_id} is no longer an open gap of review #{assessment_id}; nothing to move.")
+    return assessment, row
+
+
+def propose(session: Session, team_id: str, assessment_id: int, item_id: str, *, proposer: str,
+            new_due: date, today: date) -> Proposal:
+    assessment, row = _gap(session, team_id, assessment_id, item_id)
+    if row.owner != proposer:
+        raise ServiceError(f"Only the owner of {item_id}, <@{row.owner}>, can propose a new due date.")
+    assert row.due is not None
+    if new_due < today:
+        raise ServiceError(f"The date {new_due.isoformat()} is in the past.")
+    if new_due == row.due:
+        raise ServiceError(f"{item_id} is already due on {new_due.isoformat()}.")
+    checklist = checklist_of(session, assessment)
+    return Proposal(assessment_id, item_id, row.owner, row.due, new_due, assessment.started_by,
+                    f"{assessment.system} {assessment.version}", checklist.item(item_id).title)
+
+
+def decide(session: Session, team_id: str, assessment_id: int, item_id: str, *, was: date, new_due: date,
+           proposer: str, actor: str, accept: bool, today: date, now: datetime,
+           policy: ReminderPolicy) -> MarkOutcome | None:
+    """Apply or refuse a proposal. Only the release lead decides, and only while nothing moved meanwhile."""
+    assessment, row = _gap(session, team_id, assessment_id, item_id)
+    if actor != assessment.started_by:
+        raise ServiceError(f"Only the release lead of this review, <@{assessment.started_by}>, can decide.")
+    if row.owner != proposer or row.due != was:
+        raise ServiceError(f"{item_id} changed since the proposal (owner or due date); nothing was changed.")
+    if not accept:
+        return None
+    assert row.mark is not None
+    request = MarkRequest(item_id=item_id, mark=Mark(row.mark), evidence=row.evidence, owner=row.owner,
+                          due=new_due, note=row.note,
+                          reason=f"due date moved from {was.isoformat()} to {new_due.isoformat()} at the owner's request")
+    return record_mark(session, team_id, assessment_id, request, actor=actor, today=today, now=now, policy=policy)

@@ -1,0 +1,117 @@
+"""Buttons on reminders: close the gap, propose a new due date; the release lead's Accept / Refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.app import db_of, deps_of
+from bot.marking import earliest_today
+from bot.services import due_dates, reviews
+from bot.services.errors import ServiceError
+from handlers import publish
+from handlers.blocks.reminders import proposal_decided, proposal_message, propose_modal
+from handlers.forms import date_value, text_value
+from handlers.ids import ActionId, BlockId, CallbackId
+from handlers.lazy import after_ack
+from handlers.state import ItemRef, ProposalRef
+
+
+def _item_ref(raw: str | None) -> ItemRef:
+    try:
+        return ItemRef.model_validate_json(raw or "")
+    except ValidationError:
+        raise ServiceError("That button is not one of ours; nothing was changed.") from None
+
+
+def _proposal_ref(raw: str | None) -> ProposalRef:
+    try:
+        return ProposalRef.model_validate_json(raw or "")
+    except ValidationError:
+        raise ServiceError("That button is not one of ours; nothing was changed.") from None
+
+
+def open_propose_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                       client: WebClient) -> None:
+    ref = _item_ref(action.get("value"))
+    team_id = context.team_id or body["team"]["id"]
+    with db_of(context).transaction() as session:
+        checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
+    if status.due is None or status.owner is None:
+        ack()
+        raise ServiceError(f"{ref.item} is no longer an open gap; nothing to move.")
+    today = deps_of(context).now().date()
+    client.views_open(trigger_id=body["trigger_id"],
+                      view=propose_modal(ref, checklist.item(ref.item).title, status.due, today))
+    ack()
+
+
+def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    values = view["state"]["values"]
+    new_due, error = date_value(values, BlockId.NEW_DUE)
+    if error or new_due is None:
+        ack(response_action="errors", errors={BlockId.NEW_DUE: error or "Pick a date."})
+        return
+    ref = _item_ref(view.get("private_metadata"))
+    team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
+    try:
+        with db_of(context).transaction() as session:
+            proposal = due_dates.propose(session, team_id, ref.assessment, ref.item, proposer=user_id,
+                                         new_due=new_due, today=earliest_today(deps_of(context).now()))
+    except ServiceError as exc:
+        ack(response_action="errors", errors={BlockId.NEW_DUE: str(exc)})
+        return
+    context["proposal"] = proposal
+    context["proposal_reason"] = text_value(values, BlockId.REASON)
+    ack()
+
+
+def send_proposal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    proposal = context.get("proposal")
+    if proposal is None:
+        return
+    ref = ProposalRef(assessment=proposal.assessment_id, item=proposal.item_id, was=proposal.current_due,
+                      due=proposal.new_due, by=proposal.owner)
+    text, blocks = proposal_message(proposal, ref, context.get("proposal_reason"))
+    client.chat_postMessage(channel=proposal.lead, text=text, blocks=blocks)
+    client.chat_postMessage(channel=proposal.owner, text=f"Your proposal for {proposal.item_id} went to "
+                            f"<@{proposal.lead}>, the review's release lead.")
+
+
+def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ref = _proposal_ref(action.get("value"))
+    accept = action["action_id"] == ActionId.DUE_ACCEPT
+    team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
+    deps = deps_of(context)
+    with db_of(context).transaction() as session:
+        outcome = due_dates.decide(session, team_id, ref.assessment, ref.item, was=ref.was, new_due=ref.due,
+                                   proposer=ref.by, actor=user_id, accept=accept,
+                                   today=earliest_today(deps.now()), now=deps.now(), policy=deps.policy)
+    context["decision"] = {"accept": accept, "outcome": outcome}
+    ack()
+
+
+def announce_decision(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    decision = context.get("decision")
+    if decision is None:
+        return
+    ref = _proposal_ref(body["actions"][0].get("value"))
+    lead = body["user"]["id"]
+    text, blocks = proposal_decided(ref, decision["accept"], lead)
+    container = body.get("container", {})
+    if container.get("channel_id") and container.get("message_ts"):
+        client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)
+    client.chat_postMessage(channel=ref.by, text=text, blocks=blocks)
+    outcome = decision["outcome"]
+    if outcome is not None and outcome.changed:
+        publish.after_mark(client, db_of(context), context.team_id or body["team"]["id"], outcome, lead)
+
+
+def register(app: App) -> None:
+    app.action(ActionId.REMINDER_NEW_DUE.value)(open_propose_modal)
+    app.view_submission(CallbackId.PROPOSE_DUE.value)(ack=submit_proposal, lazy=[after_ack(send_proposal)])
+    app.action(ActionId.DUE_ACCEPT.value)(ack=decide, lazy=[after_ack(announce_decision)])
+    app.action(ActionId.DUE_REFUSE.value)(ack=decide, lazy=[after_ack(announce_decision)])
