@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +40,12 @@ class Deps:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     policy: ReminderPolicy = field(default_factory=ReminderPolicy)
+    kick: Callable[[], object] = field(default=lambda: None)
+    modal_client: WebClient | None = None
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+        assert self.modal_client is not None
+        self.modal_client.views_open(trigger_id=trigger_id, view=view)
 
     def now(self) -> datetime:
         return self.clock()
@@ -49,17 +55,24 @@ class Deps:
 
 
 class RequestScope:
-    """The request's unit of work: ``with context["db"].transaction() as session: ...`` commits or rolls back."""
+    """The request's unit of work: ``with context["db"].transaction() as session: ...`` commits or rolls back;
+    ``read()`` is for listeners that only read."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None) -> None:
         self._sessions = sessions
+        self._read_sessions = read_sessions or sessions
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RequestScope:
-        return RequestScope(self._sessions)
+        return RequestScope(self._sessions, self._read_sessions)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with session_scope(self._sessions) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with session_scope(self._read_sessions) as session:
             yield session
 
 
@@ -77,9 +90,17 @@ def make_client(settings: Settings) -> WebClient:
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
     client = WebClient(**kwargs)
-    # 429s wait for Retry-After; 5xx are retried once. Connection errors are not retried, so a post that
-    # Slack accepted is never sent twice.
-    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=1)]
+    # Only 429s are retried (after Retry-After): Slack did nothing with those. A 5xx or a dropped
+    # connection may hide a post that went through, so it is never resent blindly.
+    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2)]
+    return client
+
+
+def make_modal_client(settings: Settings) -> WebClient:
+    """views.open runs before the ack with a trigger that lives three seconds: no retries, a short timeout."""
+    client = make_client(settings)
+    client.timeout = 2
+    client.retry_handlers = []
     return client
 
 
@@ -92,6 +113,7 @@ def build_app(
     clock: Callable[[], datetime] | None = None,
     executor: ListenerExecutor | None = None,
     socket_mode: bool = False,
+    kick: Callable[[], object] | None = None,
 ) -> App:
     """Wire the Slack app. Nothing here is global: tests and the demo build as many apps as they need.
 
@@ -108,10 +130,14 @@ def build_app(
         checklist=checklist or load_checklist(settings.checklist_path),
         sessions=session_factory(engine),
         policy=settings.reminder_policy(),
+        modal_client=make_modal_client(settings),
     )
     if clock is not None:
         deps.clock = clock
+    if kick is not None:
+        deps.kick = kick  # deliver what a request queued in the outbox right away, not at the next sweep
 
+    read_sessions = session_factory(engine, readonly=True)
     app = App(
         client=client or make_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
@@ -126,7 +152,7 @@ def build_app(
     @app.middleware
     def inject(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - bolt's name
         context["deps"] = deps
-        context["db"] = RequestScope(deps.sessions)
+        context["db"] = RequestScope(deps.sessions, read_sessions)
         next()
 
     app.error(_error_handler)
@@ -171,6 +197,9 @@ def report_error(
     else:
         logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error)
     message = user_message(error, error_id)
+    if acked and not isinstance(error, ServiceError):
+        message = (f"Your request was saved, but Readiness could not bring every Slack message up to date "
+                   f"(error id {error_id}). Alerts and reminders are queued and still go out.")
     if not acked:
         if body.get("type") == "view_submission":
             block_id = _first_input_block(body.get("view", {}))

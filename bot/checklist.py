@@ -238,6 +238,8 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ChecklistError(f"{source}: cannot read file ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise ChecklistError(f"{source}: not a UTF-8 text file") from None
     return checklist_from_text(text, source)
 
 

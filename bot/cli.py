@@ -90,9 +90,9 @@ def cmd_checklist_schema(_args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from bot.db import current_revision, make_engine, upgrade
-    from bot.settings import Settings
+    from bot.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     upgrade(engine)
     print(f"database {engine.url.render_as_string(hide_password=True)} is at {current_revision(engine)}")
@@ -103,21 +103,27 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 def _runtime(socket_mode: bool):  # type: ignore[no-untyped-def]
     from bot.app import build_app
     from bot.db import make_engine
-    from bot.settings import Settings
+    from bot.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     logging.getLogger().setLevel(settings.log_level.upper())
     if settings.slack_bot_token is None:
         raise UsageError("SLACK_BOT_TOKEN is not set (see .env.example)")
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    return settings, engine, build_app(settings, engine=engine, socket_mode=socket_mode)
+    from bot.db import ensure_schema, session_factory
+    from scheduler import build_delivery
+
+    ensure_schema(engine)
+    delivery = build_delivery(settings, session_factory(engine))
+    app = build_app(settings, engine=engine, socket_mode=socket_mode, kick=delivery.deliverer.kick)
+    return settings, engine, app, delivery
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import Server, WebApp
 
-    settings, engine, app = _runtime(socket_mode=False)
-    delivery = _delivery(settings, engine, app)
+    _settings, engine, app, delivery = _runtime(socket_mode=False)
+    delivery.start()
     server = Server(WebApp(app, engine), host=args.host, port=args.port, threads=args.threads)
     print(f"readiness: serving Slack requests on http://{args.host}:{server.port}/slack/events", flush=True)
     try:
@@ -127,20 +133,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _delivery(settings, engine, app):  # type: ignore[no-untyped-def]
-    from bot.db import session_factory
-    from scheduler import build_delivery
 
-    return build_delivery(settings, session_factory(engine), app.client).start()
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings, engine, app = _runtime(socket_mode=True)
+    settings, _engine, app, delivery = _runtime(socket_mode=True)
     if settings.slack_app_token is None:
         raise UsageError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
-    delivery = _delivery(settings, engine, app)
+    delivery.start()
     try:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     finally:

@@ -49,11 +49,14 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only scopes take no write lock, so the acks that only read never queue behind writers.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``readonly`` ones are for reads only (on SQLite: a deferred BEGIN)."""
+    bind = engine.execution_options(readonly=True) if readonly else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

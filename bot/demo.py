@@ -11,7 +11,7 @@ import json
 from datetime import date, timedelta
 
 from bot.local import REVIEW_CHANNEL, Conversation, FlowError, LocalSlack
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.transcript import blocks_to_lines, indent, mrkdwn_to_text
 
 YES, PARTIAL, NO = "yes", "partial", "no"
@@ -196,7 +196,7 @@ def local_items(local: LocalSlack) -> list[str]:
 
 
 def run_demo(_args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings = load_settings()
     print("Readiness demo: a full review through the real app over HTTP, against the local Slack sandbox.")
     print(f"Database: {settings.database_url}  (no Slack account or network needed)")
     with LocalSlack(settings.database_url) as local:

@@ -90,8 +90,9 @@ class LocalSlack:
         )
         if self.engine is None:
             self.engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        self.app = build_app(settings, engine=self.engine, clock=self._clock, executor=self.executor)
-        self.delivery = build_delivery(settings, session_factory(self.engine), self.app.client, clock=self._clock)
+        self.delivery = build_delivery(settings, session_factory(self.engine), clock=self._clock)
+        self.app = build_app(settings, engine=self.engine, clock=self._clock, executor=self.executor,
+                             kick=self.delivery.deliverer.kick)
         if self._with_scheduler:
             self.delivery.start()
         self.server = Server(WebApp(self.app, self.engine)).start()
@@ -119,6 +120,34 @@ class LocalSlack:
     def sessions(self) -> sessionmaker[Session]:
         assert self.engine is not None
         return session_factory(self.engine)
+
+    def drain(self, timeout: float = 20.0, horizon: float = 10.0) -> None:
+        """Deliver the outbox until nothing is left that comes due within ``horizon`` seconds (retries too)."""
+        from datetime import timedelta
+
+        from sqlalchemy import func, select
+
+        from bot.db import db_now, session_scope
+        from models import OutboxMessage
+
+        assert self.delivery is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.settle()
+            self.delivery.deliverer.reap()
+            self.delivery.deliverer.sweep()
+            with session_scope(self.sessions) as session:
+                soon = db_now(session) + timedelta(seconds=horizon)
+                left = session.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(
+                        OutboxMessage.status.in_(("pending", "unknown", "sending")),
+                        OutboxMessage.next_attempt_at <= soon,
+                    )
+                )
+            if not left:
+                return
+            time.sleep(0.2)
+        raise TimeoutError("the outbox did not drain")
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until every listener has finished its work after the ack."""

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         return normalise_database_url(url)
 
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, url: str | None) -> str | None:
+        # slack_sdk joins method names onto the base URL: without the slash, its last segment is lost
+        return url if not url or url.endswith("/") else url + "/"
+
     @field_validator("working_hours")
     @classmethod
     def _window(cls, value: str) -> str:
@@ -96,3 +102,17 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is one line naming the variable, not a traceback."""
+    from pydantic import ValidationError
+
+    from bot.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None

@@ -34,7 +34,7 @@ def open_mark_modal(ack: Ack, body: dict[str, Any], context: BoltContext, client
     except ValidationError:
         raise ServiceError("That button is not one of ours; nothing was changed.") from None
     team_id = context.team_id or body["team"]["id"]
-    with db_of(context).transaction() as session:
+    with db_of(context).read() as session:
         checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
     container = body.get("container", {})
     state = MarkModalState(
@@ -45,7 +45,7 @@ def open_mark_modal(ack: Ack, body: dict[str, Any], context: BoltContext, client
         message_ts=container.get("message_ts"),
     )
     view = mark_modal(checklist, state, status, deps_of(context).now().date())
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    deps_of(context).open_modal(body["trigger_id"], view)
     ack()
 
 

@@ -40,18 +40,18 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         open_start_modal(command, context, client)
         ack()
     elif sub == "status":
-        with db_of(context).transaction() as session:
+        with db_of(context).read() as session:
             rows = reviews.review_rows(session, team_id, system=args[0] if args else None, limit=1)
         title = f"Latest review of {args[0]}" if args else "Latest review"
         ack(blocks=home.lines_message(title, [home.review_line(r) for r in rows], "No review found."), text=title)
     elif sub == "list":
-        with db_of(context).transaction() as session:
+        with db_of(context).read() as session:
             rows = reviews.review_rows(session, team_id, limit=20)
         ack(blocks=home.lines_message("Reviews in this workspace", [home.review_line(r) for r in rows],
                                       "No review yet. Start one with `/readiness start`."), text="Reviews")
     elif sub == "gaps":
         today = earliest_today(deps_of(context).now())
-        with db_of(context).transaction() as session:
+        with db_of(context).read() as session:
             gaps = reviews.open_gaps_for(session, team_id, command["user_id"], today)
         ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps], "You own no open gaps."),
             text="Your open gaps")
@@ -73,11 +73,11 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
 def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     _sub, args = parse(body.get("text", ""))
     system = args[0] if args else ""
-    with db_of(context).transaction() as session:
+    with db_of(context).read() as session:
         baselines = reviews.baseline_choices(session, context.team_id or body["team_id"], system or None)
     state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
     view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    deps_of(context).open_modal(body["trigger_id"], view)
 
 
 def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -14,12 +14,17 @@ class ActionId(StrEnum):
     REMINDER_NEW_DUE = "reminder_new_due"
     DUE_ACCEPT = "due_accept"
     DUE_REFUSE = "due_refuse"
+    GOLIVE = "golive"
+    WATCH_CLEAR = "watch_clear"
+    WATCH_ISSUE = "watch_issue"
 
 
 class CallbackId(StrEnum):
     START_REVIEW = "start_review"
     MARK_ITEM = "mark_item"
     PROPOSE_DUE = "propose_due"
+    GOLIVE = "golive"
+    WATCH_ISSUE = "watch_issue"
 
 
 class BlockId(StrEnum):
@@ -36,6 +41,12 @@ class BlockId(StrEnum):
     NOTE = "note"
     REASON = "reason"
     NEW_DUE = "new_due"
+    ALERTS = "alerts"
+    CADENCE = "cadence"
+    ESCALATION_OWNER = "escalation_owner"
+    WATCH_ITEMS = "watch_items"
+    DESCRIPTION = "description"
+    LINK = "link"
 
 
 class InputId(StrEnum):

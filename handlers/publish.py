@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _load(scope: RequestScope, team_id: str, assessment_id: int) -> Review:
-    with scope.transaction() as session:
+    with scope.read() as session:
         return reviews.load_review(session, team_id, assessment_id)
 
 
@@ -84,36 +87,22 @@ def refresh_messages(client: WebClient, scope: RequestScope, review: Review, ite
         client.chat_update(channel=review.channel_id, ts=ts, text=text, blocks=blocks)
 
 
-def after_mark(client: WebClient, scope: RequestScope, team_id: str, outcome: MarkOutcome, actor: str) -> None:
-    review = _load(scope, team_id, outcome.assessment_id)
-    refresh_messages(client, scope, review, outcome.item_id)
-    needs_link = outcome.became_blocker or outcome.cleared_blocker or outcome.completed or _new_owner(outcome)
-    link = thread_link(client, review) if needs_link else None
-    release = review.release_channel_id
-    if release and outcome.became_blocker:
-        text, blocks = rb.blocker_alert(review, outcome.item_id, actor, link)
-        client.chat_postMessage(channel=release, text=text, blocks=blocks)
-    if release and outcome.cleared_blocker:
-        text, blocks = rb.blocker_cleared(review, outcome.item_id, actor, link)
-        client.chat_postMessage(channel=release, text=text, blocks=blocks)
-    owner = _new_owner(outcome)
-    if owner:
-        text, blocks = rb.owner_assigned(review, outcome.item_id, actor, link)
-        client.chat_postMessage(channel=owner, text=text, blocks=blocks)
-    if outcome.completed:
-        text, blocks = rb.result_message(review, link)
-        same_channel = release == review.channel_id
-        if review.channel_id and review.thread_ts:
-            client.chat_postMessage(channel=review.channel_id, thread_ts=review.thread_ts, text=text, blocks=blocks,
-                                    reply_broadcast=same_channel)
-        if release and not same_channel:
-            client.chat_postMessage(channel=release, text=text, blocks=blocks)
+def after_mark(client: WebClient, scope: RequestScope, team_id: str, outcome: MarkOutcome, kick: Callable[[], object]) -> None:
+    """Bring the review's messages up to date, then deliver what the mark queued (alerts, DMs, result).
+
+    The queued rows are already committed with the mark: if this process dies now, another replica's
+    sweep delivers them. Refreshes of one review are serialised, so the last one shows the latest state.
+    """
+    with _refresh_lock(outcome.assessment_id):
+        review = _load(scope, team_id, outcome.assessment_id)
+        refresh_messages(client, scope, review, outcome.item_id)
+    kick()
 
 
-def _new_owner(outcome: MarkOutcome) -> str | None:
-    current, previous = outcome.current, outcome.previous
-    if not current.is_gap or not current.owner:
-        return None
-    if previous is not None and previous.is_gap and previous.owner == current.owner:
-        return None
-    return current.owner
+_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+_locks_guard = threading.Lock()
+
+
+def _refresh_lock(assessment_id: int) -> threading.Lock:
+    with _locks_guard:
+        return _locks[assessment_id]

@@ -38,14 +38,13 @@ def open_propose_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], c
                        client: WebClient) -> None:
     ref = _item_ref(action.get("value"))
     team_id = context.team_id or body["team"]["id"]
-    with db_of(context).transaction() as session:
+    with db_of(context).read() as session:
         checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
     if status.due is None or status.owner is None:
         ack()
         raise ServiceError(f"{ref.item} is no longer an open gap; nothing to move.")
     today = deps_of(context).now().date()
-    client.views_open(trigger_id=body["trigger_id"],
-                      view=propose_modal(ref, checklist.item(ref.item).title, status.due, today))
+    deps_of(context).open_modal(body["trigger_id"], propose_modal(ref, checklist.item(ref.item).title, status.due, today))
     ack()
 
 
@@ -107,7 +106,8 @@ def announce_decision(body: dict[str, Any], context: BoltContext, client: WebCli
     client.chat_postMessage(channel=ref.by, text=text, blocks=blocks)
     outcome = decision["outcome"]
     if outcome is not None and outcome.changed:
-        publish.after_mark(client, db_of(context), context.team_id or body["team"]["id"], outcome, lead)
+        publish.after_mark(client, db_of(context), context.team_id or body["team"]["id"], outcome,
+                          deps_of(context).kick)
 
 
 def register(app: App) -> None:

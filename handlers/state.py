@@ -54,3 +54,19 @@ class ProposalRef(_Wire):
 
     def dump(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+class GoLiveModalState(_Wire):
+    assessment_id: int
+
+
+class CheckinRef(_Wire):
+    """A day of a go-live's watch, carried by the check-in buttons and the issue modal."""
+
+    golive: int = Field(alias="g")
+    day: int = Field(alias="d", ge=1, le=31)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True)

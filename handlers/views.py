@@ -114,7 +114,7 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
 def publish_mark(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     outcome: MarkOutcome | None = context.get("outcome")
     if outcome is not None:
-        publish.after_mark(client, db_of(context), _team(body, context), outcome, body["user"]["id"])
+        publish.after_mark(client, db_of(context), _team(body, context), outcome, deps_of(context).kick)
 
 
 def closed(ack: Ack) -> None:

@@ -3,6 +3,7 @@
 from models.assessment import Assessment, ItemMark, MarkChange
 from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from models.checklist import ChecklistSnapshot
+from models.golive import GoLive, WatchCheckin
 from models.interaction import ProcessedInteraction
 from models.outbox import OutboxMessage
 from models.person import Person
@@ -13,12 +14,14 @@ __all__ = [
     "Assessment",
     "Base",
     "ChecklistSnapshot",
+    "GoLive",
     "ItemMark",
     "MarkChange",
     "OutboxMessage",
     "Person",
     "ProcessedInteraction",
     "UTCDateTime",
+    "WatchCheckin",
     "Workspace",
     "utcnow",
 ]

@@ -36,9 +36,12 @@ class Delivery:
             self.scheduler = None
 
 
-def build_delivery(settings: Settings, sessions: sessionmaker[Session], client: WebClient,
+def build_delivery(settings: Settings, sessions: sessionmaker[Session], client: WebClient | None = None,
                    clock: Callable[[], datetime] | None = None) -> Delivery:
-    """The delivery side of one replica. ``client`` (with its retries) serves look-ups; posts use their own."""
+    """The delivery side of one replica. ``client`` serves look-ups (users.info); posts use their own client."""
+    from bot.app import make_client
+
+    client = client or make_client(settings)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     deliverer = Deliverer(
         sessions, sending_client(token, settings.slack_api_url),

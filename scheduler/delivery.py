@@ -12,7 +12,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,49 +22,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checklist import Mark
 from bot.db import db_now, session_scope
 from bot.reminder_plan import zone
-from bot.review import message_link, part_of_item
 from bot.services import outbox
-from bot.services.assessments import checklist_of
-from bot.services.reminders import (
-    DM_KINDS,
-    ESCALATION_CHANNEL,
-    ESCALATION_THREAD,
-    is_open_gap,
-    timezone_of,
-)
-from handlers.blocks.reminders import GapLine, digest, escalation
-from models import Assessment, ItemMark, OutboxMessage
+from bot.services.golive import ISSUE
+from bot.services.notices import REVIEW_KINDS
+from models import OutboxMessage
 from models.outbox import UNKNOWN
+from scheduler.messages import Claimed, Target, compose, groups
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "readiness_outbox"
+IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE)
 HISTORY_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    team_id: str
-    dedupe_key: str
-    kind: str
-    recipient: str
-    assessment_id: int | None
-    item_id: str | None
-    payload: dict[str, Any]
-    was_unknown: bool
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a group of rows is posted."""
-
-    channel: str
-    thread_ts: str | None = None
-    is_dm: bool = False
 
 
 @dataclass
@@ -132,18 +103,24 @@ class Deliverer:
 
     # -- the jobs ----------------------------------------------------------------------------------
 
-    def sweep(self) -> int:
-        """Claim what is due and deliver it. Returns the number of rows claimed."""
+    def sweep(self, kinds: Iterable[str] | None = None) -> int:
+        """Claim what is due (of ``kinds``, or everything) and deliver it. Returns the number of rows claimed."""
         with self._lock:
             with session_scope(self.sessions) as session:
-                rows = outbox.claim_due(session, owner=self.worker_id, lease=self.lease, limit=self.batch)
+                rows = outbox.claim_due(session, owner=self.worker_id, lease=self.lease, limit=self.batch,
+                                        kinds=kinds)
                 claimed = [self._snapshot(row, before) for row, before in rows]
             if not claimed:
                 return 0
             _crash_point("after_claim")
-            for group in self._groups(claimed):
+            for group in groups(claimed):
                 self._deliver(group)
             return len(claimed)
+
+    def kick(self) -> int:
+        """Deliver now what requests just queued (alerts, DMs, results, reported issues); reminders wait
+        for their time and the regular sweep."""
+        return self.sweep(kinds=IMMEDIATE_KINDS)
 
     def reap(self) -> int:
         with session_scope(self.sessions) as session:
@@ -156,81 +133,18 @@ class Deliverer:
         return Claimed(row.id, row.team_id, row.dedupe_key, row.kind, row.recipient, row.assessment_id,
                        row.item_id, dict(row.payload or {}), before == UNKNOWN)
 
-    @staticmethod
-    def _groups(rows: list[Claimed]) -> list[list[Claimed]]:
-        """One digest per owner per run; every other row on its own."""
-        digests: dict[tuple[str, str], list[Claimed]] = {}
-        singles: list[list[Claimed]] = []
-        for row in rows:
-            if row.kind in DM_KINDS:
-                digests.setdefault((row.team_id, row.recipient), []).append(row)
-            else:
-                singles.append([row])
-        return list(digests.values()) + singles
-
     def _today(self, session: Session, tz: str | None) -> date:
         now = self.clock() if self.clock else db_now(session)
         return now.astimezone(zone(tz)).date()
 
-    def _line(self, session: Session, row: Claimed) -> GapLine | None:
-        """The gap as it is now, or None when the reminder no longer applies."""
-        if row.assessment_id is None or row.item_id is None:
-            return None
-        assessment = session.get(Assessment, row.assessment_id)
-        if assessment is None or assessment.team_id != row.team_id:
-            return None
-        mark = session.query(ItemMark).filter_by(
-            team_id=row.team_id, assessment_id=assessment.id, item_id=row.item_id
-        ).one_or_none()
-        if mark is None or not is_open_gap(assessment, mark):
-            return None
-        if mark.owner != row.payload.get("owner") or mark.due is None or mark.due.isoformat() != row.payload.get("due"):
-            return None
-        checklist = checklist_of(session, assessment)
-        section_ts = (assessment.section_messages or {}).get(part_of_item(checklist, mark.item_id).key)
-        link = message_link(assessment.thread_link, assessment.channel_id, section_ts, assessment.thread_ts)
-        assert mark.mark is not None
-        return GapLine(
-            assessment_id=assessment.id,
-            label=f"{assessment.system} {assessment.version}",
-            item_id=mark.item_id,
-            title=checklist.item(mark.item_id).title,
-            mark_label=checklist.marks[Mark(mark.mark)].label,
-            owner=mark.owner,
-            due=mark.due,
-            today=self._today(session, timezone_of(session, row.team_id, mark.owner)),
-            thread_link=link,
-        )
-
-    def _render(self, session: Session, group: list[Claimed], lines: list[GapLine]) -> tuple[Target, str, list[Any]]:
-        first = group[0]
-        if first.kind in DM_KINDS:
-            text, blocks = digest(lines)
-            return Target(first.recipient, is_dm=True), text, blocks
-        assessment = session.get(Assessment, first.assessment_id)
-        assert assessment is not None
-        if first.kind == ESCALATION_THREAD:
-            text, blocks = escalation(lines[0], in_thread=True)
-            return Target(first.recipient, assessment.thread_ts), text, blocks
-        if first.kind == ESCALATION_CHANNEL:
-            text, blocks = escalation(lines[0], in_thread=False)
-            return Target(first.recipient), text, blocks
-        raise ValueError(f"unknown outbox kind {first.kind!r}")
-
     def _deliver(self, group: list[Claimed]) -> None:
         with session_scope(self.sessions) as session:
-            wanted: list[tuple[Claimed, GapLine]] = []
-            for row in group:
-                line = self._line(session, row)
-                if line is None:
-                    outbox.mark_cancelled(session, row.id, self.worker_id, "no longer applies")
-                else:
-                    wanted.append((row, line))
-            if not wanted:
-                return
-            rows = [row for row, _ in wanted]
-            lines = list({(line.assessment_id, line.item_id): line for _, line in wanted}.values())
-            target, text, blocks = self._render(session, rows, lines)
+            composed = compose(session, group, self._today)
+            for row in composed.stale:
+                outbox.mark_cancelled(session, row.id, self.worker_id, "no longer applies")
+        if not composed.rows or composed.target is None:
+            return
+        rows, target, text, blocks = composed.rows, composed.target, composed.text, composed.blocks
         keys = [row.dedupe_key for row in rows]
 
         if any(row.was_unknown for row in rows):
@@ -256,6 +170,7 @@ class Deliverer:
         try:
             response = self.client.chat_postMessage(
                 channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks,
+                reply_broadcast=target.broadcast if target.thread_ts else None,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"keys": keys}},
             )
         except SlackApiError as exc:

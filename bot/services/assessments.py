@@ -15,6 +15,7 @@ from bot.reminder_plan import ReminderPolicy
 from bot.scoring import MarkEntry, Scorecard, score
 from bot.services.checklists import checklist_by_hash, store_snapshot
 from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
+from bot.services.notices import enqueue_mark_events
 from bot.services.reminders import replan_gap
 from models import Assessment, ItemMark, MarkChange, Workspace, utcnow
 
@@ -122,10 +123,10 @@ def start_assessment(session: Session, checklist: Checklist, request: StartReque
     return assessment
 
 
-def get_assessment(session: Session, team_id: str, assessment_id: int) -> Assessment:
-    assessment = session.scalar(
-        select(Assessment).where(Assessment.team_id == team_id, Assessment.id == assessment_id)
-    )
+def get_assessment(session: Session, team_id: str, assessment_id: int, *, lock: bool = False) -> Assessment:
+    """The workspace's assessment; ``lock`` holds its row until the transaction ends (marks queue on it)."""
+    query = select(Assessment).where(Assessment.team_id == team_id, Assessment.id == assessment_id)
+    assessment = session.scalar(query.with_for_update() if lock else query)
     if assessment is None:
         raise NotFound(f"There is no assessment #{assessment_id} in this workspace.")
     return assessment
@@ -184,7 +185,9 @@ def record_mark(
     at once are serialised: both changes land in the history and the later one is current.
     """
     now = now or utcnow()
-    assessment = get_assessment(session, team_id, assessment_id)
+    # Marks of one assessment are serialised on its row, so the last of two simultaneous marks sees the
+    # other one (and completes the review) and the scorecard before/after each mark is exact.
+    assessment = get_assessment(session, team_id, assessment_id, lock=True)
     if assessment.status not in OPEN_STATUSES:
         raise AssessmentClosed(f"Assessment #{assessment.id} is {assessment.status}; its marks can no longer change.")
     checklist = checklist_of(session, assessment)
@@ -261,7 +264,9 @@ def record_mark(
     # The gap's reminders change in this same transaction: a closed gap stops them, a new owner or
     # due date replaces them.
     replan_gap(session, assessment, row, now, policy or ReminderPolicy())
-    return MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
+    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
+    enqueue_mark_events(session, assessment, outcome, actor)
+    return outcome
 
 
 def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChange]:

@@ -68,7 +68,7 @@ def cancel_gap(session: Session, team_id: str, assessment_id: int, item_id: str 
 
 
 def claim_due(
-    session: Session, *, owner: str, lease: timedelta, limit: int = 100
+    session: Session, *, owner: str, lease: timedelta, limit: int = 100, kinds: Iterable[str] | None = None,
 ) -> list[tuple[OutboxMessage, str]]:
     """Claim up to ``limit`` due rows for ``owner`` until the lease ends; commit right after.
 
@@ -81,6 +81,8 @@ def claim_due(
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.scalars(query))

@@ -155,34 +155,50 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
     return text, blocks
 
 
-def blocker_alert(review: Review, item_id: str, actor: str, thread_link: str | None) -> Message:
-    item, st = review.checklist.item(item_id), review.status_of(item_id)
-    mark = review.checklist.marks[st.mark].label if st.mark else "?"
+def _event_mark(review: Review, item_id: str, snapshot: dict[str, object] | None) -> tuple[str, str | None, str | None]:
+    """(mark label, owner, due) as they were when the event happened, or as they are now."""
+    if snapshot is not None:
+        mark = snapshot.get("mark")
+        label = review.checklist.marks[Mark(str(mark))].label if mark else "unmarked"
+        return label, snapshot.get("owner") or None, snapshot.get("due") or None  # type: ignore[return-value]
+    st = review.status_of(item_id)
+    label = review.checklist.marks[st.mark].label if st.mark else "unmarked"
+    return label, st.owner, st.due.isoformat() if st.due else None
+
+
+def blocker_alert(review: Review, item_id: str, actor: str, thread_link: str | None,
+                  snapshot: dict[str, object] | None = None) -> Message:
+    item = review.checklist.item(item_id)
+    mark, owner, due = _event_mark(review, item_id, snapshot)
     link = f" · <{thread_link}|Open the thread>" if thread_link else ""
     line = (
         f":rotating_light: *Blocker in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} marked *{mark}* "
-        f"by {t.user(actor)}. Owner {t.user(st.owner)}, due {t.day(st.due)}."
+        f"by {t.user(actor)}. Owner {t.user(owner)}, due {due or 'no date'}."
     )
     blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
     return f"Blocker in {review.label}: {item_id} {item.title} marked {mark}", blocks
 
 
-def blocker_cleared(review: Review, item_id: str, actor: str, thread_link: str | None) -> Message:
-    item, st = review.checklist.item(item_id), review.status_of(item_id)
-    mark = review.checklist.marks[st.mark].label if st.mark else "unmarked"
+def blocker_cleared(review: Review, item_id: str, actor: str, thread_link: str | None,
+                    snapshot: dict[str, object] | None = None) -> Message:
+    item = review.checklist.item(item_id)
+    mark, _owner, _due = _event_mark(review, item_id, snapshot)
     link = f" · <{thread_link}|Open the thread>" if thread_link else ""
-    line = f":white_check_mark: *Blocker cleared in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} is now *{mark}* (set by {t.user(actor)})."
+    line = (f":white_check_mark: *Blocker cleared in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} "
+            f"is now *{mark}* (set by {t.user(actor)}).")
     blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
     return f"Blocker cleared in {review.label}: {item_id} {item.title}", blocks
 
 
-def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | None) -> Message:
-    item, st = review.checklist.item(item_id), review.status_of(item_id)
-    mark = review.checklist.marks[st.mark].label if st.mark else "?"
+def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | None,
+                   snapshot: dict[str, object] | None = None) -> Message:
+    item = review.checklist.item(item_id)
+    mark, _owner, due = _event_mark(review, item_id, snapshot)
+    note_text = (snapshot or {}).get("note") if snapshot is not None else review.status_of(item_id).note
     link = f"\n<{thread_link}|Open the review thread>" if thread_link else ""
-    note = f"\nNote: {t.esc(st.note)}" if st.note else ""
+    note = f"\nNote: {t.esc(str(note_text))}" if note_text else ""
     line = (
         f"{t.user(actor)} made you the owner of a gap in the *{t.esc(review.label)}* readiness review.\n"
-        f"*{item_id}* {t.esc(item.title)}: marked *{mark}*, due *{t.day(st.due)}*.{note}{link}"
+        f"*{item_id}* {t.esc(item.title)}: marked *{mark}*, due *{due or 'no date'}*.{note}{link}"
     )
-    return f"You own {item_id} {item.title} in {review.label}, due {t.day(st.due)}", [section(line)]
+    return f"You own {item_id} {item.title} in {review.label}, due {due or 'no date'}", [section(line)]

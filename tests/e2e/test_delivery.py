@@ -84,11 +84,12 @@ def test_forged_and_stale_requests_get_401_and_change_nothing(local, convo):
     assert good.status == 200 and count(local, MarkChange) == 1
 
 
-def test_slack_server_errors_are_retried_and_the_alert_arrives_once(local, convo):
+def test_a_slack_server_error_on_an_alert_is_retried_and_it_arrives_once(local, convo):
     p = local.people
     thread = convo.start_review(p.lead, "copilot", "2.0")
     local.sandbox.inject_failure("chat.postMessage", "server_error", times=1)
     convo.mark(p.quality, thread, "s18", "yes", owner=p.engineer, due=DUE, note="no traces yet")
+    local.drain()
     alerts = local.sandbox.messages(RELEASE_CHANNEL)
     assert len(alerts) == 1 and "s18" in alerts[0]["text"]
 
@@ -112,7 +113,7 @@ def test_a_lost_connection_after_the_ack_keeps_the_mark_and_tells_the_user(local
     assert response.status == 200 and not response.body.strip()  # the modal closed: the mark was acknowledged
     assert count(local, MarkChange) == 1
     dm = local.sandbox.dm_messages(p.quality)
-    assert dm and "error id" in dm[-1]["text"]
+    assert dm and "error id" in dm[-1]["text"] and "was saved" in dm[-1]["text"]
 
 
 def test_database_down_refuses_the_mark_clearly_and_leaves_nothing_half_written(local, convo):

@@ -1,0 +1,56 @@
+"""What a mark tells other people: blocker alerts, owner DMs, the result. Outbox rows, same transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bot.db import db_now
+from bot.services.outbox import enqueue
+from models import Assessment
+
+if TYPE_CHECKING:
+    from bot.services.assessments import MarkOutcome
+
+BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT = "blocker_alert", "blocker_cleared", "owner_assigned", "result"
+REVIEW_KINDS = (BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT)
+
+
+def new_owner(outcome: MarkOutcome) -> str | None:
+    current, previous = outcome.current, outcome.previous
+    if not current.is_gap or not current.owner:
+        return None
+    if previous is not None and previous.is_gap and previous.owner == current.owner:
+        return None
+    return current.owner
+
+
+def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkOutcome, actor: str) -> None:
+    """Queue what this mark must tell: each row is delivered once, even if this process dies now."""
+    if not outcome.changed:
+        return
+    team, aid, item, rev = assessment.team_id, assessment.id, outcome.item_id, outcome.revision
+    now = db_now(session)
+    current = outcome.current
+    snapshot = {"item": item, "actor": actor, "mark": current.mark.value, "owner": current.owner,
+                "due": current.due.isoformat() if current.due else None, "note": current.note}
+
+    def add(key: str, kind: str, recipient: str, payload: dict[str, object]) -> None:
+        enqueue(session, team, dedupe_key=key, kind=kind, recipient=recipient, due_at=now,
+                assessment_id=aid, item_id=None, payload=payload)
+
+    release = assessment.release_channel_id
+    if release and outcome.became_blocker:
+        add(f"review:{aid}:{item}:{rev}:blocker", BLOCKER_ALERT, release, snapshot)
+    if release and outcome.cleared_blocker:
+        add(f"review:{aid}:{item}:{rev}:cleared", BLOCKER_CLEARED, release, snapshot)
+    owner = new_owner(outcome)
+    if owner:
+        add(f"review:{aid}:{item}:{rev}:owner:{owner}", OWNER_ASSIGNED, owner, snapshot)
+    if outcome.completed and assessment.channel_id and assessment.thread_ts:
+        same = release == assessment.channel_id
+        add(f"review:{aid}:result:{item}:{rev}:thread", RESULT, assessment.channel_id,
+            {"thread_ts": assessment.thread_ts, "broadcast": same})
+        if release and not same:
+            add(f"review:{aid}:result:{item}:{rev}:channel", RESULT, release, {})

@@ -1,0 +1,199 @@
+"""What an outbox row says when it is delivered, read from the database as it is now.
+
+``compose`` takes a group of claimed rows (one digest, or one row) and returns the rows that still apply
+with the message to post, or the rows that no longer apply (a closed gap, a new owner, an answered
+check-in), which are cancelled instead of sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.checklist import Mark
+from bot.review import message_link, part_of_item
+from bot.services import golive as watch
+from bot.services.assessments import checklist_of
+from bot.services.notices import BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, REVIEW_KINDS
+from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap, timezone_of
+from bot.services.reviews import load_review
+from handlers.blocks import review as rb
+from handlers.blocks import watch as wb
+from handlers.blocks.reminders import GapLine, digest, escalation
+from models import Assessment, GoLive, ItemMark
+
+Today = Callable[[Session, str | None], date]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    team_id: str
+    dedupe_key: str
+    kind: str
+    recipient: str
+    assessment_id: int | None
+    item_id: str | None
+    payload: dict[str, Any]
+    was_unknown: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes."""
+
+    channel: str
+    thread_ts: str | None = None
+    is_dm: bool = False
+    broadcast: bool = False
+
+
+@dataclass(frozen=True)
+class Composition:
+    rows: list[Claimed]
+    stale: list[Claimed]
+    target: Target | None = None
+    text: str = ""
+    blocks: list[Any] | None = None
+
+
+def groups(rows: list[Claimed]) -> list[list[Claimed]]:
+    """One digest per owner per run; every other row on its own."""
+    digests: dict[tuple[str, str], list[Claimed]] = {}
+    singles: list[list[Claimed]] = []
+    for row in rows:
+        if row.kind in DM_KINDS:
+            digests.setdefault((row.team_id, row.recipient), []).append(row)
+        else:
+            singles.append([row])
+    return list(digests.values()) + singles
+
+
+def compose(session: Session, group: list[Claimed], today: Today) -> Composition:
+    kind = group[0].kind
+    if kind in DM_KINDS or kind in (ESCALATION_THREAD, ESCALATION_CHANNEL):
+        return _gap_reminders(session, group, today)
+    if kind in REVIEW_KINDS:
+        return _review_event(session, group[0])
+    if kind in watch.WATCH_KINDS:
+        return _watch(session, group[0])
+    raise ValueError(f"unknown outbox kind {kind!r}")
+
+
+def _assessment(session: Session, row: Claimed) -> Assessment | None:
+    if row.assessment_id is None:
+        return None
+    assessment = session.get(Assessment, row.assessment_id)
+    return assessment if assessment is not None and assessment.team_id == row.team_id else None
+
+
+# -- gap reminders --------------------------------------------------------------------------------
+
+
+def gap_line(session: Session, row: Claimed, today: Today) -> GapLine | None:
+    """The gap as it is now, or None when the reminder no longer applies."""
+    assessment = _assessment(session, row)
+    if assessment is None or row.item_id is None:
+        return None
+    mark = session.scalar(select(ItemMark).where(
+        ItemMark.team_id == row.team_id, ItemMark.assessment_id == assessment.id, ItemMark.item_id == row.item_id))
+    if mark is None or not is_open_gap(assessment, mark):
+        return None
+    if mark.owner != row.payload.get("owner") or mark.due is None or mark.due.isoformat() != row.payload.get("due"):
+        return None
+    checklist = checklist_of(session, assessment)
+    section_ts = (assessment.section_messages or {}).get(part_of_item(checklist, mark.item_id).key)
+    assert mark.mark is not None and mark.owner is not None
+    return GapLine(
+        assessment_id=assessment.id,
+        label=f"{assessment.system} {assessment.version}",
+        item_id=mark.item_id,
+        title=checklist.item(mark.item_id).title,
+        mark_label=checklist.marks[Mark(mark.mark)].label,
+        owner=mark.owner,
+        due=mark.due,
+        today=today(session, timezone_of(session, row.team_id, mark.owner)),
+        thread_link=message_link(assessment.thread_link, assessment.channel_id, section_ts, assessment.thread_ts),
+    )
+
+
+def _gap_reminders(session: Session, group: list[Claimed], today: Today) -> Composition:
+    wanted: list[tuple[Claimed, GapLine]] = []
+    stale: list[Claimed] = []
+    for row in group:
+        line = gap_line(session, row, today)
+        if line is None:
+            stale.append(row)
+        else:
+            wanted.append((row, line))
+    if not wanted:
+        return Composition([], stale)
+    rows = [row for row, _ in wanted]
+    lines = list({(line.assessment_id, line.item_id): line for _, line in wanted}.values())
+    first = rows[0]
+    if first.kind in DM_KINDS:
+        text, blocks = digest(lines)
+        return Composition(rows, stale, Target(first.recipient, is_dm=True), text, blocks)
+    assessment = _assessment(session, first)
+    assert assessment is not None
+    in_thread = first.kind == ESCALATION_THREAD
+    text, blocks = escalation(lines[0], in_thread=in_thread)
+    target = Target(first.recipient, assessment.thread_ts if in_thread else None)
+    return Composition(rows, stale, target, text, blocks)
+
+
+# -- events of a review: blocker alerts, owner DMs, the result --------------------------------------
+
+
+def _review_event(session: Session, row: Claimed) -> Composition:
+    assessment = _assessment(session, row)
+    if assessment is None:
+        return Composition([], [row])
+    review = load_review(session, row.team_id, assessment.id)
+    link = review.thread_link
+    payload = row.payload
+    if row.kind == BLOCKER_ALERT:
+        text, blocks = rb.blocker_alert(review, payload["item"], payload["actor"], link, snapshot=payload)
+    elif row.kind == BLOCKER_CLEARED:
+        text, blocks = rb.blocker_cleared(review, payload["item"], payload["actor"], link, snapshot=payload)
+    elif row.kind == OWNER_ASSIGNED:
+        text, blocks = rb.owner_assigned(review, payload["item"], payload["actor"], link, snapshot=payload)
+    else:
+        text, blocks = rb.result_message(review, link)
+        thread = payload.get("thread_ts")
+        return Composition([row], [], Target(row.recipient, thread, broadcast=bool(payload.get("broadcast"))),
+                           text, blocks)
+    return Composition([row], [], Target(row.recipient, is_dm=row.recipient.startswith("U")), text, blocks)
+
+
+# -- the first-week watch list ---------------------------------------------------------------------
+
+
+def _watch(session: Session, row: Claimed) -> Composition:
+    assessment = _assessment(session, row)
+    golive = session.get(GoLive, row.payload.get("golive"))
+    if assessment is None or golive is None or golive.team_id != row.team_id or assessment.status == "closed":
+        return Composition([], [row])
+    label = f"{assessment.system} {assessment.version}"
+    day = int(row.payload.get("day", 0))
+    if row.kind == watch.CHECKIN:
+        text, blocks = wb.checkin(golive, label, day, watch.answers(session, golive, day))
+        return Composition([row], [], Target(golive.channel_id, golive.thread_ts), text, blocks)
+    if row.kind == watch.NUDGE:
+        if watch.answers(session, golive, day):
+            return Composition([], [row])
+        text, blocks = wb.nudge(golive, label, day, assessment.thread_link)
+        return Composition([row], [], Target(golive.escalation_owner, is_dm=True), text, blocks)
+    if row.kind == watch.SUMMARY:
+        text, blocks = wb.summary(golive, label, watch.answers(session, golive))
+        return Composition([row], [], Target(golive.channel_id, golive.thread_ts, broadcast=True), text, blocks)
+    checkin = next((a for a in watch.answers(session, golive, day) if a.id == row.payload.get("checkin")), None)
+    if checkin is None:
+        return Composition([], [row])
+    text, blocks = wb.issue_alert(golive, label, checkin)
+    return Composition([row], [], Target(golive.channel_id), text, blocks)

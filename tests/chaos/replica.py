@@ -1,0 +1,45 @@
+"""One chaos replica: ``readiness serve`` exactly as shipped, with one change to what the reconcile covers.
+
+Run as a script: ``python tests/chaos/replica.py --host 127.0.0.1 --port 0`` (arguments after the script
+name go to ``readiness serve``). Settings come from the environment as for the real command.
+
+Why the change: the reconcile runs once when a replica starts (then every RECONCILE_INTERVAL_SECONDS)
+and makes each open gap's outbox rows match the working-hours plan, cancelling any other row of the
+gap. The chaos test needs reminders coming due second by second over half a minute, which no working-hours
+plan produces, so it writes those rows itself for gaps of assessments whose system name starts with
+``TIMED_PREFIX``, and the reconcile of this replica leaves those gaps alone. Every other gap (the test
+has some whose rows the product plans) is reconciled as usual. Sweeps, claims, leases, the reaper,
+delivery and the crash points are the product's own code, untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TIMED_PREFIX = "chaos-timed-"
+
+
+def _leave_timed_gaps_to_the_test() -> None:
+    from bot.services import reminders
+
+    original = reminders.replan_gap
+
+    def replan_gap(session, assessment, row, now, policy):  # type: ignore[no-untyped-def]
+        if assessment.system.startswith(TIMED_PREFIX):
+            return 0
+        return original(session, assessment, row, now, policy)
+
+    if not callable(getattr(reminders, "reconcile", None)):
+        raise SystemExit("bot.services.reminders.reconcile is gone: update tests/chaos/replica.py")
+    reminders.replan_gap = replan_gap  # reconcile() looks replan_gap up in its module at call time
+
+
+def main(argv: list[str]) -> int:
+    _leave_timed_gaps_to_the_test()
+    from bot.cli import main as readiness
+
+    return readiness(["serve", *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,218 @@
+"""Chaos: three real replicas, one database, one Slack sandbox, SIGKILLs and crash points.
+
+What runs: three ``readiness serve`` processes (tests/chaos/replica.py: the shipped command, with the
+reconcile leaving the test's hand-timed gaps alone) against one PostgreSQL schema or one SQLite file, and
+the Slack sandbox in this process. The test first creates eight reviews with 144 open gaps (their owner
+DMs are delivered by one replica), then, at once: ten more gaps whose product-planned reminders are due
+immediately (due today, due soon, overdue with escalations to the review thread and the release channel),
+and about 240 reminders it times itself, due from 10 s before the start to 30 s after it, for the
+existing gaps (DM digests, plus escalations to the thread and the release channel). Two replicas start
+with crash points: ``after_claim`` (the claim is committed, nothing is posted) and ``after_post`` (Slack
+accepted the post, the outbox does not know); each is restarted without it once it has died there. Then
+a replica is SIGKILLed every 1.5-3.5 s (seeded) and restarted at once, until 2 s after the last reminder
+is due. At 12 s the test closes 14 gaps and moves the due date of 10 and the owner of 6 whose reminders
+are all still in the future (their rows must never be posted; the replacement rows must be), and closes
+8 gaps whose reminders were already due (posted at most once). When nothing is left to deliver, it
+compares what the sandbox received with the outbox and with its own plan.
+
+Assertions: every expected reminder and notice posted exactly once, to the right place, recorded as sent
+with its ts; no post before its due time; nothing posted for a gap closed or changed before the reminder
+came due; no dead row; no Slack contract violation; and each reminder's lateness (first post minus the
+later of its due time and the moment it was written) within
+
+    sweep + slack + (claims - 1) * (lease + reaper + sweep)
+
+where a claim lost to a kill costs at most the lease, one reaper interval and one sweep before another
+replica takes the row again, and slack (3 s) covers a replacement replica starting, the one-message-a-
+second pace per channel, and database waits. No 429 is sent here, so there is no Retry-After term.
+The figures are printed, put in the assertion message, and written to test-artifacts/chaos-<db>.txt.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.checklist import Checklist
+from bot.db import make_engine, session_factory, upgrade
+from bot.sandbox.server import SlackSandbox
+from tests.conftest import _pg_url, drop_schema, postgres_schema_engine
+
+from .fleet import CRASH_EXIT, Fleet
+from .scenario import TEAM, WORKING_DAYS, WORKING_HOURS, Scenario
+
+pytestmark = pytest.mark.slow
+
+SWEEP = 0.5
+LEASE = 5
+REAP = max(2.0, LEASE / 3)  # scheduler.jobs.start_scheduler: the reaper runs every max(2 s, lease / 3)
+SLACK = 3.0
+SEED = 20261127
+REPLICAS = ("r1", "r2", "r3")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def chaos_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, Engine]]:
+    """(name, DATABASE_URL for the replicas, engine for the test), migrated."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'chaos.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        yield "sqlite", url, engine
+        engine.dispose()
+        return
+    engine, admin, schema = postgres_schema_engine()
+    upgrade(engine)
+    base = _pg_url()
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    yield "postgresql", url, engine
+    engine.dispose()
+    drop_schema(admin, schema)
+
+
+def replica_env(url: str, sandbox: SlackSandbox) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.upper().startswith(("SLACK_", "READINESS_", "DATABASE_URL", "REMINDER_", "WORKING_"))}
+    env.update(
+        DATABASE_URL=url,
+        SLACK_BOT_TOKEN=sandbox.token,
+        SLACK_SIGNING_SECRET="chaos-signing-secret",
+        SLACK_API_URL=sandbox.api_url,
+        SWEEP_INTERVAL_SECONDS=str(SWEEP),
+        LEASE_SECONDS=str(LEASE),
+        RECONCILE_INTERVAL_SECONDS="3600",  # it still runs once when each replica starts
+        WORKING_HOURS=WORKING_HOURS,
+        WORKING_DAYS=WORKING_DAYS,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def run_chaos(db: str, url: str, engine: Engine, workdir: Path, checklist: Checklist) -> tuple[dict[str, Any], list[str]]:
+    started = time.monotonic()
+    sandbox = SlackSandbox(token="xoxb-chaos-sandbox", team_id=TEAM).start()
+    scenario = Scenario(session_factory(engine), sandbox, checklist, random.Random(SEED))
+    kills = random.Random(SEED + 1)
+    workdir.mkdir(parents=True, exist_ok=True)
+    fleet = Fleet(replica_env(url, sandbox), workdir)
+    problems: list[str] = []
+    fired: dict[str, float] = {}
+    settled = False
+    try:
+        scenario.setup_workspace()
+        scenario.create_timed_gaps()
+        # Before the chaos: one replica delivers the 144 owner DMs the new gaps queued.
+        fleet.start("r1")
+        fleet.wait_serving(["r1"])
+        _wait(lambda: scenario.open_rows() == 0, 60, "the owner DMs were not delivered")
+        before_chaos = time.monotonic() - started
+
+        scenario.start_reminders()
+        assert scenario.t0 is not None
+        t0 = scenario.t0.timestamp()
+        fleet.start("r2", crash_at="after_claim")
+        fleet.start("r3", crash_at="after_post")
+        kill_until = scenario.last_due.timestamp() + 2.0
+        deadline = kill_until + 60.0
+        next_kill: float | None = None
+        next_check = 0.0
+        while True:
+            now = time.time()
+            for replica, code in fleet.poll():
+                if replica.crash_at and code == CRASH_EXIT:
+                    fired[replica.crash_at] = now - t0
+                    fleet.start(replica.name)  # restarted without the crash point
+                else:
+                    problems.append(f"{replica.name} died by itself with exit code {code}: {fleet.stderr_tail(replica)}")
+                    fleet.start(replica.name, crash_at=None if replica.crash_at in fired else replica.crash_at)
+            if scenario.due_for_midway(now):
+                scenario.midway()
+            chaos_on = len(fired) == 2 or now > t0 + 10
+            if chaos_on and now < kill_until and all(fleet.replicas[n].serving for n in REPLICAS):
+                if next_kill is None:
+                    next_kill = now + kills.uniform(0.5, 1.5)
+                elif now >= next_kill:
+                    victim = kills.choice(REPLICAS)
+                    fleet.kill(victim)
+                    fleet.start(victim)
+                    next_kill = now + kills.uniform(1.5, 3.5)
+            if now > kill_until and scenario.midway_committed is not None and now >= next_check:
+                next_check = now + 0.5
+                if scenario.open_rows() == 0:
+                    settled = True
+                    break
+            if now > deadline:
+                break
+            time.sleep(0.05)
+        end = time.time()
+    finally:
+        fleet.stop_all()
+        sandbox.stop()
+
+    audit = scenario.audit(sweep=SWEEP, lease=LEASE, reap=REAP, slack=SLACK, end=end)
+    problems.extend(audit.problems)
+    if not settled:
+        problems.append(f"the outbox did not settle within 60 s of the last kill ({scenario.open_rows()} rows open)")
+    for point in ("after_claim", "after_post"):
+        if point not in fired:
+            problems.append(f"the crash point {point} never fired")
+    random_kills = fleet.count("killed") - len(REPLICAS)  # stop_all kills the three survivors too
+    if random_kills < 5:
+        problems.append(f"only {random_kills} random SIGKILLs happened")
+    figures: dict[str, Any] = {
+        "database": db,
+        **audit.figures,
+        "random SIGKILLs": random_kills,
+        "crash after_claim at s": round(fired.get("after_claim", float("nan")), 2),
+        "crash after_post at s": round(fired.get("after_post", float("nan")), 2),
+        "replica starts": fleet.count("started"),
+        "gaps closed / new due / new owner / closed late": "{close} / {new_due} / {new_owner} / {close_late}".format(
+            **scenario.changes),
+        "settings": f"sweep {SWEEP}s, lease {LEASE}s, reaper {REAP:g}s, slack {SLACK:g}s, seed {SEED}",
+        "setup before the chaos s": round(before_chaos, 1),
+        "total s": round(time.monotonic() - started, 1),
+    }
+    return figures, problems
+
+
+def _wait(condition: Any, timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(message)
+
+
+def report(figures: dict[str, Any], problems: list[str]) -> str:
+    width = max(len(k) for k in figures) + 2
+    lines = [f"chaos test ({figures['database']}): 3 replicas, SIGKILLs and crash points"]
+    lines += [f"  {k + ' ':.<{width}} {v}" for k, v in figures.items() if k != "database"]
+    if problems:
+        lines.append(f"  problems ({len(problems)}):")
+        lines += [f"    - {p}" for p in problems[:40]]
+        if len(problems) > 40:
+            lines.append(f"    ... and {len(problems) - 40} more")
+    else:
+        lines.append("  no problems: every expected reminder was posted exactly once, on time")
+    return "\n".join(lines)
+
+
+def test_reminders_survive_kills_and_crashes_exactly_once(chaos_db, tmp_path, checklist, capsys):
+    db, url, engine = chaos_db
+    figures, problems = run_chaos(db, url, engine, tmp_path / "replicas", checklist)
+    text = report(figures, problems)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"chaos-{db}.txt").write_text(text + "\n")
+    with capsys.disabled():
+        print("\n" + text)
+    assert not problems, text
