@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, reminder_actions, views
+from handlers import actions, commands, events, reminder_actions, views, watch
 
 
 def register(app: App) -> None:
@@ -13,3 +13,4 @@ def register(app: App) -> None:
     views.register(app)
     events.register(app)
     reminder_actions.register(app)
+    watch.register(app)

@@ -17,6 +17,7 @@ from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
 from handlers.lazy import after_ack
 from handlers.state import StartModalState
+from handlers.watch import golive_command
 
 COMMAND = "/readiness"
 
@@ -64,6 +65,8 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             close_assessment(session, team_id, assessment_id, actor=command["user_id"], now=deps_of(context).now())
         context["closed"] = assessment_id
         ack(text=f"Review #{assessment_id} is closed: its marks are frozen and its reminders stopped.")
+    elif sub == "golive":
+        golive_command(ack, command, context, args)
     elif sub == "help":
         ack(blocks=home.help_blocks(), text="Readiness help")
     else:

@@ -27,6 +27,11 @@ def conversation_value(values: dict[str, Any], block: BlockId) -> str | None:
     return el.get("selected_conversation") or el.get("selected_channel") or None
 
 
+def url_value(values: dict[str, Any], block: BlockId) -> str | None:
+    raw = (_element(values, block).get("value") or "").strip()
+    return raw if raw.startswith(("https://", "http://")) else None
+
+
 def option_value(values: dict[str, Any], block: BlockId) -> str | None:
     option = _element(values, block).get("selected_option") or {}
     return option.get("value") or None

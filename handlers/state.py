@@ -70,3 +70,10 @@ class CheckinRef(_Wire):
 
     def dump(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+class IssueModalState(_Wire):
+    golive: int
+    day: int
+    channel_id: str | None = None
+    message_ts: str | None = None

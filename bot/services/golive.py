@@ -126,3 +126,18 @@ def answer_checkin(session: Session, team_id: str, golive_id: int, day: int, *, 
                 payload={"golive": golive.id, "day": day, "checkin": checkin.id})
     return checkin
 
+
+
+def set_thread(session: Session, team_id: str, golive_id: int, thread_ts: str) -> None:
+    golive_of(session, team_id, golive_id).thread_ts = thread_ts
+
+
+def latest_in_channel(session: Session, team_id: str, channel_id: str) -> int | None:
+    from models import Assessment
+
+    return session.scalar(
+        select(Assessment.id)
+        .where(Assessment.team_id == team_id, Assessment.channel_id == channel_id, Assessment.status != "closed")
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )

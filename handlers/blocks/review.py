@@ -149,6 +149,8 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
         blocks.extend(section(c) for c in t.split_lines(["*Open gaps*", *gaps]))
     else:
         blocks.append(section("*Open gaps*: none, every item is marked No with evidence."))
+    blocks.append(actions([button("Record go-live", ActionId.GOLIVE, str(review.assessment_id))],
+                          block_id=f"result:{review.assessment_id}"))
     if thread_link:
         blocks.append(context(f"<{thread_link}|Open the review thread> · review #{review.assessment_id}"))
     text = f"Result for {review.label}: score {card.score}/{card.max_score}, band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"

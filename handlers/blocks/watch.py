@@ -17,7 +17,7 @@ from handlers.blocks.kit import (
     text_input,
 )
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
-from handlers.state import CheckinRef, GoLiveModalState
+from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
 from models import GoLive, WatchCheckin
 
 V = InputId.VALUE
@@ -96,7 +96,7 @@ def summary(golive: GoLive, label: str, answers: list[WatchCheckin]) -> tuple[st
     return f"First-week summary for {label}: {issues} issue(s)", blocks
 
 
-def issue_modal(ref: CheckinRef, label: str) -> dict[str, Any]:
+def issue_modal(ref: IssueModalState, label: str) -> dict[str, Any]:
     blocks: list[Block] = [
         section(f"Day {ref.day} of the {t.esc(label)} watch: what did you find?"),
         text_input(BlockId.DESCRIPTION, "What happened", action_id=V, multiline=True, max_length=1000),

@@ -1,0 +1,181 @@
+"""Go-live and the first-week watch: /readiness golive, the plan modal, check-in answers, issues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.app import db_of, deps_of
+from bot.services import golive as watch
+from bot.services import reviews
+from bot.services.errors import ServiceError
+from handlers import forms
+from handlers.blocks import watch as wb
+from handlers.ids import ActionId, BlockId, CallbackId
+from handlers.lazy import after_ack
+from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
+
+PLAN_FIELDS = {"alerts": BlockId.ALERTS, "cadence": BlockId.CADENCE, "escalation_owner": BlockId.ESCALATION_OWNER,
+               "watch_items": BlockId.WATCH_ITEMS}
+
+
+def _parse(model: type[BaseModel], raw: str | None) -> Any:
+    try:
+        return model.model_validate_json(raw or "")
+    except ValidationError:
+        raise ServiceError("That control was not made by Readiness; nothing was changed.") from None
+
+
+def _team(body: dict[str, Any], context: BoltContext) -> str:
+    return context.team_id or body.get("team_id") or body["team"]["id"]
+
+
+def open_golive(context: BoltContext, body: dict[str, Any], assessment_id: int) -> None:
+    with db_of(context).read() as session:
+        review = reviews.load_review(session, _team(body, context), assessment_id)
+    if review.status == "closed":
+        raise ServiceError(f"Review #{assessment_id} is closed.")
+    modal = wb.golive_modal(GoLiveModalState(assessment_id=assessment_id), review.label)
+    deps_of(context).open_modal(body["trigger_id"], modal)
+
+
+def golive_command(ack: Ack, command: dict[str, Any], context: BoltContext, args: list[str]) -> None:
+    """`/readiness golive [n]`: without a number, the latest open review started in this channel."""
+    if args and not args[0].lstrip("#").isdigit():
+        ack(text="Usage: `/readiness golive [review number]`.")
+        return
+    assessment_id = int(args[0].lstrip("#")) if args else None
+    if assessment_id is None:
+        with db_of(context).read() as session:
+            assessment_id = watch.latest_in_channel(session, _team(command, context), command["channel_id"])
+        if assessment_id is None:
+            ack(text="No open review was started in this channel: use `/readiness golive <review number>`.")
+            return
+    open_golive(context, command, assessment_id)
+    ack()
+
+
+def golive_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    value = action.get("value") or ""
+    if not value.isdigit():
+        raise ServiceError("That button was not made by Readiness; nothing was changed.")
+    open_golive(context, body, int(value))
+    ack()
+
+
+def submit_golive(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    state = _parse(GoLiveModalState, view.get("private_metadata"))
+    values = view["state"]["values"]
+    items = [line.strip(" -•\t") for line in (forms.text_value(values, BlockId.WATCH_ITEMS) or "").splitlines()]
+    plan = watch.MonitoringPlan(
+        alerts=forms.text_value(values, BlockId.ALERTS) or "",
+        cadence=forms.text_value(values, BlockId.CADENCE) or "",
+        escalation_owner=forms.user_value(values, BlockId.ESCALATION_OWNER) or "",
+        watch_items=[i for i in items if i],
+    )
+    problems = plan.errors()
+    if problems:
+        ack(response_action="errors", errors={PLAN_FIELDS[k].value: v for k, v in problems.items()})
+        return
+    team_id, deps = _team(body, context), deps_of(context)
+    try:
+        with db_of(context).transaction() as session:
+            if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "golive"):
+                golive = watch.record_golive(session, team_id, state.assessment_id, actor=body["user"]["id"],
+                                             plan=plan, now=deps.now(), policy=deps.policy)
+                context["golive"] = golive.id
+    except ServiceError as exc:
+        ack(response_action="errors", errors={BlockId.ALERTS.value: str(exc)})
+        return
+    ack()
+
+
+def announce_golive(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    golive_id = context.get("golive")
+    if golive_id is None:
+        return
+    team_id = _team(body, context)
+    with db_of(context).read() as session:
+        golive = watch.golive_of(session, team_id, golive_id)
+        review = reviews.load_review(session, team_id, golive.assessment_id)
+        text, blocks = wb.announcement(golive, review.label)
+        channel = golive.channel_id
+    ts = client.chat_postMessage(channel=channel, text=text, blocks=blocks)["ts"]
+    with db_of(context).transaction() as session:
+        watch.set_thread(session, team_id, golive_id, str(ts))
+
+
+def answer_clear(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ref = _parse(CheckinRef, action.get("value"))
+    with db_of(context).transaction() as session:
+        watch.answer_checkin(session, _team(body, context), ref.golive, ref.day, user=body["user"]["id"],
+                             answer=watch.CLEAR, now=deps_of(context).now())
+    ack()
+
+
+def refresh_checkin(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    container = body.get("container", {})
+    ref = _parse(CheckinRef, body["actions"][0].get("value"))
+    _update_checkin(context, client, _team(body, context), ref.golive, ref.day,
+                    container.get("channel_id"), container.get("message_ts"))
+
+
+def _update_checkin(context: BoltContext, client: WebClient, team_id: str, golive_id: int, day: int,
+                    channel: str | None, ts: str | None) -> None:
+    if not (channel and ts):
+        return
+    with db_of(context).read() as session:
+        golive = watch.golive_of(session, team_id, golive_id)
+        review = reviews.load_review(session, team_id, golive.assessment_id)
+        text, blocks = wb.checkin(golive, review.label, day, watch.answers(session, golive, day))
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def open_issue(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ref = _parse(CheckinRef, action.get("value"))
+    team_id = _team(body, context)
+    with db_of(context).read() as session:
+        golive = watch.golive_of(session, team_id, ref.golive)
+        label = reviews.load_review(session, team_id, golive.assessment_id).label
+    container = body.get("container", {})
+    state = IssueModalState(golive=ref.golive, day=ref.day, channel_id=container.get("channel_id"),
+                            message_ts=container.get("message_ts"))
+    deps_of(context).open_modal(body["trigger_id"], wb.issue_modal(state, label))
+    ack()
+
+
+def submit_issue(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    state = _parse(IssueModalState, view.get("private_metadata"))
+    values = view["state"]["values"]
+    description = forms.text_value(values, BlockId.DESCRIPTION)
+    if not description:
+        ack(response_action="errors", errors={BlockId.DESCRIPTION.value: "Describe what you found."})
+        return
+    team_id = _team(body, context)
+    with db_of(context).transaction() as session:
+        if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "issue"):
+            watch.answer_checkin(session, team_id, state.golive, state.day, user=body["user"]["id"],
+                                 answer=watch.ISSUE_FOUND, now=deps_of(context).now(), description=description,
+                                 link=forms.url_value(values, BlockId.LINK))
+            context["issue"] = state.model_dump()
+    ack()
+
+
+def after_issue(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    issue = context.get("issue")
+    if issue is None:
+        return
+    deps_of(context).kick()
+    _update_checkin(context, client, _team(body, context), issue["golive"], issue["day"], issue.get("channel_id"),
+                    issue.get("message_ts"))
+
+
+def register(app: App) -> None:
+    app.action(ActionId.GOLIVE.value)(golive_button)
+    app.view_submission(CallbackId.GOLIVE.value)(ack=submit_golive, lazy=[after_ack(announce_golive)])
+    app.action(ActionId.WATCH_CLEAR.value)(ack=answer_clear, lazy=[after_ack(refresh_checkin)])
+    app.action(ActionId.WATCH_ISSUE.value)(open_issue)
+    app.view_submission(CallbackId.WATCH_ISSUE.value)(ack=submit_issue, lazy=[after_ack(after_issue)])
