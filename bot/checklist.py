@@ -174,12 +174,6 @@ class Checklist(_Strict):
                 return item
         raise KeyError(item_id)
 
-    def section_of(self, item_id: str) -> Section:
-        for section in self.sections:
-            if any(item.id == item_id for item in section.items):
-                return section
-        raise KeyError(item_id)
-
     def scores(self, item: Item) -> bool:
         return all(self.scoring.flags[f].scores for f in item.flags)
 

@@ -150,6 +150,15 @@ def cmd_run(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    from bot.doctor import run
+    from bot.settings import load_settings
+
+    lines, healthy = run(load_settings())
+    print("\n".join(lines))
+    return EXIT_OK if healthy else EXIT_REFUSED
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -196,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="connect to Slack over Socket Mode (no public URL needed)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("doctor", help="the installation's health: database, Slack token, outbox backlog")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("demo", help="run a scripted review against the local Slack sandbox")
     p.set_defaults(func=cmd_demo)

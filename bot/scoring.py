@@ -57,10 +57,6 @@ class Scorecard(BaseModel):
     total: int
     sections: list[SectionScore] = Field(default_factory=list)
 
-    @property
-    def provisional(self) -> bool:
-        return bool(self.unmarked)
-
     def summary(self) -> dict[str, object]:
         """The machine-readable result promised by ``readiness score --json``."""
         return {

@@ -9,7 +9,6 @@ class ActionId(StrEnum):
     MARK_NO = "mark_no"
     MARK_PARTIAL = "mark_partial"
     MARK_YES = "mark_yes"
-    OPEN_HOME_REVIEW = "open_review"
     REMINDER_REMARK = "reminder_remark"
     REMINDER_NEW_DUE = "reminder_new_due"
     DUE_ACCEPT = "due_accept"

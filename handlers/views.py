@@ -117,13 +117,6 @@ def publish_mark(body: dict[str, Any], context: BoltContext, client: WebClient) 
         publish.after_mark(client, db_of(context), _team(body, context), outcome, deps_of(context).kick)
 
 
-def closed(ack: Ack) -> None:
-    """Cancelling a modal changes nothing."""
-    ack()
-
-
 def register(app: App) -> None:
     app.view_submission(CallbackId.START_REVIEW.value)(ack=submit_start, lazy=[after_ack(post_started_review)])
     app.view_submission(CallbackId.MARK_ITEM.value)(ack=submit_mark, lazy=[after_ack(publish_mark)])
-    app.view_closed(CallbackId.START_REVIEW.value)(closed)
-    app.view_closed(CallbackId.MARK_ITEM.value)(closed)

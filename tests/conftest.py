@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import yamlio
@@ -62,7 +62,8 @@ def postgres_schema_engine() -> tuple[Engine, Engine, str]:
     admin = make_engine(_pg_url())
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(_pg_url(), connect_args={"options": f"-csearch_path={schema}"})
+    url = make_url(_pg_url()).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
     return engine, admin, schema
 
 

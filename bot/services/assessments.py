@@ -139,13 +139,6 @@ def find_latest(session: Session, team_id: str, system: str, version: str | None
     return session.scalar(query.order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(1))
 
 
-def list_assessments(session: Session, team_id: str, *, active_only: bool = False, limit: int = 50) -> list[Assessment]:
-    query = select(Assessment).where(Assessment.team_id == team_id)
-    if active_only:
-        query = query.where(Assessment.status.in_(("open",)))
-    return list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
-
-
 def checklist_of(session: Session, assessment: Assessment) -> Checklist:
     return checklist_by_hash(session, assessment.team_id, assessment.checklist_hash)
 

@@ -7,7 +7,7 @@ from typing import Any
 from bot.checklist import Verdict
 from bot.review import GapRow, ReviewRow
 from handlers.blocks import text as t
-from handlers.blocks.kit import Block, context, divider, header, section
+from handlers.blocks.kit import Block, context, divider, header, section, sections_of
 
 MAX_HOME_ROWS = 40
 
@@ -30,14 +30,14 @@ def home_view(gaps: list[GapRow], reviews: list[ReviewRow]) -> dict[str, Any]:
     blocks: list[Block] = [header("Your open gaps")]
     if gaps:
         lines = [gap_line(g) for g in gaps[:MAX_HOME_ROWS]]
-        blocks.extend(section(c) for c in t.split_lines(lines))
+        blocks.extend(sections_of(lines, 40))
         if len(gaps) > MAX_HOME_ROWS:
             blocks.append(context(f"{len(gaps) - MAX_HOME_ROWS} more: use `/readiness gaps`."))
     else:
         blocks.append(section("You own no open gaps. :tada:"))
     blocks += [divider(), header("Reviews in progress")]
     if reviews:
-        blocks.extend(section(c) for c in t.split_lines([review_line(r) for r in reviews[:MAX_HOME_ROWS]]))
+        blocks.extend(sections_of([review_line(r) for r in reviews[:MAX_HOME_ROWS]], 40))
     else:
         blocks.append(section("No review is in progress. Start one with `/readiness start`."))
     blocks.append(context("Overdue gaps come first. Mark items from the review thread."))
@@ -49,7 +49,7 @@ def lines_message(title: str, lines: list[str], empty: str) -> list[Block]:
     if not lines:
         blocks.append(section(empty))
         return blocks
-    blocks.extend(section(c) for c in t.split_lines(lines)[:45])
+    blocks.extend(sections_of(lines, 45))
     return blocks
 
 

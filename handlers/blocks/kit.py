@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.blocks.text import HEADER_LIMIT, SECTION_TEXT_LIMIT, clip
+from handlers.blocks.text import HEADER_LIMIT, SECTION_TEXT_LIMIT, clip, split_lines
 
 Block = dict[str, Any]
 
@@ -107,3 +107,13 @@ def modal(callback_id: str, title: str, blocks: list[Block], *, submit: str, pri
         "private_metadata": private_metadata,
         "notify_on_close": notify_on_close,
     }
+
+
+def sections_of(lines: list[str], max_blocks: int, more: str = "more not shown") -> list[Block]:
+    """Lines as few sections as fit Slack's text limit, at most ``max_blocks``: never cut silently."""
+    chunks = split_lines(lines)
+    if len(chunks) <= max_blocks:
+        return [section(c) for c in chunks]
+    kept = chunks[: max_blocks - 1]
+    shown = sum(c.count("\n") + 1 for c in kept)
+    return [section(c) for c in kept] + [section(f"_…and {len(lines) - shown} {more}._")]

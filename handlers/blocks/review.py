@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.checklist import Item, Mark
 from bot.review import MessagePart, Review
 from handlers.blocks import text as t
-from handlers.blocks.kit import Block, actions, button, context, divider, header, section
+from handlers.blocks.kit import Block, actions, button, context, divider, header, section, sections_of
 from handlers.ids import ActionId, item_block_id, item_status_block_id
 from handlers.state import ItemRef
 
@@ -48,7 +48,7 @@ def parent_message(review: Review) -> Message:
         section(f"*{t.esc(review.label)}*: {t.esc(card.band_action)}", fields=fields),
     ]
     if blockers:
-        blocks.extend(section(chunk) for chunk in t.split_lines(["*Blockers* (they override the score)", *blockers]))
+        blocks.extend(sections_of(["*Blockers* (they override the score)", *blockers], 40, "more blockers"))
     else:
         blocks.append(section("*Blockers*: none"))
     if review.status == "closed":
@@ -143,10 +143,10 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
     ]
     blockers = _blocker_lines(review)
     if blockers:
-        blocks.extend(section(c) for c in t.split_lines(["*Blockers* (they override the score)", *blockers]))
+        blocks.extend(sections_of(["*Blockers* (they override the score)", *blockers], 20, "more blockers"))
     gaps = gap_lines(review)
     if gaps:
-        blocks.extend(section(c) for c in t.split_lines(["*Open gaps*", *gaps]))
+        blocks.extend(sections_of(["*Open gaps*", *gaps], 24, "more gaps: see `/readiness status`"))
     else:
         blocks.append(section("*Open gaps*: none, every item is marked No with evidence."))
     blocks.append(actions([button("Record go-live", ActionId.GOLIVE, str(review.assessment_id))],

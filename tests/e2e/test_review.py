@@ -95,7 +95,7 @@ def test_blank_evidence_and_past_due_dates_are_refused_in_the_modal(local, convo
     assert local.sandbox.messages(RELEASE_CHANNEL) == []
 
 
-def test_cancelled_modal_changes_nothing(local, convo):
+def test_a_cancelled_modal_sends_nothing_and_changes_nothing(local, convo):
     p = local.people
     thread = convo.start_review(p.lead, "copilot", "2.0")
     view_id = convo.open_mark(p.engineer, thread, "s5", "yes")
@@ -145,7 +145,7 @@ def test_slash_subcommands_answer_ephemerally(local, convo):
     assert local.sandbox.calls[calls_before:] == []  # answered in the ack, nothing posted
 
 
-def test_app_home_shows_my_gaps_overdue_first(local, convo):
+def test_app_home_shows_my_gaps_by_due_date_and_reviews_in_progress(local, convo):
     p = local.people
     thread = convo.start_review(p.lead, "copilot", "2.0")
     convo.mark(p.quality, thread, "s4", "yes", owner=p.quality, due=DUE, note="x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -126,3 +127,17 @@ def test_status_line_names_who_and_when(checklist, mark):
                     marked_by="U4", marked_at=WHEN)
     line = rb.item_status_text(make_review(checklist, {"s2": st}), checklist.item("s2"))
     assert "<@U4>" in line and "<!date^" in line
+
+
+def test_a_huge_checklist_result_stays_within_limits_and_says_what_it_left_out(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    items = data["sections"][0]["items"]
+    for n in range(900):
+        extra = dict(items[0])
+        extra["id"] = f"x{n}"
+        items.append(extra)
+    big = parse_checklist(data)
+    review = make_review(big, worst_case(big))
+    for text, blocks in (rb.result_message(review, "https://x"), rb.parent_message(review)):
+        assert check_message_blocks(blocks) == [], text
+    assert "more gaps" in json.dumps(rb.result_message(review, None)[1])
