@@ -152,6 +152,21 @@ def script(local: LocalSlack) -> int:
            note="5x load passes for eu-legal and us-enterprise; jp-support pending", reason="New load test")
     n.show("s11")
 
+    n.say("@alex records the go-live with `/readiness golive` and fills in the monitoring plan")
+    local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)  # type: ignore[union-attr]
+    local.settle()
+    n.show()
+    local.driver.submit_view(p.lead, c.last_view_id(), {  # type: ignore[union-attr]
+        "alerts": "p99 latency over 6 s for 10 minutes; escalation rate over 8% in any cohort",
+        "cadence": "daily check-in for a week, then the weekly reliability review",
+        "escalation_owner": p.operations,
+        "watch_items": "jp-support task success\nrefund tool timeouts\ncitation validity on eu-legal",
+    })
+    local.settle()
+    n.show()
+    print("  (for the next seven days a check-in is posted in that thread; the escalation owner is nudged")
+    print("   at the end of the working day if nobody answers, and a summary follows day seven)")
+
     n.say("@alex runs `/readiness status support-search-assistant`")
     _ephemeral(n, local.driver.slash_command("/readiness", "status support-search-assistant",  # type: ignore[union-attr]
                                              user=p.lead, channel=REVIEW_CHANNEL).body)
