@@ -126,15 +126,7 @@ def parse_assessment(data: Any, checklist: Checklist, source: str = "<assessment
 def load_assessment(path: str | Path, checklist: Checklist) -> AssessmentFile:
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AssessmentFileError(f"{source}: cannot read file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise AssessmentFileError(f"{source}: not a UTF-8 text file") from None
-    try:
-        data = yamlio.safe_load(text)
-    except yamlio.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise AssessmentFileError(f"{source}: not valid YAML{where}") from None
+        data = yamlio.parse(yamlio.read_text(path, source), source)
+    except yamlio.FileProblem as exc:
+        raise AssessmentFileError(str(exc)) from None
     return parse_assessment(data, checklist, source)

@@ -229,21 +229,17 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
     else:
         source = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ChecklistError(f"{source}: cannot read file ({exc.strerror or exc})") from None
-        except UnicodeDecodeError:
-            raise ChecklistError(f"{source}: not a UTF-8 text file") from None
+            text = yamlio.read_text(path, source)
+        except yamlio.FileProblem as exc:
+            raise ChecklistError(str(exc)) from None
     return checklist_from_text(text, source)
 
 
 def checklist_from_text(text: str, source: str = "<checklist>") -> Checklist:
     try:
-        data = yamlio.safe_load(text)
-    except yamlio.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ChecklistError(f"{source}: not valid YAML{where}") from None
+        data = yamlio.parse(text, source)
+    except yamlio.FileProblem as exc:
+        raise ChecklistError(str(exc)) from None
     return parse_checklist(data, source)
 
 

@@ -34,3 +34,27 @@ def safe_load(text: str) -> Any:
 
 
 YAMLError = yaml.YAMLError
+
+
+class FileProblem(ValueError):
+    """A file that cannot be read as YAML text; the message is one line naming the file."""
+
+
+def read_text(path: Any, source: str) -> str:
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileProblem(f"{source}: cannot read file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise FileProblem(f"{source}: not a UTF-8 text file") from None
+
+
+def parse(text: str, source: str) -> Any:
+    try:
+        return safe_load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise FileProblem(f"{source}: not valid YAML{where}") from None

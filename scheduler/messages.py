@@ -12,20 +12,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.checklist import Mark
 from bot.review import message_link, part_of_item
 from bot.services import golive as watch
-from bot.services.assessments import checklist_of
+from bot.services.assessments import checklist_of, item_row
 from bot.services.notices import BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, REVIEW_KINDS
 from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap, timezone_of
 from bot.services.reviews import load_review
 from handlers.blocks import review as rb
 from handlers.blocks import watch as wb
 from handlers.blocks.reminders import GapLine, digest, escalation
-from models import Assessment, GoLive, ItemMark
+from models import Assessment, GoLive
 
 Today = Callable[[Session, str | None], date]
 
@@ -100,8 +99,7 @@ def gap_line(session: Session, row: Claimed, today: Today) -> GapLine | None:
     assessment = _assessment(session, row)
     if assessment is None or row.item_id is None:
         return None
-    mark = session.scalar(select(ItemMark).where(
-        ItemMark.team_id == row.team_id, ItemMark.assessment_id == assessment.id, ItemMark.item_id == row.item_id))
+    mark = item_row(session, row.team_id, assessment.id, row.item_id)
     if mark is None or not is_open_gap(assessment, mark):
         return None
     if mark.owner != row.payload.get("owner") or mark.due is None or mark.due.isoformat() != row.payload.get("due"):

@@ -139,6 +139,12 @@ def find_latest(session: Session, team_id: str, system: str, version: str | None
     return session.scalar(query.order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(1))
 
 
+def item_row(session: Session, team_id: str, assessment_id: int, item_id: str) -> ItemMark | None:
+    """The current mark row of one item of one assessment, in one workspace."""
+    return session.scalar(select(ItemMark).where(
+        ItemMark.team_id == team_id, ItemMark.assessment_id == assessment_id, ItemMark.item_id == item_id))
+
+
 def checklist_of(session: Session, assessment: Assessment) -> Checklist:
     return checklist_by_hash(session, assessment.team_id, assessment.checklist_hash)
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.checklist import Mark
 from bot.reminder_plan import ReminderPolicy
 from bot.review import Proposal
-from bot.services.assessments import MarkOutcome, MarkRequest, checklist_of, get_assessment, record_mark
+from bot.services.assessments import (
+    MarkOutcome,
+    MarkRequest,
+    checklist_of,
+    get_assessment,
+    item_row,
+    record_mark,
+)
 from bot.services.errors import ServiceError
 from bot.services.reminders import is_open_gap
 from models import Assessment, ItemMark
@@ -18,8 +24,7 @@ from models import Assessment, ItemMark
 
 def _gap(session: Session, team_id: str, assessment_id: int, item_id: str) -> tuple[Assessment, ItemMark]:
     assessment = get_assessment(session, team_id, assessment_id)
-    row = session.scalar(select(ItemMark).where(
-        ItemMark.team_id == team_id, ItemMark.assessment_id == assessment_id, ItemMark.item_id == item_id))
+    row = item_row(session, team_id, assessment_id, item_id)
     if row is None or not is_open_gap(assessment, row):
         raise ServiceError(f"{item_id} is no longer an open gap of review #{assessment_id}; nothing to move.")
     return assessment, row

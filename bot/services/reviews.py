@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from bot.checklist import Checklist, Mark
 from bot.review import GapRow, ItemStatus, Review, ReviewRow
 from bot.scoring import score
-from bot.services.assessments import OPEN_STATUSES, checklist_of, ensure_workspace, entry_of, get_assessment
+from bot.services.assessments import (
+    OPEN_STATUSES,
+    checklist_of,
+    ensure_workspace,
+    entry_of,
+    get_assessment,
+    item_row,
+)
 from bot.services.errors import NotFound
 from models import Assessment, ItemMark, ProcessedInteraction
 
@@ -78,11 +85,7 @@ def item_status(session: Session, team_id: str, assessment_id: int, item_id: str
     """The checklist of a review and one item's status: what a mark modal needs, without scoring."""
     assessment = get_assessment(session, team_id, assessment_id)
     checklist = checklist_of(session, assessment)
-    row = session.scalar(
-        select(ItemMark).where(
-            ItemMark.team_id == team_id, ItemMark.assessment_id == assessment_id, ItemMark.item_id == item_id
-        )
-    )
+    row = item_row(session, team_id, assessment_id, item_id)
     if row is None:
         raise NotFound(f"{item_id} is not an item of review #{assessment_id}.")
     return checklist, _statuses([row])[item_id]
