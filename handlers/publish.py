@@ -6,6 +6,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -106,3 +107,15 @@ _locks_guard = threading.Lock()
 def _refresh_lock(assessment_id: int) -> threading.Lock:
     with _locks_guard:
         return _locks[assessment_id]
+
+
+def repair_reviews(client: WebClient, scope: RequestScope, settled_before: datetime) -> int:
+    """Post what a review's start could not (Slack was down, the process died): run by the reconcile."""
+    with scope.read() as session:
+        todo = reviews.unposted_reviews(session, settled_before=settled_before)
+    for team_id, assessment_id, channel_id in todo:
+        try:
+            post_review(client, scope, team_id, assessment_id, channel_id)
+        except SlackApiError as exc:  # one review's channel must not stop the others' repair
+            log.warning("review #%s still cannot be posted: %s", assessment_id, exc.response.get("error"))
+    return len(todo)

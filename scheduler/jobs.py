@@ -27,8 +27,17 @@ class Reconciler:
     """Fetches owners' time zones (users.info), then re-derives every open gap's reminders."""
 
     def __init__(self, sessions: sessionmaker[Session], client: WebClient, policy: ReminderPolicy,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], read_sessions: sessionmaker[Session] | None = None) -> None:
         self.sessions, self.client, self.policy, self.clock = sessions, client, policy, clock
+        self.read_sessions = read_sessions or sessions
+
+    def repair(self) -> int:
+        """Reviews whose start could not post everything to Slack get their missing messages."""
+        from bot.app import RequestScope
+        from handlers.publish import repair_reviews
+
+        settled = datetime.now(UTC) - timedelta(seconds=60)
+        return repair_reviews(self.client, RequestScope(self.sessions, self.read_sessions), settled)
 
     def fetch_timezones(self) -> int:
         with session_scope(self.sessions) as session:
@@ -45,6 +54,7 @@ class Reconciler:
         return len(missing)
 
     def run(self) -> int:
+        self.repair()
         self.fetch_timezones()
         with session_scope(self.sessions) as session:
             return reminders.reconcile(session, self.clock(), self.policy)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.checklist import Checklist, Mark
-from bot.review import GapRow, ItemStatus, Review, ReviewRow
+from bot.review import GapRow, ItemStatus, Review, ReviewRow, message_parts
 from bot.scoring import score
 from bot.services.assessments import (
     OPEN_STATUSES,
@@ -179,3 +179,23 @@ def claim_interaction(session: Session, team_id: str, key: str, kind: str) -> bo
     except IntegrityError:  # the same delivery, processed at this very moment by another worker
         return False
     return True
+
+
+def unposted_reviews(session: Session, *, settled_before: datetime, limit: int = 20) -> list[tuple[str, int, str]]:
+    """(team, assessment, channel) of open reviews whose thread or section messages never made it to Slack."""
+    candidates = session.scalars(
+        select(Assessment)
+        .where(Assessment.status != "closed", Assessment.channel_id.is_not(None),
+               Assessment.created_at < settled_before)
+        .order_by(Assessment.id.desc())
+        .limit(500)
+    )
+    found = []
+    for a in candidates:
+        parts = message_parts(checklist_of(session, a))
+        if a.thread_ts is None or len(a.section_messages or {}) < len(parts):
+            assert a.channel_id is not None
+            found.append((a.team_id, a.id, a.channel_id))
+        if len(found) >= limit:
+            break
+    return found

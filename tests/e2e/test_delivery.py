@@ -149,3 +149,27 @@ def test_health_check_reports_the_database(local):
 
     with urllib.request.urlopen(local.server.url + "/healthz") as answer:  # noqa: S310 - loopback
         assert answer.status == 200 and json.loads(answer.read())["database"] == "ok"
+
+
+def test_a_review_slack_could_not_post_is_repaired_by_the_reconcile(local, convo):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    p = local.people
+    local.sandbox.inject_failure("chat.postMessage", "server_error", times=1)
+    local.driver.slash_command("/readiness", "start copilot 2.0", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    local.driver.submit_view(p.lead, convo.last_view_id(), {"system": "copilot", "version": "2.0",
+                                                            "release_channel": RELEASE_CHANNEL})
+    local.settle()
+    assert count(local, Assessment) == 1
+    assert [m for m in local.sandbox.messages(REVIEW_CHANNEL) if "blocks" in m] == []
+    assert "was saved" in local.sandbox.dm_messages(p.lead)[-1]["text"]
+    with session_scope(local.sessions) as s:
+        s.execute(update(Assessment).values(created_at=datetime.now(UTC) - timedelta(minutes=2)))
+    assert local.delivery.reconciler.repair() == 1
+    parents = [m for m in local.sandbox.messages(REVIEW_CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
+    assert len(parents) == 1
+    assert len(local.sandbox.thread(REVIEW_CHANNEL, parents[0]["ts"])) == 7
+    assert local.delivery.reconciler.repair() == 0
