@@ -42,6 +42,7 @@ class Deps:
     policy: ReminderPolicy = field(default_factory=ReminderPolicy)
     kick: Callable[[], object] = field(default=lambda: None)
     modal_client: WebClient | None = None
+    executor: ListenerExecutor | None = None
 
     def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
         assert self.modal_client is not None
@@ -138,6 +139,7 @@ def build_app(
         deps.kick = kick  # deliver what a request queued in the outbox right away, not at the next sweep
 
     read_sessions = session_factory(engine, readonly=True)
+    deps.executor = executor = executor or ListenerExecutor()
     app = App(
         client=client or make_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
@@ -146,7 +148,7 @@ def build_app(
         # Ack functions run in the request's own thread and answer as soon as they return; the work
         # after the ack runs in a bounded pool, so a burst of post-ack work never delays an ack.
         process_before_response=True,
-        listener_executor=executor or ListenerExecutor(),
+        listener_executor=executor,
     )
 
     @app.middleware

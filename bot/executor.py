@@ -1,20 +1,31 @@
-"""The listeners' thread pool, which knows how much work is in flight (for draining on shutdown)."""
+"""The pools that run work after the ack, and know how much of it is in flight.
+
+Two lanes: ``interactive`` for what a person is waiting to see right now (opening a modal, whose
+trigger_id lives three seconds), and ``background`` for the rest (refreshing messages, delivering
+what a change queued). A burst of background work never delays a modal.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
+INTERACTIVE, BACKGROUND = "interactive", "background"
 
-class ListenerExecutor(ThreadPoolExecutor):
-    def __init__(self, max_workers: int = 8) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+
+class ListenerExecutor(Executor):
+    def __init__(self, background_workers: int = 8, interactive_workers: int = 32) -> None:
+        self._pools = {
+            BACKGROUND: ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="after-ack"),
+            INTERACTIVE: ThreadPoolExecutor(max_workers=interactive_workers, thread_name_prefix="interactive"),
+        }
         self._busy = 0
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        lane = getattr(fn, "lane", BACKGROUND)
         with self._idle:
             self._busy += 1
 
@@ -26,7 +37,11 @@ class ListenerExecutor(ThreadPoolExecutor):
                     self._busy -= 1
                     self._idle.notify_all()
 
-        return super().submit(run)
+        return self._pools.get(lane, self._pools[BACKGROUND]).submit(run)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     @property
     def busy(self) -> int:

@@ -15,6 +15,7 @@ from bot.services import reviews
 from bot.services.errors import ServiceError
 from handlers.blocks.modals import mark_modal
 from handlers.ids import ActionId
+from handlers.lazy import listen, opens_modal
 from handlers.state import ItemRef, MarkModalState
 
 MARK_OF = {
@@ -26,8 +27,12 @@ MARK_OF = {
 MARK_BUTTONS = re.compile(r"^(mark_(no|partial|yes)|reminder_remark)$")
 
 
-def open_mark_modal(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Open the mark modal, then ack: views.open needs the trigger_id while it is fresh."""
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def open_mark_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Right after the ack, in the interactive lane: views.open needs the trigger_id while it is fresh."""
     action = body["actions"][0]
     try:
         ref = ItemRef.model_validate_json(action.get("value") or "")
@@ -46,8 +51,7 @@ def open_mark_modal(ack: Ack, body: dict[str, Any], context: BoltContext, client
     )
     view = mark_modal(checklist, state, status, deps_of(context).now().date())
     deps_of(context).open_modal(body["trigger_id"], view)
-    ack()
 
 
 def register(app: App) -> None:
-    app.action(MARK_BUTTONS)(open_mark_modal)
+    app.action(MARK_BUTTONS)(listen(acknowledge, opens_modal(open_mark_modal)))

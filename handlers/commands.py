@@ -15,9 +15,9 @@ from handlers import publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
-from handlers.lazy import after_ack
+from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import StartModalState
-from handlers.watch import golive_command
+from handlers.watch import golive_command, open_golive_modal
 
 COMMAND = "/readiness"
 
@@ -29,16 +29,15 @@ def parse(text: str) -> tuple[str, list[str]]:
     return words[0].lower(), words[1:]
 
 
-def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Every subcommand is answered in the ack. `start` opens its modal first: views.open is the one
-    Web API call made before the ack, because the trigger_id lives only three seconds."""
+def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    """Every subcommand is answered in the ack; `start` and `golive` open their modal right after it."""
     sub, args = parse(command.get("text", ""))
     team_id = context.team_id or command["team_id"]
     if sub == "start":
         if len(args) > 2:
             ack(text=f"`/readiness start` takes at most a system and a version.\n{home.USAGE}")
             return
-        open_start_modal(command, context, client)
+        context["open_start_modal"] = True
         ack()
     elif sub == "status":
         with db_of(context).read() as session:
@@ -74,6 +73,8 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
 
 
 def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    if not context.get("open_start_modal"):
+        return
     _sub, args = parse(body.get("text", ""))
     system = args[0] if args else ""
     with db_of(context).read() as session:
@@ -96,4 +97,5 @@ def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClien
 
 
 def register(app: App) -> None:
-    app.command(COMMAND)(ack=answer, lazy=[after_ack(announce_closed)])
+    app.command(COMMAND)(listen(answer, opens_modal(open_start_modal), opens_modal(open_golive_modal),
+                                           after_ack(announce_closed)))

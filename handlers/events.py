@@ -11,7 +11,7 @@ from bot.app import db_of, deps_of
 from bot.marking import earliest_today
 from bot.services import reviews
 from handlers.blocks.home import home_view
-from handlers.lazy import after_ack
+from handlers.lazy import after_ack, listen
 
 
 def claim_home_event(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
@@ -37,4 +37,4 @@ def publish_home(body: dict[str, Any], context: BoltContext, client: WebClient) 
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(ack=claim_home_event, lazy=[after_ack(publish_home)])
+    app.event("app_home_opened")(listen(claim_home_event, after_ack(publish_home)))

@@ -1,23 +1,30 @@
-"""Work after the ack: bolt runs it in the listener pool; its errors go to the same error handler."""
+"""Work after the ack, without copying the request.
+
+``listen(ack_fn, *after)`` makes one bolt listener: ``ack_fn`` answers Slack in the request's own thread
+(validating, writing, acknowledging); each ``after_ack(fn)`` then runs ``fn(body, context, client)`` in a
+pool, its lane chosen by what a person is waiting for. Failures go to the one error handler, which logs
+them under an error id and tells the user.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import report_error
+from bot.app import deps_of, report_error
+from bot.executor import BACKGROUND, INTERACTIVE
 
 AfterAck = Callable[[dict[str, Any], BoltContext, WebClient], None]
+PAYLOAD_NAMES = ("command", "action", "view", "event")
 
 
-def after_ack(fn: AfterAck) -> Callable[..., None]:
-    """Wrap post-ack work: ``fn(body, context, client)``. A failure is reported to the user, never lost
-    in a log line only (bolt's own runner would just log it)."""
-
+def after_ack(fn: AfterAck, lane: str = BACKGROUND) -> Callable[..., None]:
     def run(body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
         try:
             fn(body, context, client)
@@ -25,4 +32,28 @@ def after_ack(fn: AfterAck) -> Callable[..., None]:
             report_error(error, body, context, client, logger, acked=True)
 
     run.__name__ = run.__qualname__ = f"after_ack_{fn.__name__}"
+    run.lane = lane  # type: ignore[attr-defined]
     return run
+
+
+def opens_modal(fn: AfterAck) -> Callable[..., None]:
+    """Work that opens a modal: the interactive lane, right after the ack (the trigger lives 3 s)."""
+    return after_ack(fn, lane=INTERACTIVE)
+
+
+def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable[..., None]:
+    wanted = list(inspect.signature(ack_fn).parameters)
+
+    def listener(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext,
+                 client: WebClient, logger: logging.Logger) -> None:
+        available: dict[str, Any] = {"ack": ack, "body": body, "context": context, "client": client,
+                                     "logger": logger, **{name: payload for name in PAYLOAD_NAMES}}
+        ack_fn(**{name: available[name] for name in wanted})
+        executor = deps_of(context).executor
+        for work in after:
+            job = functools.partial(work, body, context, client, logger)
+            job.lane = getattr(work, "lane", BACKGROUND)  # type: ignore[attr-defined]
+            executor.submit(job)
+
+    listener.__name__ = listener.__qualname__ = ack_fn.__name__
+    return listener

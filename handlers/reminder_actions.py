@@ -16,7 +16,7 @@ from handlers import publish
 from handlers.blocks.reminders import proposal_decided, proposal_message, propose_modal
 from handlers.forms import date_value, text_value
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack
+from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import ItemRef, ProposalRef
 
 
@@ -34,18 +34,19 @@ def _proposal_ref(raw: str | None) -> ProposalRef:
         raise ServiceError("That button is not one of ours; nothing was changed.") from None
 
 
-def open_propose_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                       client: WebClient) -> None:
-    ref = _item_ref(action.get("value"))
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def open_propose_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ref = _item_ref(body["actions"][0].get("value"))
     team_id = context.team_id or body["team"]["id"]
     with db_of(context).read() as session:
         checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
     if status.due is None or status.owner is None:
-        ack()
         raise ServiceError(f"{ref.item} is no longer an open gap; nothing to move.")
     today = deps_of(context).now().date()
     deps_of(context).open_modal(body["trigger_id"], propose_modal(ref, checklist.item(ref.item).title, status.due, today))
-    ack()
 
 
 def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -111,7 +112,7 @@ def announce_decision(body: dict[str, Any], context: BoltContext, client: WebCli
 
 
 def register(app: App) -> None:
-    app.action(ActionId.REMINDER_NEW_DUE.value)(open_propose_modal)
-    app.view_submission(CallbackId.PROPOSE_DUE.value)(ack=submit_proposal, lazy=[after_ack(send_proposal)])
-    app.action(ActionId.DUE_ACCEPT.value)(ack=decide, lazy=[after_ack(announce_decision)])
-    app.action(ActionId.DUE_REFUSE.value)(ack=decide, lazy=[after_ack(announce_decision)])
+    app.action(ActionId.REMINDER_NEW_DUE.value)(listen(acknowledge, opens_modal(open_propose_modal)))
+    app.view_submission(CallbackId.PROPOSE_DUE.value)(listen(submit_proposal, after_ack(send_proposal)))
+    app.action(ActionId.DUE_ACCEPT.value)(listen(decide, after_ack(announce_decision)))
+    app.action(ActionId.DUE_REFUSE.value)(listen(decide, after_ack(announce_decision)))

@@ -15,7 +15,7 @@ from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, rec
 from bot.services.errors import MarkRejected, ServiceError
 from handlers import forms, publish
 from handlers.ids import BlockId, CallbackId
-from handlers.lazy import after_ack
+from handlers.lazy import after_ack, listen
 from handlers.state import MarkModalState, StartModalState
 
 
@@ -118,5 +118,5 @@ def publish_mark(body: dict[str, Any], context: BoltContext, client: WebClient) 
 
 
 def register(app: App) -> None:
-    app.view_submission(CallbackId.START_REVIEW.value)(ack=submit_start, lazy=[after_ack(post_started_review)])
-    app.view_submission(CallbackId.MARK_ITEM.value)(ack=submit_mark, lazy=[after_ack(publish_mark)])
+    app.view_submission(CallbackId.START_REVIEW.value)(listen(submit_start, after_ack(post_started_review)))
+    app.view_submission(CallbackId.MARK_ITEM.value)(listen(submit_mark, after_ack(publish_mark)))

@@ -15,7 +15,7 @@ from bot.services.errors import ServiceError
 from handlers import forms
 from handlers.blocks import watch as wb
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack
+from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
 
 PLAN_FIELDS = {"alerts": BlockId.ALERTS, "cadence": BlockId.CADENCE, "escalation_owner": BlockId.ESCALATION_OWNER,
@@ -54,15 +54,21 @@ def golive_command(ack: Ack, command: dict[str, Any], context: BoltContext, args
         if assessment_id is None:
             ack(text="No open review was started in this channel: use `/readiness golive <review number>`.")
             return
-    open_golive(context, command, assessment_id)
+    context["open_golive"] = assessment_id
     ack()
+
+
+def open_golive_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    assessment_id = context.get("open_golive")
+    if assessment_id is not None:
+        open_golive(context, body, assessment_id)
 
 
 def golive_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     value = action.get("value") or ""
     if not value.isdigit():
         raise ServiceError("That button was not made by Readiness; nothing was changed.")
-    open_golive(context, body, int(value))
+    context["open_golive"] = int(value)
     ack()
 
 
@@ -134,8 +140,12 @@ def _update_checkin(context: BoltContext, client: WebClient, team_id: str, goliv
     client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
-def open_issue(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    ref = _parse(CheckinRef, action.get("value"))
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def open_issue(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ref = _parse(CheckinRef, body["actions"][0].get("value"))
     team_id = _team(body, context)
     with db_of(context).read() as session:
         golive = watch.golive_of(session, team_id, ref.golive)
@@ -144,7 +154,6 @@ def open_issue(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: 
     state = IssueModalState(golive=ref.golive, day=ref.day, channel_id=container.get("channel_id"),
                             message_ts=container.get("message_ts"))
     deps_of(context).open_modal(body["trigger_id"], wb.issue_modal(state, label))
-    ack()
 
 
 def submit_issue(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -174,8 +183,8 @@ def after_issue(body: dict[str, Any], context: BoltContext, client: WebClient) -
 
 
 def register(app: App) -> None:
-    app.action(ActionId.GOLIVE.value)(golive_button)
-    app.view_submission(CallbackId.GOLIVE.value)(ack=submit_golive, lazy=[after_ack(announce_golive)])
-    app.action(ActionId.WATCH_CLEAR.value)(ack=answer_clear, lazy=[after_ack(refresh_checkin)])
-    app.action(ActionId.WATCH_ISSUE.value)(open_issue)
-    app.view_submission(CallbackId.WATCH_ISSUE.value)(ack=submit_issue, lazy=[after_ack(after_issue)])
+    app.action(ActionId.GOLIVE.value)(listen(golive_button, opens_modal(open_golive_modal)))
+    app.view_submission(CallbackId.GOLIVE.value)(listen(submit_golive, after_ack(announce_golive)))
+    app.action(ActionId.WATCH_CLEAR.value)(listen(answer_clear, after_ack(refresh_checkin)))
+    app.action(ActionId.WATCH_ISSUE.value)(listen(acknowledge, opens_modal(open_issue)))
+    app.view_submission(CallbackId.WATCH_ISSUE.value)(listen(submit_issue, after_ack(after_issue)))

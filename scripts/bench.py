@@ -108,6 +108,7 @@ class Stats:
     p50: float
     p95: float
     p99: float
+    cpu_ms: float = 0.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -122,6 +123,11 @@ class ServerProcess:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -187,9 +193,13 @@ def measure(mode: str, database_url: str, sandbox: Any, target: tuple[str, str] 
         sent = 100
         for clients, count in LEVELS.items():
             for kind in ("command", "click"):
+                time.sleep(0.5)  # let the previous level's work after the ack finish
+                cpu_before = server.cpu_seconds()
                 values = load(driver, kind, clients, count, target)
+                time.sleep(0.5)
+                cpu = (server.cpu_seconds() - cpu_before) / count * 1000
                 sent += count
-                results[(kind, clients)] = Stats(pct(values, 0.5), pct(values, 0.95), pct(values, 0.99))
+                results[(kind, clients)] = Stats(pct(values, 0.5), pct(values, 0.95), pct(values, 0.99), cpu)
         while sent < TOTAL_FOR_RSS:
             batch = min(2000, TOTAL_FOR_RSS - sent)
             load(driver, "click" if sent % 2 else "command", 10, batch, target)
@@ -238,11 +248,11 @@ def main() -> int:
             sandbox.proxy.stop()
         print(f"== {name} ==")
         print(f"{'request':<9}{'clients':>8}{'p50':>9}{'p95':>9}{'p99':>9}   {'bare p50':>9}{'p95':>9}{'p99':>9}"
-              f"   {'p99 ratio':>9}")
+              f"   {'p99 ratio':>9}   {'CPU ms/req':>10} {'bare':>6}")
         for (kind, clients), s in full.items():
             b = bare[(kind, clients)]
             print(f"{kind:<9}{clients:>8}{s.p50:>9.1f}{s.p95:>9.1f}{s.p99:>9.1f}   {b.p50:>9.1f}{b.p95:>9.1f}"
-                  f"{b.p99:>9.1f}   {s.p99 / b.p99:>9.2f}")
+                  f"{b.p99:>9.1f}   {s.p99 / b.p99:>9.2f}   {s.cpu_ms:>10.2f} {b.cpu_ms:>6.2f}")
         worst = max(full[(k, 50)].p99 / bare[(k, 50)].p99 for k in ("command", "click"))
         print(f"p99 ratio at 50 clients (worst of command and click): {worst:.2f}  (target <= 1.5)")
         print(f"Slack contract violations during the run: {violations}")
