@@ -43,8 +43,10 @@ def build_delivery(settings: Settings, sessions: sessionmaker[Session], client: 
 
     client = client or make_client(settings)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    # A post must end well inside its claim's lease, or another replica could take the row over meanwhile.
+    timeout = max(1.0, min(10.0, settings.lease_seconds / 2))
     deliverer = Deliverer(
-        sessions, sending_client(token, settings.slack_api_url),
+        sessions, sending_client(token, settings.slack_api_url, timeout=timeout),
         lease=timedelta(seconds=settings.lease_seconds), max_attempts=settings.max_attempts,
     )
     reconciler = Reconciler(sessions, client, settings.reminder_policy(), clock or (lambda: datetime.now(UTC)))

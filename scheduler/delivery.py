@@ -61,9 +61,9 @@ class Pacer:
         self.blocked_until[channel] = time.monotonic() + seconds
 
 
-def sending_client(token: str | None, base_url: str | None) -> WebClient:
+def sending_client(token: str | None, base_url: str | None, timeout: float = 10) -> WebClient:
     """A client with no automatic retry at all: a retried post could reach Slack twice."""
-    kwargs: dict[str, Any] = {"token": token, "timeout": 10}
+    kwargs: dict[str, Any] = {"token": token, "timeout": timeout}
     if base_url:
         kwargs["base_url"] = base_url
     client = WebClient(**kwargs)
@@ -154,10 +154,11 @@ class Deliverer:
                 self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: history unreadable", unknown=True)
                 return
             if found:
-                channel, ts, posted_keys = found
-                self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts)
-                             if r.dedupe_key in posted_keys else True)
-                rows = [r for r in rows if r.dedupe_key not in posted_keys]
+                channel, posted = found
+                self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel,
+                                                                 posted[r.dedupe_key])
+                             if r.dedupe_key in posted else True)
+                rows = [r for r in rows if r.dedupe_key not in posted]
                 if not rows:
                     return
                 keys = [row.dedupe_key for row in rows]
@@ -167,6 +168,8 @@ class Deliverer:
             self._retry(rows, after=blocked, error="paused: Slack asked to slow down", unknown=False)
             return
         self.pacer.wait(target.channel)
+        if not self._still_held(rows):
+            return
         try:
             response = self.client.chat_postMessage(
                 channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks,
@@ -194,6 +197,20 @@ class Deliverer:
         channel, ts = str(response["channel"]), str(response["ts"])
         self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts))
 
+    def _still_held(self, rows: list[Claimed]) -> bool:
+        """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch
+        was paced or slow), post nothing: its new holder checks the history and posts it once; the rows
+        still held go back to be claimed again."""
+        with session_scope(self.sessions) as session:
+            held = outbox.renew(session, [r.id for r in rows], self.worker_id, self.lease)
+        if len(held) == len(rows):
+            return True
+        for unknown in (False, True):
+            back = [r for r in rows if r.id in held and r.was_unknown is unknown]
+            if back:
+                self._retry(back, after=0, error="claim partly taken over before posting", unknown=unknown)
+        return False
+
     def _record(self, rows: list[Claimed], action: Callable[[Session, Claimed], object]) -> None:
         with session_scope(self.sessions) as session:
             for row in rows:
@@ -213,8 +230,11 @@ class Deliverer:
             attempts = max((session.get(OutboxMessage, r.id).attempts for r in rows), default=1)  # type: ignore[union-attr]
         return float(min(300, 2 ** attempts))
 
-    def _already_posted(self, target: Target, keys: list[str]) -> tuple[str, str, set[str]] | None:
-        """Look for an earlier post of these keys in the channel's recent history."""
+    def _already_posted(self, target: Target, keys: list[str]) -> tuple[str, dict[str, str]] | None:
+        """Earlier posts of these keys in the channel's recent history: the channel and each found key's ts.
+
+        Every message is looked at: rows retried together may have been posted in different messages.
+        """
         try:
             channel = target.channel
             if target.is_dm:
@@ -228,15 +248,14 @@ class Deliverer:
         except (SlackApiError, URLError, TimeoutError, OSError) as exc:
             log.warning("could not read history of %s: %s", target.channel, exc)
             raise _HistoryUnavailable from exc
-        wanted = set(keys)
+        wanted, found = set(keys), {}
         for message in history.get("messages", []):
             meta = message.get("metadata") or {}
             if meta.get("event_type") != METADATA_EVENT:
                 continue
-            posted = set((meta.get("event_payload") or {}).get("keys") or []) & wanted
-            if posted:
-                return channel, str(message["ts"]), posted
-        return None
+            for key in set((meta.get("event_payload") or {}).get("keys") or []) & wanted:
+                found.setdefault(key, str(message["ts"]))
+        return (channel, found) if found else None
 
 
 class _HistoryUnavailable(Exception):

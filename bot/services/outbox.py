@@ -86,20 +86,35 @@ def claim_due(
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.scalars(query))
-    claimed = [(row, row.status) for row in rows]
-    for row in rows:
-        row.status = SENDING
-        row.lease_owner = owner
-        row.lease_until = now + lease
-        row.attempts += 1
-    session.flush()
-    return claimed
+    before = [row.status for row in rows]
+    if rows:
+        # one UPDATE for the whole batch (not one per row); the loaded rows are refreshed from it
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))
+            .values(status=SENDING, lease_owner=owner, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+    return list(zip(rows, before, strict=True))
 
 
 def _held(session: Session, row_id: int, owner: str) -> Any:
     return update(OutboxMessage).where(
         OutboxMessage.id == row_id, OutboxMessage.lease_owner == owner, OutboxMessage.status == SENDING
     )
+
+
+def renew(session: Session, row_ids: list[int], owner: str, lease: timedelta) -> set[int]:
+    """Extend ``owner``'s claim on the rows it still holds; returns their ids (the others were taken over)."""
+    now = db_now(session)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.lease_owner == owner, OutboxMessage.status == SENDING)
+        .values(lease_until=now + lease)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars())
 
 
 def mark_sent(session: Session, row_id: int, owner: str, channel: str | None, ts: str | None) -> bool:

@@ -29,8 +29,10 @@ def _leave_timed_gaps_to_the_test() -> None:
             return 0
         return original(session, assessment, row, now, policy)
 
-    if not callable(getattr(reminders, "reconcile", None)):
-        raise SystemExit("bot.services.reminders.reconcile is gone: update tests/chaos/replica.py")
+    reconcile = getattr(reminders, "reconcile", None)
+    if reconcile is None or "replan_gap" not in reconcile.__code__.co_names:
+        # Without this the replica's first reconcile would cancel the test's rows: fail loudly instead.
+        raise SystemExit("bot.services.reminders.reconcile no longer calls replan_gap: update tests/chaos/replica.py")
     reminders.replan_gap = replan_gap  # reconcile() looks replan_gap up in its module at call time
 
 

@@ -107,7 +107,7 @@ class Scenario:
     checklist: Checklist
     rng: random.Random
     owners: int = 36
-    timed_assessments: int = 8
+    timed_assessments: int = 10
     window: float = 30.0  # seconds over which timed reminders come due
     overdue: float = 10.0  # the earliest timed reminders were due this long before the start
     midway_at: float = 12.0
@@ -318,7 +318,7 @@ class Scenario:
                     found[key].append(Post(key, channel, float(message["ts"]), str(message["ts"])))
         return found, stray
 
-    def audit(self, *, sweep: float, lease: float, reap: float, slack: float, end: float) -> Audit:
+    def audit(self, *, sweep: float, lease: float, reap: float, slack: float, pace: float, end: float) -> Audit:
         """Compare what Slack received with what the test and the outbox say should have gone out."""
         assert self.t0 is not None
         posts, stray = self.posts()
@@ -343,6 +343,11 @@ class Scenario:
                     "either": 0, "either_posted": 0, "future": 0}
         notices = {"rows": 0, "posted": 0, "lost": 0}
         lateness: list[tuple[float, float, str]] = []  # (late, bound, key)
+        claimed_once: list[float] = []
+        channel_posts: dict[str, set[float]] = defaultdict(set)  # one entry per message
+        for ps in posts.values():
+            for p in ps:
+                channel_posts[p.channel].add(p.ts)
         for key, row in rows.items():
             ps = posts.get(key, [])
             first = min((p.ts for p in ps), default=None)
@@ -400,11 +405,15 @@ class Scenario:
             if is_reminder and first is not None:
                 created = timed.created_at if timed else self.phase2_committed
                 late = first - max(row.due_at.timestamp(), created)
-                bound = sweep + slack + max(0, row.attempts - 1) * (lease + reap + sweep)
+                start = max(row.due_at.timestamp(), created)
+                ahead = sum(1 for t in channel_posts[where(row)] if start <= t < first)
+                bound = sweep + slack + max(0, row.attempts - 1) * (lease + reap + sweep) + ahead * pace
                 lateness.append((late, bound, key))
+                if row.attempts == 1:
+                    claimed_once.append(late)
                 if late > bound:
                     problems.append(f"{key} was {late:.2f}s late, over its bound {bound:.1f}s "
-                                    f"(claimed {row.attempts} times)")
+                                    f"(claimed {row.attempts} times, {ahead} posts ahead of it in its channel)")
         for key, row in rows.items():
             if row.status == "dead":
                 problems.append(f"dead row: {key}: {row.last_error}")
@@ -420,6 +429,10 @@ class Scenario:
             "its bound s": round(worst[1], 1),
             "bound with one lost claim s": round(single_failure, 1),
             "rows over that bound": sum(1 for late, _, _ in lateness if late > single_failure),
+            "worst lateness, claimed once s": round(max(claimed_once, default=0.0), 2),
+            "smallest margin to a row's bound s": round(min((b - late for late, b, _ in lateness), default=0.0), 2),
+            "reminders claimed more than once": sum(1 for r in rows.values()
+                                                    if r.kind in REMINDER_KINDS and r.attempts > 1),
             "median lateness s": round(sorted(x[0] for x in lateness)[len(lateness) // 2], 2) if lateness else 0.0,
             "posted before due": reminder["early"],
             "closed/changed before due (must not post)": reminder["must_not"],
