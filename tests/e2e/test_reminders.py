@@ -207,3 +207,22 @@ def test_closing_the_review_stops_its_reminders_and_only_the_lead_may(local, clo
     assert "Closed" in json.dumps(local.sandbox.find_message(REVIEW_CHANNEL, thread)["blocks"])
     bad = local.driver.slash_command("/readiness", "close twelve", user=p.lead, channel=REVIEW_CHANNEL)
     assert "Usage" in bad.body
+
+
+def test_retry_after_is_honoured(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s13", "yes", owner=p.engineer, due=clock.day(1), note="a")
+    local.sandbox.inject_failure("chat.postMessage", "ratelimited", times=1, retry_after=2)
+    before = len(local.sandbox.calls_to("chat.postMessage"))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not reminder_dms(local, p.engineer):
+        sweep(local)
+        time.sleep(0.1)
+    posts = local.sandbox.calls_to("chat.postMessage")[before:]
+    refused = [c for c in posts if c.status == 429]
+    assert len(refused) == 1
+    after = [c for c in posts if c.ok and c.args.get("channel") == refused[0].args.get("channel")]
+    assert after
+    assert after[0].timestamp - refused[0].timestamp >= 2.0
+    assert len(reminder_dms(local, p.engineer)) == 1
