@@ -17,8 +17,8 @@ from bot.services.assessments import (
     ensure_workspace,
     entry_of,
     get_assessment,
-    item_row,
 )
+from bot.services.checklists import checklist_by_hash
 from bot.services.errors import NotFound
 from models import Assessment, ItemMark, ProcessedInteraction
 
@@ -82,13 +82,22 @@ def load_review(session: Session, team_id: str, assessment_id: int) -> Review:
 
 
 def item_status(session: Session, team_id: str, assessment_id: int, item_id: str) -> tuple[Checklist, ItemStatus]:
-    """The checklist of a review and one item's status: what a mark modal needs, without scoring."""
-    assessment = get_assessment(session, team_id, assessment_id)
-    checklist = checklist_of(session, assessment)
-    row = item_row(session, team_id, assessment_id, item_id)
+    """The checklist of a review and one item's status: what a mark modal needs, in one column query."""
+    row = session.execute(
+        select(ItemMark.mark, ItemMark.evidence, ItemMark.owner, ItemMark.due, ItemMark.note, ItemMark.marked_by,
+               ItemMark.marked_at, Assessment.checklist_hash)
+        .join(Assessment, Assessment.id == ItemMark.assessment_id)
+        .where(ItemMark.team_id == team_id, Assessment.team_id == team_id, ItemMark.assessment_id == assessment_id,
+               ItemMark.item_id == item_id)
+    ).one_or_none()
     if row is None:
+        get_assessment(session, team_id, assessment_id)  # says which: no such review, or no such item
         raise NotFound(f"{item_id} is not an item of review #{assessment_id}.")
-    return checklist, _statuses([row])[item_id]
+    checklist = checklist_by_hash(session, team_id, row.checklist_hash)
+    status = ItemStatus(item_id=item_id, mark=Mark(row.mark) if row.mark else None, evidence=row.evidence,
+                        owner=row.owner, due=row.due, note=row.note, marked_by=row.marked_by,
+                        marked_at=row.marked_at)
+    return checklist, status
 
 
 def section_messages(session: Session, team_id: str, assessment_id: int) -> dict[str, str]:
@@ -155,11 +164,11 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
 
 
 def baseline_choices(session: Session, team_id: str, system: str | None, limit: int = 100) -> list[tuple[int, str]]:
-    query = select(Assessment).where(Assessment.team_id == team_id)
+    query = select(Assessment.id, Assessment.system, Assessment.version).where(Assessment.team_id == team_id)
     if system:
         query = query.where(Assessment.system == system)
-    rows = session.scalars(query.order_by(Assessment.id.desc()).limit(limit))
-    return [(a.id, f"{a.system} {a.version}") for a in rows]
+    rows = session.execute(query.order_by(Assessment.id.desc()).limit(limit))
+    return [(aid, f"{system_} {version}") for aid, system_, version in rows]
 
 
 def claim_interaction(session: Session, team_id: str, key: str, kind: str) -> bool:
