@@ -150,6 +150,26 @@ def cmd_run(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    from bot.db import make_engine, session_factory, session_scope
+    from bot.services.audit import events, export
+    from bot.settings import load_settings
+    from models import Assessment
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    with session_scope(session_factory(engine, readonly=True)) as session:
+        if session.get(Assessment, args.assessment) is None:
+            raise UsageError(f"--assessment: there is no assessment {args.assessment}")
+        text = export(events(session, args.assessment), args.format)
+    engine.dispose()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def cmd_doctor(_args: argparse.Namespace) -> int:
     from bot.doctor import run
     from bot.settings import load_settings
@@ -205,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="connect to Slack over Socket Mode (no public URL needed)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("audit", help="the append-only audit trail")
+    asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    e = asub.add_parser("export", help="every event of one assessment, oldest first")
+    e.add_argument("--assessment", type=int, required=True, metavar="ID")
+    e.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
+    e.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    e.set_defaults(func=cmd_audit_export)
 
     p = sub.add_parser("doctor", help="the installation's health: database, Slack token, outbox backlog")
     p.set_defaults(func=cmd_doctor)

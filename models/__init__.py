@@ -1,6 +1,7 @@
 """SQLAlchemy tables, one module per aggregate."""
 
 from models.assessment import Assessment, ItemMark, MarkChange
+from models.audit import AuditEvent, AuditImmutable
 from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from models.checklist import ChecklistSnapshot
 from models.golive import GoLive, WatchCheckin
@@ -12,6 +13,8 @@ from models.workspace import Workspace
 __all__ = [
     "NAMING_CONVENTION",
     "Assessment",
+    "AuditEvent",
+    "AuditImmutable",
     "Base",
     "ChecklistSnapshot",
     "GoLive",

@@ -13,6 +13,7 @@ from bot.checklist import Checklist, Mark
 from bot.marking import MAX_REASON, validate_mark
 from bot.reminder_plan import ReminderPolicy
 from bot.scoring import MarkEntry, Scorecard, score
+from bot.services import audit
 from bot.services.checklists import checklist_by_hash, store_snapshot
 from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
 from bot.services.notices import enqueue_mark_events
@@ -120,6 +121,10 @@ def start_assessment(session: Session, checklist: Checklist, request: StartReque
     assessment.marks = [ItemMark(team_id=request.team_id, item_id=item_id) for item_id in checklist.item_ids]
     session.add(assessment)
     session.flush()
+    audit.record(session, request.team_id, "review.started", actor=request.started_by, assessment_id=assessment.id,
+                 after={"system": system, "version": version, "checklist": checklist.version,
+                        "checklist_hash": checklist.content_hash, "baseline_id": request.baseline_id,
+                        "release_channel": request.release_channel_id})
     return assessment
 
 
@@ -264,6 +269,10 @@ def record_mark(
     # due date replaces them.
     replan_gap(session, assessment, row, now, policy or ReminderPolicy())
     outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
+    audit.record(session, team_id, "mark.changed", actor=actor, assessment_id=assessment.id, subject=request.item_id,
+                 before=audit.mark_state(previous),
+                 after={**(audit.mark_state(current) or {}), "reason": _clean(request.reason), "revision": row.revision,
+                        "verdict": after.verdict.value, "score": after.score})
     enqueue_mark_events(session, assessment, outcome, actor)
     return outcome
 
@@ -288,7 +297,10 @@ def close_assessment(session: Session, team_id: str, assessment_id: int, *, acto
         raise ServiceError(f"Only the release lead of review #{assessment_id}, <@{assessment.started_by}>, can close it.")
     if assessment.status == "closed":
         raise ServiceError(f"Review #{assessment_id} is already closed.")
+    before = assessment.status
     assessment.status = "closed"
     assessment.updated_at = now
     cancel_gap(session, team_id, assessment.id)
+    audit.record(session, team_id, "review.closed", actor=actor, assessment_id=assessment.id,
+                 before={"status": before}, after={"status": "closed"})
     return assessment

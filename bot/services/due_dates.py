@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot.checklist import Mark
 from bot.reminder_plan import ReminderPolicy
 from bot.review import Proposal
+from bot.services import audit
 from bot.services.assessments import (
     MarkOutcome,
     MarkRequest,
@@ -54,6 +55,9 @@ def decide(session: Session, team_id: str, assessment_id: int, item_id: str, *, 
         raise ServiceError(f"Only the release lead of this review, <@{assessment.started_by}>, can decide.")
     if row.owner != proposer or row.due != was:
         raise ServiceError(f"{item_id} changed since the proposal (owner or due date); nothing was changed.")
+    audit.record(session, team_id, "due.accepted" if accept else "due.refused", actor=actor,
+                 assessment_id=assessment_id, subject=item_id, before={"due": was.isoformat(), "owner": proposer},
+                 after={"due": (new_due if accept else was).isoformat(), "proposed": new_due.isoformat()})
     if not accept:
         return None
     assert row.mark is not None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.reminder_plan import ReminderPolicy, end_of_working_day, zone
+from bot.services import audit
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
@@ -66,9 +67,14 @@ def record_golive(session: Session, team_id: str, assessment_id: int, *, actor: 
                     alerts=plan.alerts.strip(), cadence=plan.cadence.strip(), escalation_owner=plan.escalation_owner,
                     watch_items=plan.watch_items, days=WATCH_DAYS, channel_id=assessment.release_channel_id)
     session.add(golive)
+    before = assessment.status
     assessment.status = "live"
     session.flush()
     plan_watch(session, golive, policy)
+    audit.record(session, team_id, "golive.recorded", actor=actor, assessment_id=assessment_id,
+                 before={"status": before},
+                 after={"status": "live", "alerts": golive.alerts, "cadence": golive.cadence,
+                        "escalation_owner": golive.escalation_owner, "watch_items": golive.watch_items})
     return golive
 
 

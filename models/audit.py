@@ -1,0 +1,47 @@
+"""The audit trail: who did what, when, with the state before and after. Append-only.
+
+The application never updates or deletes an audit row: a flush that would, or an UPDATE/DELETE
+statement aimed at the table, raises before anything reaches the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from models.base import Base, TeamScoped, UTCDateTime, utcnow
+
+
+class AuditImmutable(RuntimeError):
+    """Something tried to change or remove an audit row."""
+
+
+class AuditEvent(TeamScoped, Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@event.listens_for(Session, "before_flush")
+def _no_changes_to_audit_rows(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditImmutable("audit rows are append-only: they are never changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_statements_against_audit_rows(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+        getattr(m, "class_", None) is AuditEvent for m in state.all_mappers
+    ):
+        raise AuditImmutable("audit rows are append-only: they are never changed or deleted")
