@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
 from bot.reminder_plan import ReminderPolicy
-from bot.services import reminders
+from bot.services import reminders, reviews
 from scheduler.delivery import Deliverer
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Reconciler:
     def run(self) -> int:
         self.repair()
         self.fetch_timezones()
+        with session_scope(self.sessions) as session:
+            reviews.prune_interactions(session, datetime.now(UTC) - timedelta(days=7))
         with session_scope(self.sessions) as session:
             return reminders.reconcile(session, self.clock(), self.policy)
 

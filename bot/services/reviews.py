@@ -208,3 +208,11 @@ def unposted_reviews(session: Session, *, settled_before: datetime, limit: int =
         if len(found) >= limit:
             break
     return found
+
+
+def prune_interactions(session: Session, older_than: datetime) -> int:
+    """Forget delivery keys older than Slack's retry window many times over; they cannot come back."""
+    from sqlalchemy import delete
+
+    result = session.execute(delete(ProcessedInteraction).where(ProcessedInteraction.created_at < older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

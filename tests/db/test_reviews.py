@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.checklist import Mark
 from bot.db import session_scope
 from bot.services.assessments import MarkRequest, StartRequest, get_assessment, record_mark, start_assessment
@@ -56,3 +58,17 @@ def test_claims_are_once_per_key_and_per_workspace(sessions):
         assert claim_interaction(s, "T002", "view:V1:h1", "mark") is True
     with session_scope(sessions) as s:
         assert claim_interaction(s, TEAM, "view:V1:h1", "mark") is False
+
+
+def test_old_delivery_keys_are_pruned(sessions):
+    from bot.services.reviews import prune_interactions
+    from models import ProcessedInteraction
+
+    with session_scope(sessions) as s:
+        claim_interaction(s, TEAM, "view:old:h", "mark")
+        claim_interaction(s, TEAM, "view:new:h", "mark")
+        old = s.scalar(select(ProcessedInteraction).where(ProcessedInteraction.key == "view:old:h"))
+        old.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+    with session_scope(sessions) as s:
+        assert prune_interactions(s, datetime(2026, 6, 1, tzinfo=UTC)) == 1
+        assert claim_interaction(s, TEAM, "view:new:h", "mark") is False
