@@ -116,6 +116,11 @@ class LocalSlack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def app_checklist_ids(self) -> list[str]:
+        from bot.checklist import load_checklist
+
+        return list(load_checklist().item_ids)
+
     @property
     def sessions(self) -> sessionmaker[Session]:
         assert self.engine is not None

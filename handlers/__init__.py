@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, reminder_actions, views, watch
+from handlers import actions, commands, events, reminder_actions, signoff, views, watch
 
 
 def register(app: App) -> None:
@@ -14,3 +14,4 @@ def register(app: App) -> None:
     events.register(app)
     reminder_actions.register(app)
     watch.register(app)
+    signoff.register(app)

@@ -16,6 +16,7 @@ from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
 from handlers.lazy import after_ack, listen, opens_modal
+from handlers.signoff import open_approvers_modal, signoff_command
 from handlers.state import StartModalState
 from handlers.watch import golive_command, open_golive_modal
 
@@ -66,6 +67,8 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         ack(text=f"Review #{assessment_id} is closed: its marks are frozen and its reminders stopped.")
     elif sub == "golive":
         golive_command(ack, command, context, args)
+    elif sub == "signoff":
+        signoff_command(ack, command, context, args)
     elif sub == "help":
         ack(blocks=home.help_blocks(), text="Readiness help")
     else:
@@ -98,4 +101,5 @@ def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClien
 
 def register(app: App) -> None:
     app.command(COMMAND)(listen(answer, opens_modal(open_start_modal), opens_modal(open_golive_modal),
+                                opens_modal(open_approvers_modal),
                                            after_ack(announce_closed)))

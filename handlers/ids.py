@@ -16,6 +16,10 @@ class ActionId(StrEnum):
     GOLIVE = "golive"
     WATCH_CLEAR = "watch_clear"
     WATCH_ISSUE = "watch_issue"
+    SIGNOFF_APPROVE = "signoff_approve"
+    SIGNOFF_STAGED = "signoff_staged"
+    SIGNOFF_REJECT = "signoff_reject"
+    REQUEST_SIGNOFF = "request_signoff"
 
 
 class CallbackId(StrEnum):
@@ -24,6 +28,8 @@ class CallbackId(StrEnum):
     PROPOSE_DUE = "propose_due"
     GOLIVE = "golive"
     WATCH_ISSUE = "watch_issue"
+    SIGNOFF = "signoff"
+    SIGNOFF_REASON = "signoff_reason"
 
 
 class BlockId(StrEnum):

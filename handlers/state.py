@@ -77,3 +77,20 @@ class IssueModalState(_Wire):
     day: int
     channel_id: str | None = None
     message_ts: str | None = None
+
+
+class SignoffModalState(_Wire):
+    assessment_id: int
+
+
+class DecisionRef(_Wire):
+    """A role's decision buttons on the approval card (and the reason modal)."""
+
+    assessment: int = Field(alias="a")
+    role: str = Field(alias="r", max_length=40)
+    decision: str | None = Field(default=None, alias="d", max_length=12)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True)

@@ -8,9 +8,14 @@ from models.golive import GoLive, WatchCheckin
 from models.interaction import ProcessedInteraction
 from models.outbox import OutboxMessage
 from models.person import Person
+from models.signoff import ApiToken, Approval, Approver, WorkspaceConfig
 from models.workspace import Workspace
 
 __all__ = [
+    "ApiToken",
+    "Approval",
+    "Approver",
+    "WorkspaceConfig",
     "NAMING_CONVENTION",
     "Assessment",
     "AuditEvent",

@@ -23,6 +23,8 @@ class Assessment(TeamScoped, Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     thread_link: Mapped[str | None] = mapped_column(String(500))
+    signoff_channel: Mapped[str | None] = mapped_column(String(32))
+    signoff_ts: Mapped[str | None] = mapped_column(String(32))
     release_channel_id: Mapped[str | None] = mapped_column(String(32))
     section_messages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     checklist_id: Mapped[str] = mapped_column(String(64))

@@ -18,10 +18,18 @@ from bot.checklist import Mark
 from bot.review import message_link, part_of_item
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
-from bot.services.notices import BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, REVIEW_KINDS
+from bot.services.notices import (
+    APPROVALS_VOIDED,
+    BLOCKER_ALERT,
+    BLOCKER_CLEARED,
+    OWNER_ASSIGNED,
+    REVIEW_KINDS,
+    SIGNOFF_OUTCOME,
+)
 from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap, timezone_of
 from bot.services.reviews import load_review
 from handlers.blocks import review as rb
+from handlers.blocks import signoff as sb
 from handlers.blocks import watch as wb
 from handlers.blocks.reminders import GapLine, digest, escalation
 from models import Assessment, GoLive
@@ -161,6 +169,12 @@ def _review_event(session: Session, row: Claimed) -> Composition:
         text, blocks = rb.blocker_cleared(review, payload["item"], payload["actor"], link, snapshot=payload)
     elif row.kind == OWNER_ASSIGNED:
         text, blocks = rb.owner_assigned(review, payload["item"], payload["actor"], link, snapshot=payload)
+    elif row.kind == APPROVALS_VOIDED:
+        text, blocks = sb.voided(review, payload["item"], payload["actor"], int(payload.get("voided", 1)))
+        return Composition([row], [], Target(row.recipient, payload.get("thread_ts")), text, blocks)
+    elif row.kind == SIGNOFF_OUTCOME:
+        text, blocks = sb.outcome(review, payload["outcome"])
+        return Composition([row], [], Target(row.recipient, payload.get("thread_ts")), text, blocks)
     else:
         text, blocks = rb.result_message(review, link)
         thread = payload.get("thread_ts")

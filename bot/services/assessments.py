@@ -56,6 +56,7 @@ class MarkOutcome:
     before: Scorecard
     after: Scorecard
     revision: int
+    voided: int = 0
 
     @property
     def became_blocker(self) -> bool:
@@ -268,7 +269,11 @@ def record_mark(
     # The gap's reminders change in this same transaction: a closed gap stops them, a new owner or
     # due date replaces them.
     replan_gap(session, assessment, row, now, policy or ReminderPolicy())
-    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
+    from bot.services.signoff import void_after_mark
+
+    voided = void_after_mark(session, assessment, request.item_id, actor)
+    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision,
+                          voided)
     audit.record(session, team_id, "mark.changed", actor=actor, assessment_id=assessment.id, subject=request.item_id,
                  before=audit.mark_state(previous),
                  after={**(audit.mark_state(current) or {}), "reason": _clean(request.reason), "revision": row.revision,

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from bot.services.assessments import MarkOutcome
 
 BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT = "blocker_alert", "blocker_cleared", "owner_assigned", "result"
-REVIEW_KINDS = (BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT)
+APPROVALS_VOIDED, SIGNOFF_OUTCOME = "approvals_voided", "signoff_outcome"
+REVIEW_KINDS = (BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT, APPROVALS_VOIDED, SIGNOFF_OUTCOME)
 
 
 def new_owner(outcome: MarkOutcome) -> str | None:
@@ -48,9 +49,30 @@ def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkO
     owner = new_owner(outcome)
     if owner:
         add(f"review:{aid}:{item}:{rev}:owner:{owner}", OWNER_ASSIGNED, owner, snapshot)
+    if outcome.voided:
+        targets = [(assessment.channel_id, assessment.thread_ts, "thread")] if assessment.thread_ts else []
+        if assessment.signoff_channel:
+            targets.append((assessment.signoff_channel, None, "card"))
+        for channel, thread_ts, where in targets:
+            if channel:
+                add(f"review:{aid}:voided:{item}:{rev}:{where}", APPROVALS_VOIDED, channel,
+                    {**snapshot, "thread_ts": thread_ts, "voided": outcome.voided})
     if outcome.completed and assessment.channel_id and assessment.thread_ts:
         same = release == assessment.channel_id
         add(f"review:{aid}:result:{item}:{rev}:thread", RESULT, assessment.channel_id,
             {"thread_ts": assessment.thread_ts, "broadcast": same})
         if release and not same:
             add(f"review:{aid}:result:{item}:{rev}:channel", RESULT, release, {})
+
+
+def enqueue_signoff_outcome(session: Session, assessment: Assessment, outcome: str) -> None:
+    """Tell the release channel and the thread how the sign-off ended, once."""
+    now = db_now(session)
+    where = [(assessment.signoff_channel or assessment.release_channel_id, None, "channel")]
+    if assessment.channel_id and assessment.thread_ts:
+        where.append((assessment.channel_id, assessment.thread_ts, "thread"))
+    for channel, thread_ts, label in where:
+        if channel:
+            enqueue(session, assessment.team_id, dedupe_key=f"signoff:{assessment.id}:{outcome}:{label}:{now.isoformat()}",
+                    kind=SIGNOFF_OUTCOME, recipient=channel, due_at=now, assessment_id=assessment.id,
+                    payload={"outcome": outcome, "thread_ts": thread_ts})

@@ -55,7 +55,7 @@ def lines_message(title: str, lines: list[str], empty: str) -> list[Block]:
 
 USAGE = (
     "Usage: `/readiness start [system] [version]` · `/readiness status [system]` · "
-    "`/readiness list` · `/readiness gaps` · `/readiness golive [n]` · `/readiness close <n>` · `/readiness help`"
+    "`/readiness list` · `/readiness gaps` · `/readiness signoff [n]` · `/readiness golive [n]` · `/readiness close <n>` · `/readiness help`"
 )
 
 
@@ -71,6 +71,7 @@ def help_blocks() -> list[Block]:
             "• `/readiness status [system]`: the latest review (of a system)\n"
             "• `/readiness list`: reviews in this workspace\n"
             "• `/readiness gaps`: the open gaps you own\n"
+            "• `/readiness signoff [n]`: name the approvers and post the approval card in the release channel\n"
             "• `/readiness golive [n]`: record the rollout and its monitoring plan; starts the first-week watch\n"
             "• `/readiness close <n>`: close review n (its release lead only): marks freeze, reminders stop\n"
             "• `/readiness help`: this text"

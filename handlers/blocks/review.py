@@ -149,7 +149,8 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
         blocks.extend(sections_of(["*Open gaps*", *gaps], 24, "more gaps: see `/readiness status`"))
     else:
         blocks.append(section("*Open gaps*: none, every item is marked No with evidence."))
-    blocks.append(actions([button("Record go-live", ActionId.GOLIVE, str(review.assessment_id))],
+    blocks.append(actions([button("Request sign-off", ActionId.REQUEST_SIGNOFF, str(review.assessment_id)),
+                           button("Record go-live", ActionId.GOLIVE, str(review.assessment_id))],
                           block_id=f"result:{review.assessment_id}"))
     if thread_link:
         blocks.append(context(f"<{thread_link}|Open the review thread> · review #{review.assessment_id}"))

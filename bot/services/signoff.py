@@ -1,0 +1,176 @@
+"""Sign-off: named approvers per role decide, bound to the scorecard they saw; any later mark voids them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.checklist import Verdict
+from bot.scoring import MarkEntry, Scorecard, score
+from bot.services import audit
+from bot.services.assessments import checklist_of, current_marks, ensure_workspace, get_assessment
+from bot.services.errors import ServiceError
+from models import Approval, Approver, Assessment, WorkspaceConfig
+from models.signoff import DEFAULT_ROLES
+
+APPROVE, STAGED, REJECT = "approve", "staged", "reject"
+DECISIONS = (APPROVE, STAGED, REJECT)
+WORDS = {APPROVE: "approved", STAGED: "approved a staged rollout", REJECT: "rejected"}
+ALLOWED: dict[Verdict, tuple[str, ...]] = {
+    Verdict.GO: (APPROVE, STAGED, REJECT),
+    Verdict.NARROW: (STAGED, REJECT),
+    Verdict.HOLD: (REJECT,),
+    Verdict.NO_GO: (REJECT,),
+    Verdict.INCOMPLETE: (REJECT,),
+}
+WHY_NOT = {
+    Verdict.NARROW: "the verdict is narrow: only a staged rollout can be approved",
+    Verdict.HOLD: "the verdict is hold: controls must be added first, so only Reject is possible",
+    Verdict.NO_GO: "the verdict is no-go: only Reject is possible",
+    Verdict.INCOMPLETE: "the review is not complete: only Reject is possible",
+}
+
+
+@dataclass(frozen=True)
+class RoleState:
+    role: str
+    approver: str | None
+    decision: str | None = None
+    reason: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SignoffState:
+    assessment_id: int
+    card: Scorecard
+    roles: list[RoleState] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.roles) and all(r.decision for r in self.roles)
+
+    @property
+    def outcome(self) -> str | None:
+        """approved, approved-staged or rejected, once every role has decided."""
+        if not self.complete:
+            return None
+        decisions = {r.decision for r in self.roles}
+        if REJECT in decisions:
+            return "rejected"
+        return "approved" if decisions == {APPROVE} else "approved-staged"
+
+
+def marks_hash(marks: dict[str, MarkEntry]) -> str:
+    canonical = json.dumps({k: v.model_dump(mode="json") for k, v in sorted(marks.items())}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def roles_of(session: Session, team_id: str) -> list[str]:
+    config = session.scalar(select(WorkspaceConfig).where(WorkspaceConfig.team_id == team_id))
+    return list(config.roles) if config is not None and config.roles else list(DEFAULT_ROLES)
+
+
+def name_approvers(session: Session, team_id: str, assessment_id: int, approvers: dict[str, str], *,
+                   actor: str) -> None:
+    """Name one approver per role. A changed approver voids that role's decision."""
+    ensure_workspace(session, team_id)
+    assessment = get_assessment(session, team_id, assessment_id, lock=True)
+    roles = roles_of(session, team_id)
+    missing = [r for r in roles if not approvers.get(r)]
+    if missing:
+        raise ServiceError(f"Name an approver for {', '.join(missing)}.")
+    existing = {a.role: a for a in session.scalars(select(Approver).where(Approver.assessment_id == assessment.id))}
+    for role in roles:
+        user = approvers[role]
+        row = existing.get(role)
+        if row is None:
+            session.add(Approver(team_id=team_id, assessment_id=assessment.id, role=role, user_id=user))
+        elif row.user_id != user:
+            _void(session, assessment, f"the {role} approver changed", actor, roles=[role])
+            row.user_id = user
+    audit.record(session, team_id, "signoff.approvers", actor=actor, assessment_id=assessment.id,
+                 after={r: approvers[r] for r in roles})
+
+
+def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
+    assessment = get_assessment(session, team_id, assessment_id)
+    card = score(checklist_of(session, assessment), current_marks(session, assessment))
+    approvers = {a.role: a.user_id for a in session.scalars(select(Approver).where(Approver.assessment_id == assessment_id))}
+    live = {a.role: a for a in _live(session, assessment_id)}
+    roles = []
+    for role in roles_of(session, team_id):
+        decision = live.get(role)
+        roles.append(RoleState(role, approvers.get(role), decision.decision if decision else None,
+                               decision.reason if decision else None, decision.decided_at if decision else None))
+    return SignoffState(assessment_id, card, roles)
+
+
+def _live(session: Session, assessment_id: int) -> list[Approval]:
+    return list(session.scalars(select(Approval).where(
+        Approval.assessment_id == assessment_id, Approval.voided_at.is_(None)).order_by(Approval.id)))
+
+
+def decide(session: Session, team_id: str, assessment_id: int, *, role: str, user: str, decision: str,
+           reason: str | None, now: datetime, dry_run: bool = False) -> SignoffState:
+    """Record one role's decision, after every rule: right person, no open blocker of theirs, the verdict."""
+    assessment = get_assessment(session, team_id, assessment_id, lock=True)
+    if decision not in DECISIONS:
+        raise ServiceError(f"{decision!r} is not a decision.")
+    approver = session.scalar(select(Approver).where(Approver.assessment_id == assessment.id, Approver.role == role))
+    if approver is None:
+        raise ServiceError(f"No {role} approver is named for review #{assessment_id}.")
+    if approver.user_id != user:
+        raise ServiceError(f"Only <@{approver.user_id}>, the named {role} approver, can decide for {role}.")
+    marks = current_marks(session, assessment)
+    card = score(checklist_of(session, assessment), marks)
+    if decision != REJECT:
+        owned = [i for i in card.blockers if marks[i].owner == user]
+        if owned:
+            raise ServiceError(f"You own the open blocker(s) {', '.join(owned)}, so you cannot approve this review.")
+        if decision not in ALLOWED[card.verdict]:
+            raise ServiceError(f"You cannot {'approve' if decision == APPROVE else 'approve a staged rollout'}: "
+                               f"{WHY_NOT[card.verdict]}.")
+    if dry_run:  # the checks only: the reason is asked for next
+        return state(session, team_id, assessment.id)
+    if decision in (STAGED, REJECT) and not (reason or "").strip():
+        raise ServiceError("Say why: a staged approval or a rejection needs a reason.")
+    for old in _live(session, assessment.id):
+        if old.role == role:
+            old.voided_at, old.void_reason = now, "decided again"
+    session.add(Approval(team_id=team_id, assessment_id=assessment.id, role=role, user_id=user, decision=decision,
+                         reason=(reason or "").strip() or None, scorecard_hash=marks_hash(marks), decided_at=now))
+    audit.record(session, team_id, "approval.given", actor=user, assessment_id=assessment.id, subject=role,
+                 after={"decision": decision, "reason": reason, "verdict": card.verdict.value, "score": card.score,
+                        "scorecard_hash": marks_hash(marks)})
+    session.flush()
+    return state(session, team_id, assessment.id)
+
+
+def _void(session: Session, assessment: Assessment, reason: str, actor: str, roles: list[str] | None = None) -> int:
+    voided = 0
+    now = datetime.now().astimezone()
+    for approval in _live(session, assessment.id):
+        if roles is not None and approval.role not in roles:
+            continue
+        approval.voided_at, approval.void_reason = now, reason
+        audit.record(session, assessment.team_id, "approval.voided", actor=actor, assessment_id=assessment.id,
+                     subject=approval.role, before={"decision": approval.decision, "user": approval.user_id},
+                     after={"reason": reason})
+        voided += 1
+    return voided
+
+
+def void_after_mark(session: Session, assessment: Assessment, item_id: str, actor: str) -> int:
+    """Any mark change voids the approvals given so far: they saw another scorecard."""
+    return _void(session, assessment, f"{item_id} was re-marked after the approval", actor)
+
+
+def record_card(session: Session, team_id: str, assessment_id: int, channel: str, ts: str) -> None:
+    assessment = get_assessment(session, team_id, assessment_id)
+    assessment.signoff_channel, assessment.signoff_ts = channel, ts

@@ -1,0 +1,167 @@
+"""Sign-off in the release channel: name approvers, the approval card, and each role's decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.app import db_of, deps_of
+from bot.services import golive as watch
+from bot.services import reviews, signoff
+from bot.services.errors import ServiceError
+from bot.services.notices import enqueue_signoff_outcome
+from handlers import forms
+from handlers.blocks import signoff as sb
+from handlers.ids import ActionId, BlockId, CallbackId
+from handlers.lazy import after_ack, listen, opens_modal
+from handlers.state import DecisionRef, SignoffModalState
+from models import Approver
+
+DECISION_OF = {ActionId.SIGNOFF_APPROVE: signoff.APPROVE, ActionId.SIGNOFF_STAGED: signoff.STAGED,
+               ActionId.SIGNOFF_REJECT: signoff.REJECT}
+
+
+def _parse(model: type[BaseModel], raw: str | None) -> Any:
+    try:
+        return model.model_validate_json(raw or "")
+    except ValidationError:
+        raise ServiceError("That control was not made by Readiness; nothing was changed.") from None
+
+
+def _team(body: dict[str, Any], context: BoltContext) -> str:
+    return context.team_id or body.get("team_id") or body["team"]["id"]
+
+
+def signoff_command(ack: Ack, command: dict[str, Any], context: BoltContext, args: list[str]) -> None:
+    """`/readiness signoff [n]`: without a number, the latest open review started in this channel."""
+    if args and not args[0].lstrip("#").isdigit():
+        ack(text="Usage: `/readiness signoff [review number]`.")
+        return
+    assessment_id = int(args[0].lstrip("#")) if args else None
+    if assessment_id is None:
+        with db_of(context).read() as session:
+            assessment_id = watch.latest_in_channel(session, _team(command, context), command["channel_id"])
+        if assessment_id is None:
+            ack(text="No open review was started in this channel: use `/readiness signoff <review number>`.")
+            return
+    context["open_signoff"] = assessment_id
+    ack()
+
+
+def request_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    value = action.get("value") or ""
+    if not value.isdigit():
+        raise ServiceError("That button was not made by Readiness; nothing was changed.")
+    context["open_signoff"] = int(value)
+    ack()
+
+
+def open_approvers_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    assessment_id = context.get("open_signoff")
+    if assessment_id is None:
+        return
+    team_id = _team(body, context)
+    with db_of(context).read() as session:
+        review = reviews.load_review(session, team_id, assessment_id)
+        roles = signoff.roles_of(session, team_id)
+        current = {a.role: a.user_id for a in session.scalars(select(Approver).where(
+            Approver.team_id == team_id, Approver.assessment_id == assessment_id))}
+    if review.status == "closed":
+        raise ServiceError(f"Review #{assessment_id} is closed.")
+    view = sb.approvers_modal(SignoffModalState(assessment_id=assessment_id), review.label, roles, current)
+    deps_of(context).open_modal(body["trigger_id"], view)
+
+
+def submit_approvers(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    state = _parse(SignoffModalState, view.get("private_metadata"))
+    values = view["state"]["values"]
+    team_id = _team(body, context)
+    chosen = {block[len("role:"):]: (values[block].get("value") or {}).get("selected_user")
+              for block in values if block.startswith("role:")}
+    try:
+        with db_of(context).transaction() as session:
+            if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "signoff"):
+                signoff.name_approvers(session, team_id, state.assessment_id,
+                                       {k: v for k, v in chosen.items() if v}, actor=body["user"]["id"])
+                context["card"] = state.assessment_id
+    except ServiceError as exc:
+        first = next(iter(values), BlockId.REASON.value)
+        ack(response_action="errors", errors={first: str(exc)})
+        return
+    ack()
+
+
+def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    assessment_id = context.get("card")
+    if assessment_id is None:
+        return
+    team_id = _team(body, context)
+    with db_of(context).read() as session:
+        review = reviews.load_review(session, team_id, assessment_id)
+        st = signoff.state(session, team_id, assessment_id)
+        assessment = signoff.get_assessment(session, team_id, assessment_id)
+        channel, ts = assessment.signoff_channel, assessment.signoff_ts
+    text, blocks = sb.card(review, st)
+    if channel and ts:
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    elif review.release_channel_id:
+        ts = client.chat_postMessage(channel=review.release_channel_id, text=text, blocks=blocks)["ts"]
+        with db_of(context).transaction() as session:
+            signoff.record_card(session, team_id, assessment_id, review.release_channel_id, str(ts))
+    deps_of(context).kick()
+
+
+def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decision: str, reason: str | None,
+            *, dry_run: bool = False) -> None:
+    team_id = _team(body, context)
+    with db_of(context).transaction() as session:
+        st = signoff.decide(session, team_id, ref.assessment, role=ref.role, user=body["user"]["id"],
+                            decision=decision, reason=reason, now=deps_of(context).now(), dry_run=dry_run)
+        if not dry_run and st.outcome:
+            enqueue_signoff_outcome(session, signoff.get_assessment(session, team_id, ref.assessment), st.outcome)
+    if not dry_run:
+        context["card"] = ref.assessment
+
+
+def click_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """Approve decides at once; staged and reject are checked now, then ask for a reason."""
+    ref = _parse(DecisionRef, action.get("value"))
+    decision = DECISION_OF[ActionId(action["action_id"])]
+    if decision == signoff.APPROVE:
+        _decide(context, body, ref, decision, None)
+    else:
+        _decide(context, body, ref, decision, None, dry_run=True)
+        context["reason_for"] = ref.model_copy(update={"decision": decision})
+    ack()
+
+
+def open_reason_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    ref = context.get("reason_for")
+    if ref is None:
+        return
+    with db_of(context).read() as session:
+        label = reviews.load_review(session, _team(body, context), ref.assessment).label
+    deps_of(context).open_modal(body["trigger_id"], sb.reason_modal(ref, ref.decision, label))
+
+
+def submit_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    ref = _parse(DecisionRef, view.get("private_metadata"))
+    reason = forms.text_value(view["state"]["values"], BlockId.REASON)
+    try:
+        _decide(context, body, ref, ref.decision or "", reason)
+    except ServiceError as exc:
+        ack(response_action="errors", errors={BlockId.REASON.value: str(exc)})
+        return
+    ack()
+
+
+def register(app: App) -> None:
+    app.action(ActionId.REQUEST_SIGNOFF.value)(listen(request_button, opens_modal(open_approvers_modal)))
+    app.view_submission(CallbackId.SIGNOFF.value)(listen(submit_approvers, after_ack(refresh_card)))
+    for action in DECISION_OF:
+        app.action(action.value)(listen(click_decision, opens_modal(open_reason_modal), after_ack(refresh_card)))
+    app.view_submission(CallbackId.SIGNOFF_REASON.value)(listen(submit_reason, after_ack(refresh_card)))

@@ -1,0 +1,63 @@
+"""Sign-off: each workspace's roles, the named approver per role of an assessment, and their decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TeamScoped, UTCDateTime, utcnow
+
+DEFAULT_ROLES = ["quality", "policy", "operations"]
+
+
+class WorkspaceConfig(TeamScoped, Base):
+    __tablename__ = "workspace_configs"
+    __table_args__ = (UniqueConstraint("team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_ROLES))
+    admins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    waiver_max_days: Mapped[int] = mapped_column(Integer, default=14)
+
+
+class Approver(TeamScoped, Base):
+    __tablename__ = "approvers"
+    __table_args__ = (UniqueConstraint("assessment_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(32))
+
+
+class Approval(TeamScoped, Base):
+    """A decision for one role, bound to the scorecard it saw; voided when the marks change."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(Text)
+    scorecard_hash: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(TeamScoped, Base):
+    """A workspace's token for pipelines (the gate API). Only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

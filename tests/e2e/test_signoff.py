@@ -1,0 +1,115 @@
+"""Sign-off through the sandbox: approvers, who may decide, what the verdict allows, voiding, the outcome."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL
+from bot.services.audit import events
+from models import Approval
+
+DUE = (date.today() + timedelta(days=10)).isoformat()
+
+
+def full_review(local, convo, gaps: dict[str, tuple[str, str]] | None = None) -> str:
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    for item_id in local.app_checklist_ids():
+        mark, owner = (gaps or {}).get(item_id, ("no", ""))
+        if mark == "no":
+            convo.mark(p.engineer, thread, item_id, "no", evidence=f"proof {item_id}")
+        else:
+            convo.mark(p.engineer, thread, item_id, mark, owner=owner, due=DUE, note="gap")
+    local.drain()
+    return thread
+
+
+def request_signoff(local, convo) -> dict:
+    p = local.people
+    local.driver.slash_command("/readiness", "signoff", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    response = local.driver.submit_view(p.lead, convo.last_view_id(), {
+        "role:quality": p.quality, "role:policy": p.policy, "role:operations": p.operations})
+    local.settle()
+    assert response.status == 200 and not response.body.strip()
+    cards = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Sign-off for")]
+    assert len(cards) == 1
+    return cards[0]
+
+
+def click(local, user: str, card: dict, action: str, role: str) -> None:
+    local.driver.click(user, RELEASE_CHANNEL, card["ts"], action, block_id=f"decide:{role}")
+    local.settle()
+
+
+def refusals(local, user: str) -> list[str]:
+    return [e.get("text", "") for e in local.sandbox.ephemerals(user)]
+
+
+def test_named_approvers_decide_and_the_outcome_is_posted(local, convo):
+    p = local.people
+    thread = full_review(local, convo)
+    card = request_signoff(local, convo)
+    click(local, p.engineer, card, "signoff_approve", "quality")  # not the named approver
+    assert any("named quality approver" in r for r in refusals(local, p.engineer))
+    click(local, p.quality, card, "signoff_approve", "quality")
+    click(local, p.policy, card, "signoff_staged", "policy")
+    refused = json.loads(local.driver.submit_view(p.policy, convo.last_view_id(), {"reason": "   "}).body)
+    assert "reason" in refused["errors"]
+    local.driver.submit_view(p.policy, convo.last_view_id(), {"reason": "EU tenants first"})
+    local.settle()
+    click(local, p.operations, card, "signoff_approve", "operations")
+    local.drain()
+    outcome = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].endswith("approved-staged")]
+    in_thread = [m for m in local.sandbox.thread(REVIEW_CHANNEL, thread) if m["text"].endswith("approved-staged")]
+    assert len(outcome) == 1 and len(in_thread) == 1
+    updated = json.dumps(local.sandbox.find_message(RELEASE_CHANNEL, card["ts"])["blocks"])
+    assert "EU tenants first" in updated and "approved a staged rollout" in updated
+
+
+def test_a_mark_change_voids_the_approvals_and_says_so(local, convo):
+    p = local.people
+    thread = full_review(local, convo)
+    card = request_signoff(local, convo)
+    click(local, p.quality, card, "signoff_approve", "quality")
+    convo.mark(p.engineer, thread, "s3", "no", evidence="a better link", reason="new report")
+    local.drain()
+    with session_scope(local.sessions) as s:
+        approvals = list(s.scalars(select(Approval)))
+        actions = [e.action for e in events(s, 1)]
+    assert len(approvals) == 1 and approvals[0].voided_at is not None
+    assert "approval.given" in actions and "approval.voided" in actions
+    said = [m for m in local.sandbox.thread(REVIEW_CHANNEL, thread) if "voided" in m["text"]]
+    assert len(said) == 1
+
+
+def test_the_verdict_limits_decisions_and_blocker_owners_cannot_approve(local, convo):
+    p = local.people
+    gaps = {f"s{n}": ("partial", p.engineer) for n in (1, 2, 3, 4, 5)}
+    gaps["s10"] = ("partial", p.quality)
+    full_review(local, convo, gaps)  # 6 points: narrow
+    card = request_signoff(local, convo)
+    assert "only a staged rollout" in json.dumps(card["blocks"])
+    click(local, p.quality, card, "signoff_approve", "quality")
+    assert any("only a staged rollout can be approved" in r for r in refusals(local, p.quality))
+    with session_scope(local.sessions) as s:
+        assert list(s.scalars(select(Approval))) == []
+    click(local, p.policy, card, "signoff_reject", "policy")
+    local.driver.submit_view(p.policy, convo.last_view_id(), {"reason": "capacity unproven"})
+    local.settle()
+    with session_scope(local.sessions) as s:
+        assert [(a.role, a.decision) for a in s.scalars(select(Approval))] == [("policy", "reject")]
+
+
+def test_the_owner_of_an_open_blocker_cannot_approve(local, convo):
+    p = local.people
+    full_review(local, convo, {"s10": ("yes", p.quality)})
+    card = request_signoff(local, convo)
+    click(local, p.quality, card, "signoff_approve", "quality")
+    assert any("own the open blocker(s) s10" in r for r in refusals(local, p.quality))
+    with session_scope(local.sessions) as s:
+        assert list(s.scalars(select(Approval))) == []
