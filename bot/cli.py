@@ -55,6 +55,12 @@ def parse_allow(text: str) -> set[Verdict]:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     allowed = parse_allow(args.allow)
+    if args.system or args.version:
+        if args.file or not (args.system and args.version):
+            raise UsageError("gate: give either an assessment FILE, or --system and --version (not both)")
+        return _gate_stored(args, allowed)
+    if not args.file:
+        raise UsageError("gate: give an assessment FILE, or --system NAME --version V for a stored review")
     checklist = _checklist(args.checklist)
     assessment = load_assessment(args.file, checklist)
     card = score(checklist, assessment.marks)
@@ -72,6 +78,60 @@ def cmd_gate(args: argparse.Namespace) -> int:
     for reason in reasons:
         print(f"  - {reason}")
     return EXIT_REFUSED
+
+
+def _gate_stored(args: argparse.Namespace, allowed: set[Verdict]) -> int:
+    from bot.db import make_engine, session_factory, session_scope
+    from bot.services.errors import ServiceError
+    from bot.services.gate import evaluate, workspace_of
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            team = workspace_of(session, args.system, args.team)
+            result = evaluate(session, team, args.system, args.version, allowed, actor="cli")
+    except ServiceError as exc:
+        raise UsageError(f"gate: {exc}") from None
+    finally:
+        engine.dispose()
+    label = f"{args.system} {args.version}"
+    if result.passed:
+        print(f"PASS {label}: verdict {result.verdict}, score {result.score}/{result.max_score}, "
+              f"band {result.band}, sign-off {result.signoff}")
+        return EXIT_OK
+    print(f"FAIL {label}")
+    for reason in result.reasons:
+        print(f"  - {reason}")
+    return EXIT_REFUSED
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.db import ensure_schema, make_engine, session_factory, session_scope
+    from bot.services import tokens
+    from bot.services.errors import ServiceError
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    ensure_schema(engine)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            if args.token_command == "create":
+                token = tokens.create(session, args.team, args.name, actor="cli")
+                print(token)
+                print(f"(token {args.name!r} for {args.team}: shown once, only its hash is stored)", file=sys.stderr)
+            else:
+                tokens.revoke(session, args.team, args.name, actor="cli", now=datetime.now(UTC))
+                print(f"revoked {args.name!r} in {args.team}")
+    except ServiceError as exc:
+        raise UsageError(f"token: {exc}") from None
+    finally:
+        engine.dispose()
+    return EXIT_OK
 
 
 def cmd_checklist_validate(args: argparse.Namespace) -> int:
@@ -198,8 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checklist", metavar="FILE", help="a checklist YAML other than the shipped one")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("gate", help="exit 0 only when the assessment's verdict is allowed")
-    p.add_argument("file", help="assessment YAML")
+    p = sub.add_parser("gate", help="exit 0 only when the verdict is allowed (and, for a stored review, "
+                                    "sign-off is complete)")
+    p.add_argument("file", nargs="?", help="assessment YAML (or use --system and --version)")
+    p.add_argument("--system", help="the stored review of this system...")
+    p.add_argument("--version", help="...and this candidate version")
+    p.add_argument("--team", help="the workspace, when several review the same system")
     p.add_argument("--allow", default="go", help="comma-separated verdicts that pass (default: go)")
     p.add_argument("--checklist", metavar="FILE", help="a checklist YAML other than the shipped one")
     p.set_defaults(func=cmd_gate)
@@ -225,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="connect to Slack over Socket Mode (no public URL needed)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("token", help="workspace API tokens for the gate endpoint")
+    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    for action, text in (("create", "create a token (printed once)"), ("revoke", "revoke a token")):
+        t = tsub.add_parser(action, help=text)
+        t.add_argument("--team", required=True, help="workspace (team id)")
+        t.add_argument("--name", required=True, help="a name for the token, e.g. ci-main")
+        t.set_defaults(func=cmd_token)
 
     p = sub.add_parser("audit", help="the append-only audit trail")
     asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

@@ -17,14 +17,18 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 SLACK_PATH = "/slack/events"
+GATE_PATH = "/api/v1/gate"
 
 
 class WebApp:
     """Routes requests: Slack's to bolt (which verifies signatures), health checks to the database."""
 
     def __init__(self, app: App, engine: Engine) -> None:
+        from bot.db import session_factory
+
         self.slack = SlackRequestHandler(app, path=SLACK_PATH)
         self.engine = engine
+        self.sessions = session_factory(engine)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -35,7 +39,39 @@ class WebApp:
             return self.slack(environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             return self.health(start_response)
+        if path == GATE_PATH and method == "GET":
+            return self.gate(environ, start_response)
         return _json(start_response, 404, {"error": "not found"})
+
+    def gate(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """GET /api/v1/gate?system=S&version=V[&allow=go,narrow] with a workspace token."""
+        from urllib.parse import parse_qs
+
+        from bot.checklist import Verdict
+        from bot.db import session_scope
+        from bot.services import tokens
+        from bot.services.assessments import find_latest
+        from bot.services.gate import evaluate
+
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        token = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        with session_scope(self.sessions) as session:
+            who = tokens.authenticate(session, token)
+            if who is None:
+                return _json(start_response, 401, {"error": "a valid workspace token is required"})
+            system, version = query.get("system", "").strip(), query.get("version", "").strip()
+            if not system or not version:
+                return _json(start_response, 400, {"error": "system and version are required"})
+            try:
+                allowed = {Verdict(v.strip()) for v in query.get("allow", "go").split(",") if v.strip()}
+            except ValueError:
+                return _json(start_response, 400, {"error": "allow: verdicts are go, narrow, hold, no-go, incomplete"})
+            if find_latest(session, who[0], system, version) is None:
+                # another workspace's review, or none at all: the token opens nothing here, and says nothing
+                return _json(start_response, 401, {"error": f"this token's workspace has no review of {system} {version}"})
+            result = evaluate(session, who[0], system, version, allowed, actor=f"api:{who[1]}")
+        return _json(start_response, 200, result.as_json())
 
     def health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -49,7 +85,8 @@ class WebApp:
 
 def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -> Iterable[bytes]:
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[status]
+    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+              503: "Service Unavailable"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 

@@ -113,3 +113,47 @@ def test_the_owner_of_an_open_blocker_cannot_approve(local, convo):
     assert any("own the open blocker(s) s10" in r for r in refusals(local, p.quality))
     with session_scope(local.sessions) as s:
         assert list(s.scalars(select(Approval))) == []
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request) as answer:  # noqa: S310 - loopback
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_the_gate_needs_the_verdict_and_a_complete_sign_off(local, convo, monkeypatch, capsys):
+    from bot.cli import main
+    from bot.services import tokens
+
+    p = local.people
+    monkeypatch.setenv("DATABASE_URL", local.engine.url.render_as_string(hide_password=False))
+    full_review(local, convo)
+    assert main(["gate", "--system", "copilot", "--version", "2.0"]) == 1
+    assert "sign-off incomplete: waiting for quality, policy, operations" in capsys.readouterr().out
+    card = request_signoff(local, convo)
+    for user, role in ((p.quality, "quality"), (p.policy, "policy"), (p.operations, "operations")):
+        click(local, user, card, "signoff_approve", role)
+    assert main(["gate", "--system", "copilot", "--version", "2.0"]) == 0
+    assert "PASS copilot 2.0" in capsys.readouterr().out
+    assert main(["gate", "--system", "copilot"]) == 2
+    assert main(["gate", "--system", "nothing", "--version", "1"]) == 2
+
+    with session_scope(local.sessions) as s:
+        good = tokens.create(s, "T0READY", "ci", actor="test")
+        other = tokens.create(s, "T0OTHER", "ci", actor="test")
+    url = local.server.url + "/api/v1/gate?system=copilot&version=2.0"
+    status, body = _get(url, good)
+    assert status == 200 and body["passed"] is True and body["verdict"] == "go" and body["signoff"] == "approved"
+    assert [a["decision"] for a in body["approvals"]] == ["approve", "approve", "approve"]
+    for token in (None, "rdy_wrong", other):
+        status, body = _get(url, token)
+        assert status == 401 and set(body) == {"error"}
+    with session_scope(local.sessions) as s:
+        actions = [e.action for e in events(s, 1)]
+    assert actions.count("gate.queried") == 3  # two from the command line, one over HTTP
