@@ -62,6 +62,7 @@ class LocalSlack:
         clock: Callable[[], datetime] | None = None,
         rate_limits: bool = False,
         with_scheduler: bool = False,
+        **settings_overrides: object,
     ) -> None:
         self.people = People()
         self.sandbox = SlackSandbox(token=BOT_TOKEN, team_id=TEAM, rate_limits=rate_limits)
@@ -70,6 +71,7 @@ class LocalSlack:
         self.engine = engine
         self._clock = clock
         self._with_scheduler = with_scheduler
+        self._overrides = settings_overrides
         self.delivery: Delivery | None = None
         self.executor = ListenerExecutor()
         self.app: App | None = None
@@ -87,6 +89,7 @@ class LocalSlack:
             slack_signing_secret=SecretStr(SIGNING_SECRET),
             slack_api_url=self.sandbox.api_url,
             **({"database_url": self._database_url} if self._database_url else {}),
+            **self._overrides,  # type: ignore[arg-type]
         )
         if self.engine is None:
             self.engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

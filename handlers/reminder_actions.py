@@ -86,7 +86,13 @@ def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Bolt
     accept = action["action_id"] == ActionId.DUE_ACCEPT
     team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
     deps = deps_of(context)
+    message_ts = (body.get("container") or {}).get("message_ts", "")
     with db_of(context).transaction() as session:
+        # one decision per proposal: a double click, or Refuse after Accept, has no second effect
+        key = f"proposal:{ref.assessment}:{ref.item}:{ref.was}:{ref.due}:{message_ts}"
+        if not reviews.claim_interaction(session, team_id, key, "due_decision"):
+            ack()
+            return
         outcome = due_dates.decide(session, team_id, ref.assessment, ref.item, was=ref.was, new_due=ref.due,
                                    proposer=ref.by, actor=user_id, accept=accept,
                                    today=earliest_today(deps.now()), now=deps.now(), policy=deps.policy)

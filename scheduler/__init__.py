@@ -48,6 +48,7 @@ def build_delivery(settings: Settings, sessions: sessionmaker[Session], client: 
     deliverer = Deliverer(
         sessions, sending_client(token, settings.slack_api_url, timeout=timeout),
         lease=timedelta(seconds=settings.lease_seconds), max_attempts=settings.max_attempts,
+        clock=clock, policy=settings.reminder_policy(),
     )
     reconciler = Reconciler(sessions, client, settings.reminder_policy(), clock or (lambda: datetime.now(UTC)))
     return Delivery(deliverer, reconciler, settings)

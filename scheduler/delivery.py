@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import db_now, session_scope
-from bot.reminder_plan import zone
+from bot.reminder_plan import ReminderPolicy, zone
 from bot.services import outbox
 from bot.services.golive import ISSUE
 from bot.services.notices import REVIEW_KINDS
@@ -90,6 +90,7 @@ class Deliverer:
         batch: int = 100,
         pacer: Pacer | None = None,
         clock: Callable[[], datetime] | None = None,
+        policy: ReminderPolicy | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
@@ -99,6 +100,7 @@ class Deliverer:
         self.batch = batch
         self.pacer = pacer or Pacer()
         self.clock = clock
+        self.policy = policy or ReminderPolicy()
         self._lock = threading.Lock()
 
     # -- the jobs ----------------------------------------------------------------------------------
@@ -131,17 +133,24 @@ class Deliverer:
     @staticmethod
     def _snapshot(row: OutboxMessage, before: str) -> Claimed:
         return Claimed(row.id, row.team_id, row.dedupe_key, row.kind, row.recipient, row.assessment_id,
-                       row.item_id, dict(row.payload or {}), before == UNKNOWN)
+                       row.item_id, dict(row.payload or {}), before == UNKNOWN, row.due_at)
+
+    def _now(self, session: Session) -> datetime:
+        return self.clock() if self.clock else db_now(session)
 
     def _today(self, session: Session, tz: str | None) -> date:
-        now = self.clock() if self.clock else db_now(session)
-        return now.astimezone(zone(tz)).date()
+        return self._now(session).astimezone(zone(tz)).date()
 
     def _deliver(self, group: list[Claimed]) -> None:
         with session_scope(self.sessions) as session:
-            composed = compose(session, group, self._today)
+            composed = compose(session, group, self._today, self._now, self.policy)
             for row in composed.stale:
                 outbox.mark_cancelled(session, row.id, self.worker_id, "no longer applies")
+            hold = (composed.hold_until - self._now(session)).total_seconds() if composed.hold_until else 0.0
+        if composed.rows and composed.hold_until is not None:
+            self._retry(composed.rows, after=max(1.0, hold), error="held until the recipient's working hours",
+                        unknown=False, counts=False)
+            return
         if not composed.rows or composed.target is None:
             return
         rows, target, text, blocks = composed.rows, composed.target, composed.text, composed.blocks
@@ -149,7 +158,7 @@ class Deliverer:
 
         if any(row.was_unknown for row in rows):
             try:
-                found = self._already_posted(target, keys)
+                found = self._already_posted(target, keys, since=min(r.due_at for r in rows if r.due_at))
             except _HistoryUnavailable:
                 self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: history unreadable", unknown=True)
                 return
@@ -165,7 +174,7 @@ class Deliverer:
 
         blocked = self.pacer.blocked(target.channel)
         if blocked:
-            self._retry(rows, after=blocked, error="paused: Slack asked to slow down", unknown=False)
+            self._retry(rows, after=blocked, error="paused: Slack asked to slow down", unknown=False, counts=False)
             return
         self.pacer.wait(target.channel)
         if not self._still_held(rows):
@@ -182,7 +191,8 @@ class Deliverer:
             if status == 429:
                 retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
                 self.pacer.block(target.channel, retry_after)
-                self._retry(rows, after=retry_after, error=f"ratelimited ({retry_after:g}s)", unknown=False)
+                self._retry(rows, after=retry_after, error=f"ratelimited ({retry_after:g}s)", unknown=False,
+                            counts=False)
             elif status >= 500:
                 self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: HTTP {status}", unknown=True)
             else:
@@ -208,7 +218,8 @@ class Deliverer:
         for unknown in (False, True):
             back = [r for r in rows if r.id in held and r.was_unknown is unknown]
             if back:
-                self._retry(back, after=0, error="claim partly taken over before posting", unknown=unknown)
+                self._retry(back, after=0, error="claim partly taken over before posting", unknown=unknown,
+                            counts=False)
         return False
 
     def _record(self, rows: list[Claimed], action: Callable[[Session, Claimed], object]) -> None:
@@ -216,11 +227,12 @@ class Deliverer:
             for row in rows:
                 action(session, row)
 
-    def _retry(self, rows: list[Claimed], *, after: float, error: str, unknown: bool) -> None:
+    def _retry(self, rows: list[Claimed], *, after: float, error: str, unknown: bool, counts: bool = True) -> None:
         with session_scope(self.sessions) as session:
             for row in rows:
                 status = outbox.retry_later(session, row.id, self.worker_id, after=timedelta(seconds=after),
-                                            error=error, unknown=unknown, max_attempts=self.max_attempts)
+                                            error=error, unknown=unknown, max_attempts=self.max_attempts,
+                                            counts=counts)
                 if status == "dead":
                     log.error("outbox row %s (%s) is dead after %s attempts: %s", row.id, row.dedupe_key,
                               self.max_attempts, error)
@@ -230,7 +242,8 @@ class Deliverer:
             attempts = max((session.get(OutboxMessage, r.id).attempts for r in rows), default=1)  # type: ignore[union-attr]
         return float(min(300, 2 ** attempts))
 
-    def _already_posted(self, target: Target, keys: list[str]) -> tuple[str, dict[str, str]] | None:
+    def _already_posted(self, target: Target, keys: list[str],
+                        since: datetime | None = None) -> tuple[str, dict[str, str]] | None:
         """Earlier posts of these keys in the channel's recent history: the channel and each found key's ts.
 
         Every message is looked at: rows retried together may have been posted in different messages.
@@ -239,12 +252,14 @@ class Deliverer:
             channel = target.channel
             if target.is_dm:
                 channel = str(self.client.conversations_open(users=target.channel)["channel"]["id"])
+            # nothing can have been posted before the row came due: start there, not at the thread's top
+            oldest = f"{since.timestamp() - 60:.6f}" if since else None
             if target.thread_ts:
-                history = self.client.conversations_replies(channel=channel, ts=target.thread_ts,
+                history = self.client.conversations_replies(channel=channel, ts=target.thread_ts, oldest=oldest,
                                                             include_all_metadata=True, limit=HISTORY_LIMIT)
             else:
                 history = self.client.conversations_history(channel=channel, include_all_metadata=True,
-                                                            limit=HISTORY_LIMIT)
+                                                            oldest=oldest, limit=HISTORY_LIMIT)
         except (SlackApiError, URLError, TimeoutError, OSError) as exc:
             log.warning("could not read history of %s: %s", target.channel, exc)
             raise _HistoryUnavailable from exc

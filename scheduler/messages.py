@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.checklist import Mark
+from bot.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
 from bot.review import message_link, part_of_item
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
@@ -35,6 +36,7 @@ from handlers.blocks.reminders import GapLine, digest, escalation
 from models import Assessment, GoLive
 
 Today = Callable[[Session, str | None], date]
+Now = Callable[[Session], datetime]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Claimed:
     item_id: str | None
     payload: dict[str, Any]
     was_unknown: bool
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Composition:
     target: Target | None = None
     text: str = ""
     blocks: list[Any] | None = None
+    hold_until: datetime | None = None  # not to be sent before this (the recipient's working hours)
 
 
 def groups(rows: list[Claimed]) -> list[list[Claimed]]:
@@ -81,10 +85,20 @@ def groups(rows: list[Claimed]) -> list[list[Claimed]]:
     return list(digests.values()) + singles
 
 
-def compose(session: Session, group: list[Claimed], today: Today) -> Composition:
+def compose(session: Session, group: list[Claimed], today: Today, now: Now | None = None,
+            policy: ReminderPolicy | None = None) -> Composition:
+    """``now`` and ``policy`` hold reminders back until the recipient's working hours."""
     kind = group[0].kind
     if kind in DM_KINDS or kind in (ESCALATION_THREAD, ESCALATION_CHANNEL):
-        return _gap_reminders(session, group, today)
+        composed = _gap_reminders(session, group, today)
+        if composed.rows and now is not None:
+            owner = str(composed.rows[0].payload.get("owner") or "")
+            tz = timezone_of(session, composed.rows[0].team_id, owner)
+            moment = now(session)
+            policy = policy or ReminderPolicy()
+            if not in_working_hours(moment, tz, policy):
+                return Composition(composed.rows, composed.stale, hold_until=next_working_start(moment, tz, policy))
+        return composed
     if kind in REVIEW_KINDS:
         return _review_event(session, group[0])
     if kind in watch.WATCH_KINDS:

@@ -36,6 +36,12 @@ def enqueue(
     if existing is not None:
         if existing.status == PENDING and existing.due_at != due_at:
             existing.due_at = existing.next_attempt_at = due_at
+        elif existing.status == CANCELLED:
+            # the same reminder is owed again (a gap reopened, handed back): revive it, never a sent one
+            existing.status, existing.attempts, existing.last_error = PENDING, 0, None
+            existing.due_at = existing.next_attempt_at = due_at
+            existing.payload = payload or {}
+            return True
         return False
     row = OutboxMessage(
         team_id=team_id, dedupe_key=dedupe_key, kind=kind, recipient=recipient, due_at=due_at,
@@ -132,19 +138,24 @@ def mark_cancelled(session: Session, row_id: int, owner: str, reason: str) -> bo
 
 
 def retry_later(session: Session, row_id: int, owner: str, *, after: timedelta, error: str, unknown: bool,
-                max_attempts: int) -> str:
+                max_attempts: int, counts: bool = True) -> str:
     """Give the row back: pending (Slack said no, nothing was posted) or unknown (it may have been posted).
 
-    After ``max_attempts`` the row is dead. Returns the new status ('' when the claim was lost).
+    After ``max_attempts`` tries that reached Slack the row is dead; a try that never reached Slack (a
+    paused channel, outside working hours, a claim taken over) does not count. Returns the new status
+    ('' when this worker no longer held the claim).
     """
     row = session.get(OutboxMessage, row_id)
     if row is None or row.lease_owner != owner or row.status != SENDING:
         return ""
     now = db_now(session)
-    status = DEAD if row.attempts >= max_attempts else (UNKNOWN if unknown else PENDING)
-    row.status, row.next_attempt_at, row.last_error = status, now + after, error[:500]
-    row.lease_owner = row.lease_until = None
-    return status
+    attempts = row.attempts if counts else max(0, row.attempts - 1)
+    status = DEAD if counts and attempts >= max_attempts else (UNKNOWN if unknown else PENDING)
+    result = session.execute(
+        _held(session, row_id, owner).values(status=status, next_attempt_at=now + after, last_error=error[:500],
+                                             lease_owner=None, lease_until=None, attempts=attempts)
+    )
+    return status if result.rowcount else ""  # type: ignore[attr-defined]
 
 
 def reap_expired_leases(session: Session) -> int:

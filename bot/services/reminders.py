@@ -8,7 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.checklist import Mark
-from bot.reminder_plan import GapRef, PlannedReminder, ReminderKind, ReminderPolicy, plan_gap
+from bot.reminder_plan import (
+    GapRef,
+    PlannedReminder,
+    ReminderKind,
+    ReminderPolicy,
+    next_working_start,
+    plan_gap,
+)
 from bot.services.outbox import cancel_gap, enqueue
 from models import Assessment, ItemMark, Person
 
@@ -66,14 +73,17 @@ def replan_gap(session: Session, assessment: Assessment, row: ItemMark, now: dat
         return 0
     assert row.owner is not None and row.due is not None
     gap = GapRef(assessment_id=assessment.id, item_id=row.item_id, owner=row.owner, due=row.due)
-    planned = plan_gap(gap, timezone_of(session, team_id, row.owner), now, policy)
+    tz = timezone_of(session, team_id, row.owner)
+    planned = plan_gap(gap, tz, now, policy)
     keep: list[str] = []
     inserted = 0
     for reminder in planned:
+        # a reminder whose time has just passed still goes out, but at the next working moment, not now
+        send_at = reminder.send_at if reminder.send_at >= now else next_working_start(now, tz, policy)
         for key, kind, recipient in _rows_for(assessment, reminder):
             keep.append(key)
             inserted += enqueue(
-                session, team_id, dedupe_key=key, kind=kind, recipient=recipient, due_at=reminder.send_at,
+                session, team_id, dedupe_key=key, kind=kind, recipient=recipient, due_at=send_at,
                 assessment_id=assessment.id, item_id=row.item_id,
                 payload={"owner": row.owner, "due": row.due.isoformat(), "day": reminder.day.isoformat(),
                          "reminder": reminder.kind.value},
@@ -100,6 +110,14 @@ def reconcile(session: Session, now: datetime, policy: ReminderPolicy, team_id: 
     inserted = 0
     for assessment, row in session.execute(query):
         inserted += replan_gap(session, assessment, row, now, policy)
+    from bot.services.golive import plan_watch
+    from models import GoLive
+
+    watches = select(GoLive).join(Assessment, Assessment.id == GoLive.assessment_id).where(Assessment.status == "live")
+    if team_id is not None:
+        watches = watches.where(GoLive.team_id == team_id)
+    for golive in session.scalars(watches):
+        plan_watch(session, golive, policy)  # pending rows move to the owner's time zone once it is known
     return inserted
 
 
@@ -114,4 +132,17 @@ def owners_without_timezone(session: Session, limit: int = 50) -> list[tuple[str
         .distinct()
         .limit(limit)
     )
-    return [(team, owner) for team, owner in session.execute(query) if owner]
+    found = [(team, owner) for team, owner in session.execute(query) if owner]
+    # escalation owners of a first-week watch: their check-ins and nudges follow their working day
+    from models import GoLive
+
+    watchers = (
+        select(GoLive.team_id, GoLive.escalation_owner)
+        .join(Assessment, Assessment.id == GoLive.assessment_id)
+        .outerjoin(Person, (Person.team_id == GoLive.team_id) & (Person.user_id == GoLive.escalation_owner))
+        .where(Person.user_id.is_(None), Assessment.status == "live")
+        .distinct()
+        .limit(limit)
+    )
+    found += [(team, owner) for team, owner in session.execute(watchers) if (team, owner) not in found]
+    return found[:limit]

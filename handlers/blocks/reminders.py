@@ -7,7 +7,17 @@ from datetime import date
 
 from bot.review import Proposal
 from handlers.blocks import text as t
-from handlers.blocks.kit import Block, actions, button, context, input_block, modal, section, text_input
+from handlers.blocks.kit import (
+    Block,
+    actions,
+    button,
+    context,
+    input_block,
+    modal,
+    section,
+    sections_of,
+    text_input,
+)
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 from handlers.state import ItemRef, ProposalRef
 
@@ -57,7 +67,7 @@ def digest(lines: list[GapLine]) -> tuple[str, list[Block]]:
         ], block_id=f"gap:{gap.assessment_id}:{gap.item_id}"))
     rest = [g.line() for g in lines[MAX_WITH_BUTTONS:]]
     if rest:
-        blocks.extend(section(chunk) for chunk in t.split_lines(["*Also open:*", *rest]))
+        blocks.extend(sections_of(["*Also open:*", *rest], 50 - len(blocks) - 1, "more open gaps"))
     blocks.append(context("Reminders stop when a gap is marked No with evidence, or when the review is closed."))
     text = "Reminder: " + "; ".join(f"{g.item_id} {g.title} ({g.label})" for g in lines[:5])
     return t.clip(text, 3000), blocks

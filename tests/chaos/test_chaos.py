@@ -45,6 +45,7 @@ from sqlalchemy import Engine, update
 
 from bot.checklist import Checklist
 from bot.db import make_engine, session_factory, upgrade
+from bot.reminder_plan import ReminderPolicy
 from bot.sandbox.server import SlackSandbox
 from models import OutboxMessage
 from scheduler.delivery import Pacer
@@ -270,10 +271,13 @@ class _Small:
     def deliverer(self, lease: float = 30.0, batch: int = 100) -> Any:
         from datetime import timedelta
 
+        from bot.settings import parse_days, parse_window
         from scheduler.delivery import Deliverer, sending_client
 
+        start, end = parse_window(WORKING_HOURS)
+        always = ReminderPolicy(window_start=start, window_end=end, working_days=parse_days(WORKING_DAYS))
         return Deliverer(self.sessions, sending_client(self.sandbox.token, self.sandbox.api_url),
-                         lease=timedelta(seconds=lease), batch=batch)
+                         lease=timedelta(seconds=lease), batch=batch, policy=always)
 
     def enqueue(self, kind: str, recipient: str) -> list[str]:
         from bot.db import db_now, session_scope

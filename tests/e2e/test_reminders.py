@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -15,12 +16,14 @@ from models import OutboxMessage
 
 
 class Clock:
-    """The app's clock, a month back (so every planned reminder is already due by the database's clock)."""
+    """The app's clock, a month back on a Wednesday (so every planned reminder is already due by the
+    database's clock)."""
 
     def __init__(self) -> None:
         start = datetime.now(UTC) - timedelta(days=30)
         start -= timedelta(days=start.weekday() - 2)  # a Wednesday
-        self.now = start.replace(hour=10, minute=0, second=0, microsecond=0)
+        # 08:00 UTC: inside the working hours of every owner of the demo team (Berlin, Kolkata, Tokyo)
+        self.now = start.replace(hour=8, minute=0, second=0, microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
@@ -34,9 +37,14 @@ def clock() -> Clock:
     return Clock()
 
 
+ALWAYS = {"working_hours": "00:00-23:59:59", "working_days": "mon,tue,wed,thu,fri,sat,sun"}
+
+
 @pytest.fixture
 def local(engine, clock):
-    with LocalSlack(engine=engine, clock=clock) as running:
+    # Working hours are the plan's business (tests/core/test_reminder_plan.py) and one test below;
+    # here every moment is a working one, so what is tested is delivery.
+    with LocalSlack(engine=engine, clock=clock, **ALWAYS) as running:
         yield running
         assert running.sandbox.violations == [], "the bot broke Slack's contract"
 
@@ -119,7 +127,7 @@ def test_owner_time_zone_comes_from_users_info(local, clock):
     local.delivery.reconciler.run()
     assert len(local.sandbox.calls_to("users.info")) == 1
     due_today = [r for r in rows(local) if ":due_today:" in r.dedupe_key][0]
-    assert due_today.due_at.hour == 0  # 09:00 in Asia/Tokyo is 00:00 UTC
+    assert due_today.due_at.astimezone(ZoneInfo("Asia/Tokyo")).hour == 0  # the window's start, Tokyo time
 
 
 @pytest.mark.parametrize("kind", ["ratelimited", "server_error", "drop", "accept_then_drop"])
@@ -226,3 +234,31 @@ def test_retry_after_is_honoured(local, clock):
     assert after
     assert after[0].timestamp - refused[0].timestamp >= 2.0
     assert len(reminder_dms(local, p.engineer)) == 1
+
+
+def test_reminders_wait_for_the_owners_working_hours(engine):
+    clock = Clock()
+    clock.now = clock.now.replace(hour=12)  # 21:00 in Tokyo: after sam's working day
+    with LocalSlack(engine=engine, clock=clock) as local:
+        convo, p = Conversation(local), local.people
+        thread = convo.start_review(p.lead, "copilot", "2.0")
+        convo.mark(p.lead, thread, "s11", "yes", owner=p.operations, due=clock.day(1), note="load")
+        local.delivery.reconciler.run()  # learns that sam is in Asia/Tokyo
+        sweep(local)
+        assert reminder_dms(local, p.operations) == []
+        held = [r for r in rows(local) if r.dedupe_key.startswith("gap:") and r.recipient == p.operations]
+        assert held and all(r.status == "pending" and r.attempts == 0 for r in held)
+        # held until 09:00 in Tokyo, twelve hours on (counted from the database's clock)
+        assert all(r.next_attempt_at > datetime.now(UTC) + timedelta(hours=11) for r in held)
+
+
+def test_a_reopened_gap_is_reminded_again(local, clock):
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s2", "yes", owner=p.quality, due=clock.day(1), note="a")
+    convo.mark(p.quality, thread, "s2", "no", evidence="handled", reason="closed")
+    assert {r.status for r in rows(local) if r.dedupe_key.startswith("gap:")} == {"cancelled"}
+    convo.mark(p.lead, thread, "s2", "yes", owner=p.quality, due=clock.day(1), note="a", reason="regressed")
+    assert "pending" in {r.status for r in rows(local) if r.dedupe_key.startswith("gap:")}
+    sweep(local)
+    assert len(reminder_dms(local, p.quality)) == 1
