@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.app import db_of, deps_of
-from bot.services import golive as watch
 from bot.services import reviews, signoff
 from bot.services.errors import ServiceError
 from bot.services.notices import enqueue_signoff_outcome
 from handlers import forms
 from handlers.blocks import signoff as sb
+from handlers.common import parse_control, review_from_args, review_from_button, team_of
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import DecisionRef, SignoffModalState
@@ -25,38 +24,16 @@ DECISION_OF = {ActionId.SIGNOFF_APPROVE: signoff.APPROVE, ActionId.SIGNOFF_STAGE
                ActionId.SIGNOFF_REJECT: signoff.REJECT}
 
 
-def _parse(model: type[BaseModel], raw: str | None) -> Any:
-    try:
-        return model.model_validate_json(raw or "")
-    except ValidationError:
-        raise ServiceError("That control was not made by Readiness; nothing was changed.") from None
-
-
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return context.team_id or body.get("team_id") or body["team"]["id"]
-
-
 def signoff_command(ack: Ack, command: dict[str, Any], context: BoltContext, args: list[str]) -> None:
     """`/readiness signoff [n]`: without a number, the latest open review started in this channel."""
-    if args and not args[0].lstrip("#").isdigit():
-        ack(text="Usage: `/readiness signoff [review number]`.")
-        return
-    assessment_id = int(args[0].lstrip("#")) if args else None
-    if assessment_id is None:
-        with db_of(context).read() as session:
-            assessment_id = watch.latest_in_channel(session, _team(command, context), command["channel_id"])
-        if assessment_id is None:
-            ack(text="No open review was started in this channel: use `/readiness signoff <review number>`.")
-            return
-    context["open_signoff"] = assessment_id
-    ack()
+    assessment_id = review_from_args(ack, command, context, args, "signoff")
+    if assessment_id is not None:
+        context["open_signoff"] = assessment_id
+        ack()
 
 
 def request_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-    value = action.get("value") or ""
-    if not value.isdigit():
-        raise ServiceError("That button was not made by Readiness; nothing was changed.")
-    context["open_signoff"] = int(value)
+    context["open_signoff"] = review_from_button(action)
     ack()
 
 
@@ -64,7 +41,7 @@ def open_approvers_modal(body: dict[str, Any], context: BoltContext, client: Web
     assessment_id = context.get("open_signoff")
     if assessment_id is None:
         return
-    team_id = _team(body, context)
+    team_id = team_of(body, context)
     with db_of(context).read() as session:
         review = reviews.load_review(session, team_id, assessment_id)
         roles = signoff.roles_of(session, team_id)
@@ -77,9 +54,9 @@ def open_approvers_modal(body: dict[str, Any], context: BoltContext, client: Web
 
 
 def submit_approvers(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    state = _parse(SignoffModalState, view.get("private_metadata"))
+    state = parse_control(SignoffModalState, view.get("private_metadata"))
     values = view["state"]["values"]
-    team_id = _team(body, context)
+    team_id = team_of(body, context)
     chosen = {block[len("role:"):]: (values[block].get("value") or {}).get("selected_user")
               for block in values if block.startswith("role:")}
     try:
@@ -99,7 +76,7 @@ def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) 
     assessment_id = context.get("card")
     if assessment_id is None:
         return
-    team_id = _team(body, context)
+    team_id = team_of(body, context)
     with db_of(context).read() as session:
         review = reviews.load_review(session, team_id, assessment_id)
         st = signoff.state(session, team_id, assessment_id)
@@ -117,7 +94,7 @@ def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) 
 
 def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decision: str, reason: str | None,
             *, dry_run: bool = False) -> None:
-    team_id = _team(body, context)
+    team_id = team_of(body, context)
     with db_of(context).transaction() as session:
         st = signoff.decide(session, team_id, ref.assessment, role=ref.role, user=body["user"]["id"],
                             decision=decision, reason=reason, now=deps_of(context).now(), dry_run=dry_run)
@@ -129,7 +106,7 @@ def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decisi
 
 def click_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Approve decides at once; staged and reject are checked now, then ask for a reason."""
-    ref = _parse(DecisionRef, action.get("value"))
+    ref = parse_control(DecisionRef, action.get("value"))
     decision = DECISION_OF[ActionId(action["action_id"])]
     if decision == signoff.APPROVE:
         _decide(context, body, ref, decision, None)
@@ -144,12 +121,12 @@ def open_reason_modal(body: dict[str, Any], context: BoltContext, client: WebCli
     if ref is None:
         return
     with db_of(context).read() as session:
-        label = reviews.load_review(session, _team(body, context), ref.assessment).label
+        label = reviews.load_review(session, team_of(body, context), ref.assessment).label
     deps_of(context).open_modal(body["trigger_id"], sb.reason_modal(ref, ref.decision, label))
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    ref = _parse(DecisionRef, view.get("private_metadata"))
+    ref = parse_control(DecisionRef, view.get("private_metadata"))
     reason = forms.text_value(view["state"]["values"], BlockId.REASON)
     try:
         _decide(context, body, ref, ref.decision or "", reason)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -14,6 +13,7 @@ from bot.services import reviews
 from bot.services.errors import ServiceError
 from handlers import forms
 from handlers.blocks import watch as wb
+from handlers.common import parse_control, review_from_args, review_from_button, team_of
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
@@ -22,20 +22,9 @@ PLAN_FIELDS = {"alerts": BlockId.ALERTS, "cadence": BlockId.CADENCE, "escalation
                "watch_items": BlockId.WATCH_ITEMS}
 
 
-def _parse(model: type[BaseModel], raw: str | None) -> Any:
-    try:
-        return model.model_validate_json(raw or "")
-    except ValidationError:
-        raise ServiceError("That control was not made by Readiness; nothing was changed.") from None
-
-
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return context.team_id or body.get("team_id") or body["team"]["id"]
-
-
 def open_golive(context: BoltContext, body: dict[str, Any], assessment_id: int) -> None:
     with db_of(context).read() as session:
-        review = reviews.load_review(session, _team(body, context), assessment_id)
+        review = reviews.load_review(session, team_of(body, context), assessment_id)
     if review.status == "closed":
         raise ServiceError(f"Review #{assessment_id} is closed.")
     modal = wb.golive_modal(GoLiveModalState(assessment_id=assessment_id), review.label)
@@ -44,18 +33,10 @@ def open_golive(context: BoltContext, body: dict[str, Any], assessment_id: int) 
 
 def golive_command(ack: Ack, command: dict[str, Any], context: BoltContext, args: list[str]) -> None:
     """`/readiness golive [n]`: without a number, the latest open review started in this channel."""
-    if args and not args[0].lstrip("#").isdigit():
-        ack(text="Usage: `/readiness golive [review number]`.")
-        return
-    assessment_id = int(args[0].lstrip("#")) if args else None
-    if assessment_id is None:
-        with db_of(context).read() as session:
-            assessment_id = watch.latest_in_channel(session, _team(command, context), command["channel_id"])
-        if assessment_id is None:
-            ack(text="No open review was started in this channel: use `/readiness golive <review number>`.")
-            return
-    context["open_golive"] = assessment_id
-    ack()
+    assessment_id = review_from_args(ack, command, context, args, "golive")
+    if assessment_id is not None:
+        context["open_golive"] = assessment_id
+        ack()
 
 
 def open_golive_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -64,16 +45,13 @@ def open_golive_modal(body: dict[str, Any], context: BoltContext, client: WebCli
         open_golive(context, body, assessment_id)
 
 
-def golive_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    value = action.get("value") or ""
-    if not value.isdigit():
-        raise ServiceError("That button was not made by Readiness; nothing was changed.")
-    context["open_golive"] = int(value)
+def golive_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    context["open_golive"] = review_from_button(action)
     ack()
 
 
 def submit_golive(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    state = _parse(GoLiveModalState, view.get("private_metadata"))
+    state = parse_control(GoLiveModalState, view.get("private_metadata"))
     values = view["state"]["values"]
     items = [line.strip(" -•\t") for line in (forms.text_value(values, BlockId.WATCH_ITEMS) or "").splitlines()]
     plan = watch.MonitoringPlan(
@@ -86,7 +64,7 @@ def submit_golive(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     if problems:
         ack(response_action="errors", errors={PLAN_FIELDS[k].value: v for k, v in problems.items()})
         return
-    team_id, deps = _team(body, context), deps_of(context)
+    team_id, deps = team_of(body, context), deps_of(context)
     try:
         with db_of(context).transaction() as session:
             if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "golive"):
@@ -103,7 +81,7 @@ def announce_golive(body: dict[str, Any], context: BoltContext, client: WebClien
     golive_id = context.get("golive")
     if golive_id is None:
         return
-    team_id = _team(body, context)
+    team_id = team_of(body, context)
     with db_of(context).read() as session:
         golive = watch.golive_of(session, team_id, golive_id)
         review = reviews.load_review(session, team_id, golive.assessment_id)
@@ -115,17 +93,17 @@ def announce_golive(body: dict[str, Any], context: BoltContext, client: WebClien
 
 
 def answer_clear(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    ref = _parse(CheckinRef, action.get("value"))
+    ref = parse_control(CheckinRef, action.get("value"))
     with db_of(context).transaction() as session:
-        watch.answer_checkin(session, _team(body, context), ref.golive, ref.day, user=body["user"]["id"],
+        watch.answer_checkin(session, team_of(body, context), ref.golive, ref.day, user=body["user"]["id"],
                              answer=watch.CLEAR, now=deps_of(context).now())
     ack()
 
 
 def refresh_checkin(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     container = body.get("container", {})
-    ref = _parse(CheckinRef, body["actions"][0].get("value"))
-    _update_checkin(context, client, _team(body, context), ref.golive, ref.day,
+    ref = parse_control(CheckinRef, body["actions"][0].get("value"))
+    _update_checkin(context, client, team_of(body, context), ref.golive, ref.day,
                     container.get("channel_id"), container.get("message_ts"))
 
 
@@ -145,8 +123,8 @@ def acknowledge(ack: Ack) -> None:
 
 
 def open_issue(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    ref = _parse(CheckinRef, body["actions"][0].get("value"))
-    team_id = _team(body, context)
+    ref = parse_control(CheckinRef, body["actions"][0].get("value"))
+    team_id = team_of(body, context)
     with db_of(context).read() as session:
         golive = watch.golive_of(session, team_id, ref.golive)
         label = reviews.load_review(session, team_id, golive.assessment_id).label
@@ -157,13 +135,13 @@ def open_issue(body: dict[str, Any], context: BoltContext, client: WebClient) ->
 
 
 def submit_issue(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    state = _parse(IssueModalState, view.get("private_metadata"))
+    state = parse_control(IssueModalState, view.get("private_metadata"))
     values = view["state"]["values"]
     description = forms.text_value(values, BlockId.DESCRIPTION)
     if not description:
         ack(response_action="errors", errors={BlockId.DESCRIPTION.value: "Describe what you found."})
         return
-    team_id = _team(body, context)
+    team_id = team_of(body, context)
     with db_of(context).transaction() as session:
         if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "issue"):
             watch.answer_checkin(session, team_id, state.golive, state.day, user=body["user"]["id"],
@@ -178,7 +156,7 @@ def after_issue(body: dict[str, Any], context: BoltContext, client: WebClient) -
     if issue is None:
         return
     deps_of(context).kick()
-    _update_checkin(context, client, _team(body, context), issue["golive"], issue["day"], issue.get("channel_id"),
+    _update_checkin(context, client, team_of(body, context), issue["golive"], issue["day"], issue.get("channel_id"),
                     issue.get("message_ts"))
 
 
