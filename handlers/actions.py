@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.app import db_of, deps_of
 from bot.checklist import Mark
 from bot.services import reviews
-from bot.services.errors import ServiceError
 from handlers.blocks.modals import mark_modal
+from handlers.common import parse_control
 from handlers.ids import ActionId
 from handlers.lazy import listen, opens_modal
 from handlers.state import ItemRef, MarkModalState
@@ -34,10 +33,7 @@ def acknowledge(ack: Ack) -> None:
 def open_mark_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Right after the ack, in the interactive lane: views.open needs the trigger_id while it is fresh."""
     action = body["actions"][0]
-    try:
-        ref = ItemRef.model_validate_json(action.get("value") or "")
-    except ValidationError:
-        raise ServiceError("That button is not one of ours; nothing was changed.") from None
+    ref = parse_control(ItemRef, action.get("value"))
     team_id = context.team_id or body["team"]["id"]
     with db_of(context).read() as session:
         checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)

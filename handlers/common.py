@@ -20,6 +20,11 @@ def parse_control(model: type[BaseModel], raw: str | None) -> Any:
         raise ServiceError("That control was not made by Readiness; nothing was changed.") from None
 
 
+def view_key(view: dict[str, Any]) -> str:
+    """One key per submitted view: a replay or a double submit has the same id and hash."""
+    return f"view:{view['id']}:{view.get('hash', '')}"
+
+
 def team_of(body: dict[str, Any], context: BoltContext) -> str:
     return context.team_id or body.get("team_id") or body["team"]["id"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -14,24 +13,11 @@ from bot.services import due_dates, reviews
 from bot.services.errors import ServiceError
 from handlers import publish
 from handlers.blocks.reminders import proposal_decided, proposal_message, propose_modal
+from handlers.common import parse_control
 from handlers.forms import date_value, text_value
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import ItemRef, ProposalRef
-
-
-def _item_ref(raw: str | None) -> ItemRef:
-    try:
-        return ItemRef.model_validate_json(raw or "")
-    except ValidationError:
-        raise ServiceError("That button is not one of ours; nothing was changed.") from None
-
-
-def _proposal_ref(raw: str | None) -> ProposalRef:
-    try:
-        return ProposalRef.model_validate_json(raw or "")
-    except ValidationError:
-        raise ServiceError("That button is not one of ours; nothing was changed.") from None
 
 
 def acknowledge(ack: Ack) -> None:
@@ -39,7 +25,7 @@ def acknowledge(ack: Ack) -> None:
 
 
 def open_propose_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    ref = _item_ref(body["actions"][0].get("value"))
+    ref = parse_control(ItemRef, body["actions"][0].get("value"))
     team_id = context.team_id or body["team"]["id"]
     with db_of(context).read() as session:
         checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
@@ -55,7 +41,7 @@ def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     if error or new_due is None:
         ack(response_action="errors", errors={BlockId.NEW_DUE: error or "Pick a date."})
         return
-    ref = _item_ref(view.get("private_metadata"))
+    ref = parse_control(ItemRef, view.get("private_metadata"))
     team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
     try:
         with db_of(context).transaction() as session:
@@ -82,7 +68,7 @@ def send_proposal(body: dict[str, Any], context: BoltContext, client: WebClient)
 
 
 def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    ref = _proposal_ref(action.get("value"))
+    ref = parse_control(ProposalRef, action.get("value"))
     accept = action["action_id"] == ActionId.DUE_ACCEPT
     team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
     deps = deps_of(context)
@@ -104,7 +90,7 @@ def announce_decision(body: dict[str, Any], context: BoltContext, client: WebCli
     decision = context.get("decision")
     if decision is None:
         return
-    ref = _proposal_ref(body["actions"][0].get("value"))
+    ref = parse_control(ProposalRef, body["actions"][0].get("value"))
     lead = body["user"]["id"]
     text, blocks = proposal_decided(ref, decision["accept"], lead)
     container = body.get("container", {})

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from bot.app import db_of, deps_of
 from bot.services import reviews, signoff
+from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
 from bot.services.notices import enqueue_signoff_outcome
 from handlers import forms
 from handlers.blocks import signoff as sb
-from handlers.common import parse_control, review_from_args, review_from_button, team_of
+from handlers.common import parse_control, review_from_args, review_from_button, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import DecisionRef, SignoffModalState
@@ -61,7 +62,7 @@ def submit_approvers(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
               for block in values if block.startswith("role:")}
     try:
         with db_of(context).transaction() as session:
-            if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "signoff"):
+            if reviews.claim_interaction(session, team_id, view_key(view), "signoff"):
                 signoff.name_approvers(session, team_id, state.assessment_id,
                                        {k: v for k, v in chosen.items() if v}, actor=body["user"]["id"])
                 context["card"] = state.assessment_id
@@ -80,7 +81,7 @@ def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) 
     with db_of(context).read() as session:
         review = reviews.load_review(session, team_id, assessment_id)
         st = signoff.state(session, team_id, assessment_id)
-        assessment = signoff.get_assessment(session, team_id, assessment_id)
+        assessment = get_assessment(session, team_id, assessment_id)
         channel, ts = assessment.signoff_channel, assessment.signoff_ts
     text, blocks = sb.card(review, st)
     if channel and ts:
@@ -99,7 +100,7 @@ def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decisi
         st = signoff.decide(session, team_id, ref.assessment, role=ref.role, user=body["user"]["id"],
                             decision=decision, reason=reason, now=deps_of(context).now(), dry_run=dry_run)
         if not dry_run and st.outcome:
-            enqueue_signoff_outcome(session, signoff.get_assessment(session, team_id, ref.assessment), st.outcome)
+            enqueue_signoff_outcome(session, get_assessment(session, team_id, ref.assessment), st.outcome)
     if not dry_run:
         context["card"] = ref.assessment
 

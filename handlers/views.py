@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -14,14 +13,10 @@ from bot.services import reviews
 from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, record_mark, start_assessment
 from bot.services.errors import MarkRejected, ServiceError
 from handlers import forms, publish
+from handlers.common import parse_control, view_key
 from handlers.ids import BlockId, CallbackId
 from handlers.lazy import after_ack, listen
 from handlers.state import MarkModalState, StartModalState
-
-
-def _key(view: dict[str, Any]) -> str:
-    """One key per submitted view: a replay or a double submit has the same id and hash."""
-    return f"view:{view['id']}:{view.get('hash', '')}"
 
 
 def _team(body: dict[str, Any], context: BoltContext) -> str:
@@ -37,10 +32,7 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    try:
-        state = StartModalState.model_validate_json(view.get("private_metadata") or "")
-    except ValidationError:
-        raise ServiceError("This form was not opened by Readiness; nothing was started.") from None
+    state = parse_control(StartModalState, view.get("private_metadata"))
     baseline = forms.option_value(values, BlockId.BASELINE)
     team_id, user_id = _team(body, context), body["user"]["id"]
     deps, scope = deps_of(context), db_of(context)
@@ -57,7 +49,7 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     try:
         with scope.transaction() as session:
             assessment_id = None
-            if reviews.claim_interaction(session, team_id, _key(view), "start"):
+            if reviews.claim_interaction(session, team_id, view_key(view), "start"):
                 assessment_id = start_assessment(session, deps.checklist, request).id
     except ServiceError as exc:
         ack(response_action="errors", errors={BlockId.BASELINE if baseline else BlockId.SYSTEM: str(exc)})
@@ -75,10 +67,7 @@ def post_started_review(body: dict[str, Any], context: BoltContext, client: WebC
 
 
 def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    try:
-        state = MarkModalState.model_validate_json(view.get("private_metadata") or "")
-    except ValidationError:
-        raise ServiceError("This form was not opened by Readiness; nothing was changed.") from None
+    state = parse_control(MarkModalState, view.get("private_metadata"))
     values = view["state"]["values"]
     due, due_error = forms.date_value(values, BlockId.DUE)
     if due_error:
@@ -98,7 +87,7 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     outcome: MarkOutcome | None = None
     try:
         with scope.transaction() as session:
-            if reviews.claim_interaction(session, team_id, _key(view), "mark"):
+            if reviews.claim_interaction(session, team_id, view_key(view), "mark"):
                 outcome = record_mark(session, team_id, state.assessment_id, request, actor=user_id,
                                       today=earliest_today(deps.now()), now=deps.now(), policy=deps.policy)
     except MarkRejected as exc:

@@ -13,7 +13,7 @@ from bot.services import reviews
 from bot.services.errors import ServiceError
 from handlers import forms
 from handlers.blocks import watch as wb
-from handlers.common import parse_control, review_from_args, review_from_button, team_of
+from handlers.common import parse_control, review_from_args, review_from_button, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
@@ -67,7 +67,7 @@ def submit_golive(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     team_id, deps = team_of(body, context), deps_of(context)
     try:
         with db_of(context).transaction() as session:
-            if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "golive"):
+            if reviews.claim_interaction(session, team_id, view_key(view), "golive"):
                 golive = watch.record_golive(session, team_id, state.assessment_id, actor=body["user"]["id"],
                                              plan=plan, now=deps.now(), policy=deps.policy)
                 context["golive"] = golive.id
@@ -143,7 +143,7 @@ def submit_issue(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
         return
     team_id = team_of(body, context)
     with db_of(context).transaction() as session:
-        if reviews.claim_interaction(session, team_id, f"view:{view['id']}:{view.get('hash', '')}", "issue"):
+        if reviews.claim_interaction(session, team_id, view_key(view), "issue"):
             watch.answer_checkin(session, team_id, state.golive, state.day, user=body["user"]["id"],
                                  answer=watch.ISSUE_FOUND, now=deps_of(context).now(), description=description,
                                  link=forms.url_value(values, BlockId.LINK))
