@@ -129,7 +129,7 @@ def build_app(
     deps = Deps(
         settings=settings,
         checklist=checklist or load_checklist(settings.checklist_path),
-        sessions=session_factory(engine),
+        sessions=session_factory(engine, clock=clock),
         policy=settings.reminder_policy(),
         modal_client=make_modal_client(settings),
     )
@@ -138,7 +138,7 @@ def build_app(
     if kick is not None:
         deps.kick = kick  # deliver what a request queued in the outbox right away, not at the next sweep
 
-    read_sessions = session_factory(engine, readonly=True)
+    read_sessions = session_factory(engine, readonly=True, clock=clock)
     deps.executor = executor = executor or ListenerExecutor()
     app = App(
         client=client or make_client(settings),

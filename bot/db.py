@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,10 +53,21 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:
-    """Sessions on ``engine``; ``readonly`` ones are for reads only (on SQLite: a deferred BEGIN)."""
+def session_factory(engine: Engine, *, readonly: bool = False,
+                    clock: Callable[[], datetime] | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``readonly`` ones are for reads only (on SQLite: a deferred BEGIN).
+
+    ``clock`` is the application's clock, which decides what time-bound state (a waiver) holds now;
+    services read it with ``clock_now(session)``.
+    """
     bind = engine.execution_options(readonly=True) if readonly else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    return sessionmaker(bind=bind, expire_on_commit=False, info={"clock": clock} if clock else None)
+
+
+def clock_now(session: Session) -> datetime:
+    """The application's clock for this session (UTC): the one it was made with, else the system's."""
+    clock = session.info.get("clock")
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 @contextmanager

@@ -98,7 +98,7 @@ class LocalSlack:
                              kick=self.delivery.deliverer.kick)
         if self._with_scheduler:
             self.delivery.start()
-        self.server = Server(WebApp(self.app, self.engine)).start()
+        self.server = Server(WebApp(self.app, self.engine, clock=self._clock)).start()
         self.driver = SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=TEAM)
         return self
 
@@ -143,6 +143,7 @@ class LocalSlack:
         while time.monotonic() < deadline:
             self.settle()
             self.delivery.deliverer.reap()
+            self.delivery.reconciler.expire_waivers()
             self.delivery.deliverer.sweep()
             with session_scope(self.sessions) as session:
                 soon = db_now(session) + timedelta(seconds=horizon)

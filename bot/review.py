@@ -24,6 +24,15 @@ class ItemStatus:
 
 
 @dataclass(frozen=True)
+class WaiverNote:
+    """A live waiver of a blocker: who granted it, until when, why."""
+
+    granted_by: str
+    expires_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class Review:
     assessment_id: int
     team_id: str
@@ -40,6 +49,7 @@ class Review:
     release_channel_id: str | None = None
     baseline_label: str | None = None
     thread_link: str | None = None
+    waivers: dict[str, WaiverNote] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -23,12 +24,12 @@ GATE_PATH = "/api/v1/gate"
 class WebApp:
     """Routes requests: Slack's to bolt (which verifies signatures), health checks to the database."""
 
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(self, app: App, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         from bot.db import session_factory
 
         self.slack = SlackRequestHandler(app, path=SLACK_PATH)
         self.engine = engine
-        self.sessions = session_factory(engine)
+        self.sessions = session_factory(engine, clock=clock)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, reminder_actions, signoff, views, watch
+from handlers import actions, commands, events, reminder_actions, signoff, views, waivers, watch
 
 
 def register(app: App) -> None:
@@ -15,3 +15,4 @@ def register(app: App) -> None:
     reminder_actions.register(app)
     watch.register(app)
     signoff.register(app)
+    waivers.register(app)

@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     SIGNOFF_STAGED = "signoff_staged"
     SIGNOFF_REJECT = "signoff_reject"
     REQUEST_SIGNOFF = "request_signoff"
+    WAIVE = "waive"
 
 
 class CallbackId(StrEnum):
@@ -30,6 +31,7 @@ class CallbackId(StrEnum):
     WATCH_ISSUE = "watch_issue"
     SIGNOFF = "signoff"
     SIGNOFF_REASON = "signoff_reason"
+    WAIVE = "waive"
 
 
 class BlockId(StrEnum):
@@ -52,6 +54,8 @@ class BlockId(StrEnum):
     WATCH_ITEMS = "watch_items"
     DESCRIPTION = "description"
     LINK = "link"
+    WAIVE_ITEM = "waive_item"
+    WAIVE_UNTIL = "waive_until"
 
 
 class InputId(StrEnum):

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.app import db_of, deps_of
+from bot.app import RequestScope, db_of, deps_of
 from bot.services import reviews, signoff
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
@@ -77,8 +77,14 @@ def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) 
     assessment_id = context.get("card")
     if assessment_id is None:
         return
-    team_id = team_of(body, context)
-    with db_of(context).read() as session:
+    update_card(client, db_of(context), team_of(body, context), assessment_id, post=True)
+    deps_of(context).kick()
+
+
+def update_card(client: WebClient, scope: RequestScope, team_id: str, assessment_id: int, *,
+                post: bool = False) -> None:
+    """Show the card as things stand now: updated in place, or (``post``) posted when there is none yet."""
+    with scope.read() as session:
         review = reviews.load_review(session, team_id, assessment_id)
         st = signoff.state(session, team_id, assessment_id)
         assessment = get_assessment(session, team_id, assessment_id)
@@ -86,11 +92,10 @@ def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) 
     text, blocks = sb.card(review, st)
     if channel and ts:
         client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-    elif review.release_channel_id:
+    elif post and review.release_channel_id:
         ts = client.chat_postMessage(channel=review.release_channel_id, text=text, blocks=blocks)["ts"]
-        with db_of(context).transaction() as session:
+        with scope.transaction() as session:
             signoff.record_card(session, team_id, assessment_id, review.release_channel_id, str(ts))
-    deps_of(context).kick()
 
 
 def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decision: str, reason: str | None,

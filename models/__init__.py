@@ -8,13 +8,14 @@ from models.golive import GoLive, WatchCheckin
 from models.interaction import ProcessedInteraction
 from models.outbox import OutboxMessage
 from models.person import Person
-from models.signoff import ApiToken, Approval, Approver, WorkspaceConfig
+from models.signoff import ApiToken, Approval, Approver, Waiver, WorkspaceConfig
 from models.workspace import Workspace
 
 __all__ = [
     "ApiToken",
     "Approval",
     "Approver",
+    "Waiver",
     "WorkspaceConfig",
     "NAMING_CONVENTION",
     "Assessment",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TeamScoped, UTCDateTime, utcnow
@@ -20,6 +20,7 @@ class WorkspaceConfig(TeamScoped, Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_ROLES))
     admins: Mapped[list[str]] = mapped_column(JSON, default=list)
     waiver_max_days: Mapped[int] = mapped_column(Integer, default=14)
+    release_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Approver(TeamScoped, Base):
@@ -47,6 +48,24 @@ class Approval(TeamScoped, Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Waiver(TeamScoped, Base):
+    """A blocker waived by the policy approver until ``expires_at``. It ends when it expires, or early
+    when its item is re-marked; approvals given while it held are voided when it ends."""
+
+    __tablename__ = "waivers"
+    __table_args__ = (Index("ix_waivers_open", "expires_at", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(48))
+    granted_by: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(40))  # expired | re-marked
 
 
 class ApiToken(TeamScoped, Base):

@@ -42,6 +42,8 @@ def build_delivery(settings: Settings, sessions: sessionmaker[Session], client: 
     from bot.app import make_client
 
     client = client or make_client(settings)
+    if clock is not None:
+        sessions.configure(info={"clock": clock})  # time-bound state (waivers) follows the same clock
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     # A post must end well inside its claim's lease, or another replica could take the row over meanwhile.
     timeout = max(1.0, min(10.0, settings.lease_seconds / 2))

@@ -53,6 +53,29 @@ class Reconciler:
                 reminders.remember_timezone(session, team_id, user_id, tz, self.clock())
         return len(missing)
 
+    def expire_waivers(self) -> int:
+        """End the waivers whose time is up. Their notices go out through the outbox; the review's
+        parent message and sign-off card are then refreshed in place (a failed refresh is only cosmetic:
+        the next change refreshes them again)."""
+        from bot.app import RequestScope
+        from bot.services.waivers import expire_due
+        from handlers.publish import refresh_parent
+        from handlers.signoff import update_card
+
+        with session_scope(self.sessions) as session:
+            ended = expire_due(session, self.clock())
+        scope = RequestScope(self.sessions, self.read_sessions)
+        for team_id, assessment_id in ended:
+            try:
+                with scope.read() as session:
+                    review = reviews.load_review(session, team_id, assessment_id)
+                refresh_parent(self.client, review)
+                update_card(self.client, scope, team_id, assessment_id)
+            except SlackApiError as exc:
+                log.warning("could not refresh review #%s after a waiver ended: %s", assessment_id,
+                            exc.response.get("error"))
+        return len(ended)
+
     def run(self) -> int:
         self.repair()
         self.fetch_timezones()
@@ -74,6 +97,7 @@ def start_scheduler(
         timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
     )
     scheduler.add_job(deliverer.sweep, "interval", seconds=sweep_seconds, id="sweep")
+    scheduler.add_job(reconciler.expire_waivers, "interval", seconds=sweep_seconds, id="waivers")
     scheduler.add_job(deliverer.reap, "interval", seconds=max(2.0, lease.total_seconds() / 3), id="reap")
     scheduler.add_job(reconciler.run, "interval", seconds=reconcile_seconds, id="reconcile",
                       next_run_time=datetime.now(UTC))

@@ -26,6 +26,8 @@ from bot.services.notices import (
     OWNER_ASSIGNED,
     REVIEW_KINDS,
     SIGNOFF_OUTCOME,
+    WAIVER_ENDED,
+    WAIVER_GRANTED,
 )
 from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap, timezone_of
 from bot.services.reviews import load_review
@@ -33,7 +35,7 @@ from handlers.blocks import review as rb
 from handlers.blocks import signoff as sb
 from handlers.blocks import watch as wb
 from handlers.blocks.reminders import GapLine, digest, escalation
-from models import Assessment, GoLive
+from models import Assessment, GoLive, Waiver
 
 Today = Callable[[Session, str | None], date]
 Now = Callable[[Session], datetime]
@@ -186,6 +188,15 @@ def _review_event(session: Session, row: Claimed) -> Composition:
     elif row.kind == APPROVALS_VOIDED:
         text, blocks = sb.voided(review, payload["item"], payload["actor"], int(payload.get("voided", 1)))
         return Composition([row], [], Target(row.recipient, payload.get("thread_ts")), text, blocks)
+    elif row.kind in (WAIVER_GRANTED, WAIVER_ENDED):
+        waiver = session.get(Waiver, payload.get("waiver"))
+        if waiver is None or waiver.team_id != row.team_id:
+            return Composition([], [row])
+        text, blocks = sb.waiver_notice(review, waiver.item_id, waiver.granted_by, waiver.reason, waiver.expires_at,
+                                        ended=row.kind == WAIVER_ENDED, voided=int(payload.get("voided", 0)),
+                                        end_reason=waiver.end_reason)
+        return Composition([row], [], Target(row.recipient, payload.get("thread_ts"),
+                                             broadcast=bool(payload.get("broadcast"))), text, blocks)
     elif row.kind == SIGNOFF_OUTCOME:
         text, blocks = sb.outcome(review, payload["outcome"])
         return Composition([row], [], Target(row.recipient, payload.get("thread_ts")), text, blocks)

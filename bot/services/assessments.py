@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.checklist import Checklist, Mark
+from bot.db import clock_now
 from bot.marking import MAX_REASON, validate_mark
 from bot.reminder_plan import ReminderPolicy
 from bot.scoring import MarkEntry, Scorecard, score
@@ -18,7 +19,7 @@ from bot.services.checklists import checklist_by_hash, store_snapshot
 from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
 from bot.services.notices import enqueue_mark_events
 from bot.services.reminders import replan_gap
-from models import Assessment, ItemMark, MarkChange, Workspace, utcnow
+from models import Assessment, ItemMark, MarkChange, Waiver, Workspace, utcnow
 
 OPEN_STATUSES = ("open", "complete", "live")
 
@@ -168,9 +169,26 @@ def current_marks(session: Session, assessment: Assessment) -> dict[str, MarkEnt
     return {row.item_id: entry for row in rows if (entry := entry_of(row)) is not None}
 
 
+def live_waivers(session: Session, assessment: Assessment, now: datetime | None = None) -> list[Waiver]:
+    """The waivers of this review that hold now (by the application's clock)."""
+    now = now or clock_now(session)
+    return list(session.scalars(select(Waiver).where(
+        Waiver.team_id == assessment.team_id, Waiver.assessment_id == assessment.id,
+        Waiver.ended_at.is_(None), Waiver.expires_at > now).order_by(Waiver.id)))
+
+
+def waived_items(session: Session, assessment: Assessment, now: datetime | None = None) -> set[str]:
+    return {w.item_id for w in live_waivers(session, assessment, now)}
+
+
+def live_scorecard(session: Session, assessment: Assessment, marks: dict[str, MarkEntry] | None = None) -> Scorecard:
+    """The scorecard as it stands now: current marks, live waivers."""
+    marks = current_marks(session, assessment) if marks is None else marks
+    return score(checklist_of(session, assessment), marks, waived=waived_items(session, assessment))
+
+
 def scorecard(session: Session, team_id: str, assessment_id: int) -> Scorecard:
-    assessment = get_assessment(session, team_id, assessment_id)
-    return score(checklist_of(session, assessment), current_marks(session, assessment))
+    return live_scorecard(session, get_assessment(session, team_id, assessment_id))
 
 
 def record_mark(
@@ -224,7 +242,8 @@ def record_mark(
         raise NotFound(f"{request.item_id} is not part of assessment #{assessment.id}.")
 
     marks = current_marks(session, assessment)
-    before = score(checklist, marks)
+    waived = waived_items(session, assessment)
+    before = score(checklist, marks, waived=waived)
     previous = marks.get(request.item_id)
     is_gap = request.mark is not Mark.NO
     current = MarkEntry(
@@ -259,7 +278,12 @@ def record_mark(
         )
     )
     marks[request.item_id] = current
-    after = score(checklist, marks)
+    if request.item_id in waived:  # a waiver covers the mark it was given for, not a new one
+        from bot.services.waivers import end_on_remark
+
+        end_on_remark(session, assessment, request.item_id, actor=actor, now=now)
+        waived = waived - {request.item_id}
+    after = score(checklist, marks, waived=waived)
     if not after.unmarked and assessment.status == "open":
         assessment.status = "complete"
     elif after.unmarked and assessment.status == "complete":

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.checklist import Verdict
-from bot.services import audit, signoff
-from bot.services.assessments import find_latest
+from bot.db import clock_now
+from bot.services import audit, signoff, waivers
+from bot.services.assessments import find_latest, live_waivers
 from bot.services.errors import ServiceError
 from models import Assessment
 
@@ -56,12 +57,15 @@ def evaluate(session: Session, team_id: str, system: str, version: str, allowed:
     if assessment is None:
         result.reasons.append(f"no review of {system} {version} in this workspace")
         return result
+    waivers.expire_due(session, clock_now(session), assessment.id)  # a lapsed waiver counts as ended now
     st = signoff.state(session, team_id, assessment.id)
     card = st.card
     result.assessment_id, result.verdict, result.score = assessment.id, card.verdict.value, card.score
     result.max_score, result.band, result.blockers = card.max_score, card.band, list(card.blockers)
     result.approvals = [{"role": r.role, "approver": r.approver, "decision": r.decision, "reason": r.reason}
                         for r in st.roles]
+    result.waivers = [{"item": w.item_id, "granted_by": w.granted_by, "reason": w.reason,
+                       "expires_at": w.expires_at.isoformat()} for w in live_waivers(session, assessment)]
     result.signoff = st.outcome
     if card.verdict not in allowed:
         result.reasons.append(f"verdict {card.verdict.value} is not allowed "

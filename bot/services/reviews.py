@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.checklist import Checklist, Mark
-from bot.review import GapRow, ItemStatus, Review, ReviewRow, message_parts
+from bot.review import GapRow, ItemStatus, Review, ReviewRow, WaiverNote, message_parts
 from bot.scoring import score
 from bot.services.assessments import (
     OPEN_STATUSES,
@@ -17,6 +17,7 @@ from bot.services.assessments import (
     ensure_workspace,
     entry_of,
     get_assessment,
+    live_waivers,
 )
 from bot.services.checklists import checklist_by_hash
 from bot.services.errors import NotFound
@@ -42,6 +43,7 @@ def _statuses(rows: list[ItemMark]) -> dict[str, ItemStatus]:
 def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> Review:
     checklist = checklist_of(session, assessment)
     marks = {r.item_id: e for r in rows if (e := entry_of(r)) is not None}
+    waivers = live_waivers(session, assessment)
     baseline_label = None
     if assessment.baseline_id is not None:
         baseline = session.get(Assessment, assessment.baseline_id)
@@ -55,7 +57,8 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
         started_by=assessment.started_by,
         status=assessment.status,
         checklist=checklist,
-        card=score(checklist, marks),
+        card=score(checklist, marks, waived={w.item_id for w in waivers}),
+        waivers={w.item_id: WaiverNote(w.granted_by, w.expires_at, w.reason) for w in waivers},
         items=_statuses(rows),
         cohorts=list(assessment.cohorts or []),
         channel_id=assessment.channel_id,

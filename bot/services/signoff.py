@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.checklist import Verdict
+from bot.db import clock_now
 from bot.scoring import MarkEntry, Scorecard, score
 from bot.services import audit
-from bot.services.assessments import checklist_of, current_marks, ensure_workspace, get_assessment
+from bot.services.assessments import (
+    checklist_of,
+    current_marks,
+    ensure_workspace,
+    get_assessment,
+    live_scorecard,
+    waived_items,
+)
 from bot.services.errors import ServiceError
-from models import Approval, Approver, Assessment, WorkspaceConfig
+from models import Approval, Approver, Assessment, Waiver, WorkspaceConfig
 from models.signoff import DEFAULT_ROLES
 
 APPROVE, STAGED, REJECT = "approve", "staged", "reject"
@@ -66,9 +76,12 @@ class SignoffState:
         return "approved" if decisions == {APPROVE} else "approved-staged"
 
 
-def marks_hash(marks: dict[str, MarkEntry]) -> str:
-    canonical = json.dumps({k: v.model_dump(mode="json") for k, v in sorted(marks.items())}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def marks_hash(marks: dict[str, MarkEntry], waived: Collection[str] = ()) -> str:
+    """What an approval saw: the marks, and the blockers waived at the time."""
+    body: dict[str, Any] = {k: v.model_dump(mode="json") for k, v in sorted(marks.items())}
+    if waived:
+        body = {"marks": body, "waived": sorted(waived)}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def roles_of(session: Session, team_id: str) -> list[str]:
@@ -100,9 +113,9 @@ def name_approvers(session: Session, team_id: str, assessment_id: int, approvers
 
 def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
     assessment = get_assessment(session, team_id, assessment_id)
-    card = score(checklist_of(session, assessment), current_marks(session, assessment))
+    card = live_scorecard(session, assessment)
     approvers = {a.role: a.user_id for a in session.scalars(select(Approver).where(Approver.assessment_id == assessment_id))}
-    live = {a.role: a for a in _live(session, assessment_id)}
+    live = {a.role: a for a in _live(session, assessment_id, clock_now(session))}
     roles = []
     for role in roles_of(session, team_id):
         decision = live.get(role)
@@ -111,9 +124,16 @@ def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
     return SignoffState(assessment_id, card, roles)
 
 
-def _live(session: Session, assessment_id: int) -> list[Approval]:
-    return list(session.scalars(select(Approval).where(
+def _live(session: Session, assessment_id: int, now: datetime | None = None) -> list[Approval]:
+    """Decisions not voided. With ``now``: also not relying on a waiver that has run out but whose end
+    the scheduler has not processed yet (it will void them; until then they count as void already)."""
+    approvals = list(session.scalars(select(Approval).where(
         Approval.assessment_id == assessment_id, Approval.voided_at.is_(None)).order_by(Approval.id)))
+    if now is None or not approvals:
+        return approvals
+    lapsed = list(session.scalars(select(Waiver.granted_at).where(
+        Waiver.assessment_id == assessment_id, Waiver.ended_at.is_(None), Waiver.expires_at <= now)))
+    return [a for a in approvals if not any(a.decided_at >= granted for granted in lapsed)]
 
 
 def decide(session: Session, team_id: str, assessment_id: int, *, role: str, user: str, decision: str,
@@ -128,7 +148,8 @@ def decide(session: Session, team_id: str, assessment_id: int, *, role: str, use
     if approver.user_id != user:
         raise ServiceError(f"Only <@{approver.user_id}>, the named {role} approver, can decide for {role}.")
     marks = current_marks(session, assessment)
-    card = score(checklist_of(session, assessment), marks)
+    waived = waived_items(session, assessment)
+    card = score(checklist_of(session, assessment), marks, waived=waived)
     if decision != REJECT:
         owned = [i for i in card.blockers if marks[i].owner == user]
         if owned:
@@ -144,19 +165,23 @@ def decide(session: Session, team_id: str, assessment_id: int, *, role: str, use
         if old.role == role:
             old.voided_at, old.void_reason = now, "decided again"
     session.add(Approval(team_id=team_id, assessment_id=assessment.id, role=role, user_id=user, decision=decision,
-                         reason=(reason or "").strip() or None, scorecard_hash=marks_hash(marks), decided_at=now))
+                         reason=(reason or "").strip() or None, scorecard_hash=marks_hash(marks, waived), decided_at=now))
     audit.record(session, team_id, "approval.given", actor=user, assessment_id=assessment.id, subject=role,
                  after={"decision": decision, "reason": reason, "verdict": card.verdict.value, "score": card.score,
-                        "scorecard_hash": marks_hash(marks)})
+                        "scorecard_hash": marks_hash(marks, waived)})
     session.flush()
     return state(session, team_id, assessment.id)
 
 
-def _void(session: Session, assessment: Assessment, reason: str, actor: str, roles: list[str] | None = None) -> int:
+def _void(session: Session, assessment: Assessment, reason: str, actor: str, roles: list[str] | None = None,
+          since: datetime | None = None) -> int:
+    """Void live decisions (of ``roles``; given at or after ``since``). Returns how many."""
     voided = 0
-    now = datetime.now().astimezone()
+    now = clock_now(session)
     for approval in _live(session, assessment.id):
         if roles is not None and approval.role not in roles:
+            continue
+        if since is not None and approval.decided_at < since:
             continue
         approval.voided_at, approval.void_reason = now, reason
         audit.record(session, assessment.team_id, "approval.voided", actor=actor, assessment_id=assessment.id,
@@ -164,6 +189,12 @@ def _void(session: Session, assessment: Assessment, reason: str, actor: str, rol
                      after={"reason": reason})
         voided += 1
     return voided
+
+
+def void_since(session: Session, assessment: Assessment, reason: str, actor: str,
+               since: datetime | None = None) -> int:
+    """Void the live decisions (given at or after ``since``): the scorecard they saw has changed."""
+    return _void(session, assessment, reason, actor, since=since)
 
 
 def void_after_mark(session: Session, assessment: Assessment, item_id: str, actor: str) -> int:

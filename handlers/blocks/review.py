@@ -24,6 +24,17 @@ def _blocker_lines(review: Review) -> list[str]:
         item, st = review.checklist.item(item_id), review.status_of(item_id)
         mark = review.checklist.marks[st.mark].label if st.mark else "?"
         lines.append(f":no_entry: *{item_id}* {t.esc(item.title)}: {mark}, owner {t.user(st.owner)}, due {t.day(st.due)}")
+    lines.extend(waived_lines(review))
+    return lines
+
+
+def waived_lines(review: Review) -> list[str]:
+    """Blockers under a live waiver: not counted while it holds, shown with who and until when."""
+    lines = []
+    for item_id in review.card.waived_blockers:
+        note = review.waivers.get(item_id)
+        who = f" by {t.user(note.granted_by)} until {t.when(note.expires_at)}: {t.esc(note.reason)}" if note else ""
+        lines.append(f":shield: *{item_id}* {t.esc(review.checklist.item(item_id).title)}: waived{who}")
     return lines
 
 
@@ -75,6 +86,8 @@ def item_status_text(review: Review, item: Item) -> str:
             parts.append(f"note: {t.clip(t.esc(st.note), 800)}")
     if item.id in review.card.blockers:
         parts.append(":no_entry: *blocker*")
+    elif item.id in review.card.waived_blockers:
+        parts.append(":shield: *blocker, waived*")
     return " · ".join(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from bot.review import Review
@@ -15,9 +16,11 @@ from handlers.blocks.kit import (
     header,
     input_block,
     modal,
+    plain,
     section,
     text_input,
 )
+from handlers.blocks.review import waived_lines
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 from handlers.state import DecisionRef, SignoffModalState
 
@@ -46,6 +49,9 @@ def card(review: Review, st: SignoffState) -> tuple[str, list[Block]]:
     ]
     if verdict in WHY_NOT:
         blocks.append(context(f"Why some buttons are refused: {WHY_NOT[verdict]}."))
+    waived = waived_lines(review)
+    if waived:
+        blocks.append(section(t.clip("\n".join(waived), 2900)))
     for role in st.roles:
         if role.decision:
             why = f": {t.esc(role.reason)}" if role.reason else ""
@@ -58,6 +64,9 @@ def card(review: Review, st: SignoffState) -> tuple[str, list[Block]]:
                    button("Approve staged rollout", ActionId.SIGNOFF_STAGED, value),
                    button("Reject", ActionId.SIGNOFF_REJECT, value, style="danger")]
         blocks.append(actions(buttons, block_id=f"decide:{role.role}"))
+    if c.blockers:
+        blocks.append(actions([button("Waive a blocker", ActionId.WAIVE, SignoffModalState(
+            assessment_id=review.assessment_id).dump())], block_id="waive"))
     allowed = ", ".join(d for d in (APPROVE, STAGED, REJECT) if d in ALLOWED[verdict])
     outcome = f" Outcome: *{st.outcome}*." if st.outcome else ""
     blocks.append(context(f"Allowed now: {allowed}. Any change of a mark voids the decisions given so far.{outcome}"))
@@ -73,6 +82,38 @@ def reason_modal(ref: DecisionRef, decision: str, label: str) -> dict[str, Any]:
     title = "Reject" if decision == REJECT else "Staged rollout"
     return modal(CallbackId.SIGNOFF_REASON, title, blocks, submit="Record decision",
                  private_metadata=ref.model_copy(update={"decision": decision}).dump())
+
+
+def waiver_modal(state: SignoffModalState, label: str, blockers: list[tuple[str, str]], max_days: int,
+                 latest: date) -> dict[str, Any]:
+    options = [{"text": plain(t.clip(f"{item_id} {title}", 75)), "value": item_id} for item_id, title in blockers]
+    blocks: list[Block] = [
+        section(f"Waive a blocker of *{t.esc(label)}*. While the waiver holds, the blocker no longer forces "
+                f"no-go; when it ends the blocker is back and decisions given meanwhile are void."),
+        input_block(BlockId.WAIVE_ITEM, "Blocker", {"type": "static_select", "action_id": V, "options": options[:100]}),
+        text_input(BlockId.REASON, "Why the rollout may go ahead with it", action_id=V, multiline=True,
+                   max_length=1000),
+        input_block(BlockId.WAIVE_UNTIL, "Waived through (UTC)", {"type": "datepicker", "action_id": V},
+                    hint=f"At most {max_days} days: {latest.isoformat()} at the latest."),
+    ]
+    return modal(CallbackId.WAIVE, "Waive a blocker", blocks, submit="Waive", private_metadata=state.dump())
+
+
+def waiver_notice(review: Review, item_id: str, granted_by: str, reason: str, expires_at: datetime, *,
+                  ended: bool, voided: int, end_reason: str | None) -> tuple[str, list[Block]]:
+    title = t.esc(review.checklist.item(item_id).title)
+    if not ended:
+        line = (f":shield: {t.user(granted_by)} waived blocker *{item_id}* {title} in *{t.esc(review.label)}* "
+                f"until {t.when(expires_at)}: {t.esc(reason)}. Verdict now {t.verdict(review.card.verdict)}.")
+        summary = f"Blocker {item_id} waived for {review.label}"
+    else:
+        why = "was re-marked" if end_reason == "re-marked" else "expired"
+        line = (f":rotating_light: The waiver of *{item_id}* {title} in *{t.esc(review.label)}* {why}: the blocker "
+                f"is back. Verdict now {t.verdict(review.card.verdict)}.")
+        summary = f"Waiver of {item_id} ended for {review.label}: blocker back"
+    if voided:
+        line += f" {voided} sign-off decision(s) given on the waived scorecard are void: approvers, decide again."
+    return summary, [section(t.clip(line, 2900))]
 
 
 def voided(review: Review, item_id: str, actor: str, count: int) -> tuple[str, list[Block]]:
