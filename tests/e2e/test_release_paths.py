@@ -171,8 +171,8 @@ def _decisions(local) -> list[tuple[str, str, str]]:
 
 
 def test_no_decision_or_waiver_gets_through_unauthorised(local, convo):
-    from bot.sandbox.driver import SlackDriver
     from bot.local import SIGNING_SECRET
+    from bot.sandbox.driver import SlackDriver
 
     p = local.people
     full_review(local, convo, {"s14": ("yes", p.engineer)})
