@@ -1,0 +1,246 @@
+"""Judging cohorts: thin samples never pass, noise never fails, real regressions and floors do."""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+from bot.evidence.evidence_set import evidence_from_data, load_evidence
+from bot.evidence.judge import Check, JudgeError, Outcome, judge
+from bot.evidence.policy import load_policy, policy_from_data
+
+SAMPLES = resources.files("bot.samples").joinpath("evidence")
+
+
+def policy(*rules, **top):
+    return policy_from_data({"id": "p", "version": "1", "min_sample": 30, **top, "rules": list(rules)})
+
+
+def evidence(*rows, version="2.4.0", metrics=None):
+    data = {"system": "search", "version": version, "rows": list(rows)}
+    if metrics:
+        data["metrics"] = metrics
+    return evidence_from_data(data)
+
+
+def rate(cohort, successes, n, metric="task_success_rate"):
+    return {"cohort": cohort, "metric": metric, "value": round(successes / n, 6), "n": n, "count": successes}
+
+
+TSR_FLOOR = {"metric": "task_success_rate", "floor": 0.80, "max_regression": {"absolute": 0.0}}
+
+
+def only_cell(card):
+    assert len(card.cells) == 1
+    return card.cells[0]
+
+
+def test_a_small_cohort_never_passes_for_lack_of_data():
+    card = judge(
+        policy(TSR_FLOOR), evidence(rate("tiny", 5, 5)), evidence(rate("tiny", 200, 200), version="1")
+    )
+    cell = only_cell(card)
+    assert cell.outcome is Outcome.NOT_ENOUGH and cell.check is Check.MIN_SAMPLE
+    assert cell.rule == "min_sample 30: candidate n=5 is too small to judge"
+    assert not card.passed and card.failures() == []
+
+
+def test_a_difference_inside_the_noise_never_fails():
+    card = judge(policy(TSR_FLOOR), evidence(rate("a", 180, 200)), evidence(rate("a", 182, 200), version="1"))
+    cell = only_cell(card)
+    assert cell.outcome is Outcome.PASS
+    assert "within noise" in cell.rule
+    assert cell.delta == pytest.approx(-0.01)
+    assert cell.interval_of == "difference" and cell.interval[0] < cell.delta < cell.interval[1]
+    assert card.passed
+
+
+def test_a_big_regression_fails_with_its_test_in_the_rule_text():
+    card = judge(
+        policy(TSR_FLOOR | {"max_regression": {"absolute": 0.02}}),
+        evidence(rate("a", 850, 1000)),
+        evidence(rate("a", 930, 1000), version="1"),
+    )
+    cell = only_cell(card)
+    assert cell.outcome is Outcome.REGRESSION and cell.check is Check.REGRESSION
+    assert cell.rule.startswith("regression beyond noise: -0.08")
+    assert "< 0.05, allowed -0.02" in cell.rule
+    pooled = 1780 / 2000
+    z = (0.85 - 0.93) / math.sqrt(pooled * (1 - pooled) * (2 / 1000))
+    assert cell.p_value == pytest.approx(2 * norm.sf(abs(z)), rel=1e-6)
+    assert cell.interval[1] < 0  # the whole interval on the difference is a loss
+    assert [(f.cohort, f.metric) for f in card.failures()] == [("a", "task_success_rate")]
+    assert not card.passed
+
+
+def test_a_significant_change_inside_the_allowance_passes():
+    rule = TSR_FLOOR | {"max_regression": {"absolute": 0.02}}
+    card = judge(
+        policy(rule), evidence(rate("a", 18800, 20000)), evidence(rate("a", 19000, 20000), version="1")
+    )
+    cell = only_cell(card)
+    assert cell.p_value < 0.05
+    assert cell.outcome is Outcome.PASS and "within the allowed -0.02" in cell.rule
+
+
+def test_below_the_floor_fails_on_the_point_estimate():
+    card = judge(policy(TSR_FLOOR | {"floor": 0.90}), evidence(rate("eu-legal", 420, 500)))
+    cell = only_cell(card)
+    assert cell.outcome is Outcome.FAIL and cell.check is Check.FLOOR
+    assert cell.rule == "floor 0.90: candidate 0.84 [0.805, 0.87] below"
+    assert cell.interval_of == "candidate" and cell.baseline is None
+    assert "no baseline row for this cohort and metric" in cell.notes
+
+
+def test_the_floor_still_counts_when_the_baseline_is_too_small_to_compare():
+    thin_baseline = evidence(rate("a", 10, 12), version="1")
+    card = judge(policy(TSR_FLOOR), evidence(rate("a", 900, 1000)), thin_baseline)
+    cell = only_cell(card)
+    assert cell.outcome is Outcome.PASS
+    assert cell.notes == ("baseline n=12 is below min_sample 30: no regression comparison",)
+    only_regression = {"metric": "task_success_rate", "max_regression": {"absolute": 0.0}}
+    cell = only_cell(judge(policy(only_regression), evidence(rate("a", 100, 1000)), thin_baseline))
+    assert cell.outcome is Outcome.NOT_ENOUGH and cell.check is Check.NO_COMPARISON
+    assert "baseline n=12" in cell.rule
+
+
+def test_rule_min_sample_and_confidence_override_the_policy():
+    rule = TSR_FLOOR | {"min_sample": 500, "confidence": 0.99}
+    cell = only_cell(judge(policy(rule), evidence(rate("a", 400, 450))))
+    assert cell.rule == "min_sample 500: candidate n=450 is too small to judge"
+    # p is about 0.035: a regression at 95% confidence, noise at 99%.
+    base, cand = evidence(rate("a", 900, 1000), version="1"), evidence(rate("a", 870, 1000))
+    assert only_cell(judge(policy(TSR_FLOOR), cand, base)).outcome is Outcome.REGRESSION
+    cell = only_cell(judge(policy(TSR_FLOOR | {"confidence": 0.99}), cand, base))
+    assert cell.outcome is Outcome.PASS and "needs p < 0.01" in cell.rule
+
+
+def test_counts_are_derived_when_missing():
+    with_counts = evidence(rate("a", 850, 1000))
+    without = evidence({"cohort": "a", "metric": "task_success_rate", "value": 0.85, "n": 1000})
+    base = evidence(rate("a", 930, 1000), version="1")
+    first, second = (only_cell(judge(policy(TSR_FLOOR), e, base)) for e in (with_counts, without))
+    assert first.p_value == second.p_value and first.interval == second.interval
+
+
+def test_lower_is_better_rates_regress_upwards():
+    rule = {"metric": "escalation_rate", "ceiling": 0.15, "max_regression": {"relative": 0.25}}
+    base = evidence(rate("a", 100, 2000, "escalation_rate"), version="1")
+    worse = only_cell(judge(policy(rule), evidence(rate("a", 180, 2000, "escalation_rate")), base))
+    assert worse.outcome is Outcome.REGRESSION and "allowed +0.013" in worse.rule
+    better = only_cell(judge(policy(rule), evidence(rate("a", 40, 2000, "escalation_rate")), base))
+    assert better.outcome is Outcome.PASS
+    assert (
+        better.rule
+        == "ceiling 0.15: candidate 0.02 [0.015, 0.027] within; improved -0.03 [-0.042, -0.019], p=2.4e-07"
+    )
+    over = only_cell(judge(policy(rule), evidence(rate("a", 340, 2000, "escalation_rate"))))
+    assert over.outcome is Outcome.FAIL and over.check is Check.CEILING and "above" in over.rule
+
+
+def latency(cohort, ms, n=500):
+    return {"cohort": cohort, "metric": "latency_p95_end_to_end", "value": ms, "n": n}
+
+
+@pytest.mark.parametrize(
+    ("rule", "candidate_ms", "outcome"),
+    [
+        ({"ceiling": 5000}, 2150, Outcome.PASS),  # +7.5%, inside the policy's 10% tolerance
+        ({"ceiling": 5000}, 2300, Outcome.REGRESSION),  # +15%
+        ({"ceiling": 5000, "max_regression": {"relative": 0.2}}, 2300, Outcome.PASS),  # the larger allowance
+        ({"ceiling": 2200}, 2300, Outcome.FAIL),
+        ({"ceiling": 5000}, 1500, Outcome.PASS),
+    ],
+)
+def test_latency_uses_the_larger_tolerance(rule, candidate_ms, outcome):
+    card = judge(
+        policy({"metric": "latency_p95_end_to_end", **rule}, latency_tolerance=0.10),
+        evidence(latency("a", candidate_ms)),
+        evidence(latency("a", 2000), version="1"),
+    )
+    cell = only_cell(card)
+    assert cell.outcome is outcome
+    assert cell.interval is None and cell.p_value is None
+    if outcome is Outcome.REGRESSION:
+        assert cell.rule == "regression: 2300 ms vs baseline 2000 ms (+15.0%), allowed +200 ms"
+
+
+def test_other_values_compare_plainly():
+    declared = {"csat": {"unit": "points", "direction": "higher"}}
+    rule = {"metric": "csat", "floor": 3.5, "max_regression": {"absolute": 0.2}}
+    top = {"metrics": declared}
+    base = evidence({"cohort": "a", "metric": "csat", "value": 4.5, "n": 300}, version="1", metrics=declared)
+    for value, outcome in ((4.2, Outcome.REGRESSION), (4.35, Outcome.PASS), (3.0, Outcome.FAIL)):
+        cand = evidence({"cohort": "a", "metric": "csat", "value": value, "n": 300}, metrics=declared)
+        assert only_cell(judge(policy(rule, **top), cand, base)).outcome is outcome
+
+
+def test_gaps_and_rows_no_rule_covers():
+    named = TSR_FLOOR | {"cohorts": ["jp-support"], "floor": 0.5}
+    card = judge(
+        policy(TSR_FLOOR, named),
+        evidence(rate("a", 90, 100), rate("a", 5, 100, "retry_rate")),
+        evidence(rate("a", 90, 100), rate("gone", 90, 100), version="1"),
+    )
+    assert card.missing_cohorts == ("gone", "jp-support")
+    assert [(k.cohort, k.metric) for k in card.unjudged] == [("a", "retry_rate")]
+    assert not card.passed  # every cell passes, but two cohorts are missing
+    assert card.counts() == {"pass": 1, "regression": 0, "fail": 0, "not-enough-evidence": 0}
+
+
+def test_other_systems_are_refused():
+    with pytest.raises(JudgeError, match="not 'search'"):
+        judge(policy(TSR_FLOOR, system="other"), evidence(rate("a", 90, 100)))
+    other = evidence_from_data({"system": "other", "version": "1", "rows": [rate("a", 90, 100)]})
+    with pytest.raises(JudgeError, match="baseline is for system 'other'"):
+        judge(policy(TSR_FLOOR), evidence(rate("a", 90, 100)), other)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(30, 3000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_a_candidate_equal_to_its_baseline_never_regresses(kn):
+    k, n = kn
+    rule = {"metric": "task_success_rate", "max_regression": {"absolute": 0.0}}
+    cell = only_cell(judge(policy(rule), evidence(rate("a", k, n)), evidence(rate("a", k, n), version="1")))
+    assert cell.outcome is Outcome.PASS
+
+
+def test_the_samples_fail_exactly_two_cohorts_and_the_fixed_one_passes():
+    sample_policy = load_policy()
+    baseline = load_evidence(str(SAMPLES.joinpath("baseline.json")))
+    candidate = load_evidence(str(SAMPLES.joinpath("candidate.json")))
+    card = judge(sample_policy, candidate, baseline)
+    assert [(c.cohort, c.metric, c.outcome) for c in card.failures()] == [
+        ("eu-legal", "task_success_rate", Outcome.FAIL),
+        ("jp-support", "task_success_rate", Outcome.REGRESSION),
+    ]
+    assert card.counts()["pass"] == len(card.cells) - 2 and not card.unjudged and not card.missing_cohorts
+    assert len(candidate.cohorts) == 6 and "tenant=acme,workflow=refund" in candidate.cohorts
+    as_csv = load_evidence(str(SAMPLES.joinpath("candidate.csv")))
+    assert as_csv.content_hash == candidate.content_hash
+    fixed = judge(sample_policy, load_evidence(str(SAMPLES.joinpath("candidate-fixed.json"))), baseline)
+    assert fixed.passed and fixed.counts()["pass"] == len(fixed.cells)
+    summary = card.summary()
+    assert (
+        summary["passed"] is False
+        and summary["version"] == "2.4.0"
+        and summary["baseline_version"] == "2.3.0"
+    )
+    assert [f["cohort"] for f in summary["failures"]] == ["eu-legal", "jp-support"]
+    assert summary["policy"]["hash"] == sample_policy.content_hash
+
+
+def test_the_sample_assessment_names_the_same_system():
+    from bot import yamlio
+
+    assessment = yamlio.safe_load(
+        resources.files("bot.samples").joinpath("search-assistant.yaml").read_text()
+    )
+    candidate = load_evidence(str(SAMPLES.joinpath("candidate.json")))
+    assert (candidate.system, candidate.version) == (assessment["system"], str(assessment["version"]))
+    assert load_policy().system == assessment["system"]

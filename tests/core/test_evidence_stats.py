@@ -1,0 +1,102 @@
+"""Statistics checked against scipy and against published worked examples."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import binomtest, norm
+
+from bot.evidence.stats import newcombe_interval, two_proportion_z, wilson_interval, z_quantile
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95, 0.99, 0.999])
+def test_quantile_matches_scipy(confidence):
+    assert z_quantile(confidence) == pytest.approx(norm.ppf(1 - (1 - confidence) / 2), abs=1e-9)
+
+
+def test_wilson_worked_example_81_of_263():
+    low, high = wilson_interval(81, 263, 0.95)
+    assert low == pytest.approx(0.2553, abs=5e-5)
+    assert high == pytest.approx(0.3662, abs=5e-5)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "confidence"),
+    [
+        (81, 263, 0.95),
+        (0, 10, 0.95),
+        (10, 10, 0.95),
+        (1, 1, 0.9),
+        (5, 5, 0.95),
+        (180, 200, 0.99),
+        (3, 1000, 0.95),
+    ],
+)
+def test_wilson_matches_scipy(k, n, confidence):
+    expected = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    low, high = wilson_interval(k, n, confidence)
+    assert low == pytest.approx(expected.low, abs=1e-9)
+    assert high == pytest.approx(expected.high, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.floats(0.51, 0.999)
+)
+def test_wilson_contains_the_estimate_and_stays_in_0_1(kn, confidence):
+    k, n = kn
+    low, high = wilson_interval(k, n, confidence)
+    assert 0.0 <= low <= k / n <= high <= 1.0
+
+
+def _scipy_z(x1, n1, x2, n2):
+    p1, p2, pooled = x1 / n1, x2 / n2, (x1 + x2) / (n1 + n2)
+    z = (p2 - p1) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return z, 2 * norm.sf(abs(z))
+
+
+@pytest.mark.parametrize(
+    ("x1", "n1", "x2", "n2"), [(180, 200, 182, 200), (930, 1000, 870, 1000), (5, 50, 15, 60)]
+)
+def test_two_proportion_z_matches_scipy(x1, n1, x2, n2):
+    z, p = _scipy_z(x1, n1, x2, n2)
+    test = two_proportion_z(x1, n1, x2, n2)
+    assert test.z == pytest.approx(z, rel=1e-9)
+    assert test.p_value == pytest.approx(p, rel=1e-6, abs=1e-15)
+
+
+def test_two_proportion_z_sign_and_degenerate_case():
+    assert two_proportion_z(900, 1000, 800, 1000).z < 0  # the second proportion is lower
+    same = two_proportion_z(10, 10, 20, 20)
+    assert (same.z, same.p_value) == (0.0, 1.0)
+
+
+def test_newcombe_worked_example():
+    # Newcombe (1998), example (c): 56/70 against 48/80; difference 0.2, 95% CI 0.0524 to 0.3339.
+    low, high = newcombe_interval(48, 80, 56, 70, 0.95)
+    assert low == pytest.approx(0.0524, abs=5e-5)
+    assert high == pytest.approx(0.3339, abs=5e-5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 2000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(1, 2000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+)
+def test_newcombe_contains_the_difference(first, second):
+    (x1, n1), (x2, n2) = first, second
+    low, high = newcombe_interval(x1, n1, x2, n2)
+    assert -1.0 <= low <= x2 / n2 - x1 / n1 + 1e-12
+    assert x2 / n2 - x1 / n1 - 1e-12 <= high <= 1.0
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError):
+        wilson_interval(5, 0)
+    with pytest.raises(ValueError):
+        wilson_interval(6, 5)
+    with pytest.raises(ValueError):
+        z_quantile(1.0)
