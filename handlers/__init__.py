@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, reminder_actions, signoff, views, waivers, watch
+from handlers import actions, commands, config, events, reminder_actions, signoff, views, waivers, watch
 
 
 def register(app: App) -> None:
@@ -16,3 +16,4 @@ def register(app: App) -> None:
     watch.register(app)
     signoff.register(app)
     waivers.register(app)
+    config.register(app)

@@ -9,12 +9,13 @@ from slack_sdk import WebClient
 
 from bot.app import db_of, deps_of
 from bot.marking import earliest_today
-from bot.services import reviews
+from bot.services import config, reviews
 from bot.services.assessments import close_assessment
 from handlers import publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
+from handlers.config import config_command, open_config_modal
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.signoff import open_approvers_modal, signoff_command
 from handlers.state import StartModalState
@@ -69,6 +70,8 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         golive_command(ack, command, context, args)
     elif sub == "signoff":
         signoff_command(ack, command, context, args)
+    elif sub == "config":
+        config_command(ack, context)
     elif sub == "help":
         ack(blocks=home.help_blocks(), text="Readiness help")
     else:
@@ -81,9 +84,12 @@ def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClie
     _sub, args = parse(body.get("text", ""))
     system = args[0] if args else ""
     with db_of(context).read() as session:
-        baselines = reviews.baseline_choices(session, context.team_id or body["team_id"], system or None)
+        team_id = context.team_id or body["team_id"]
+        baselines = reviews.baseline_choices(session, team_id, system or None)
+        release_channels = config.get(session, team_id).release_channels
     state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
-    view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines)
+    view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines,
+                       release_channels=release_channels)
     deps_of(context).open_modal(body["trigger_id"], view)
 
 
@@ -101,5 +107,5 @@ def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClien
 
 def register(app: App) -> None:
     app.command(COMMAND)(listen(answer, opens_modal(open_start_modal), opens_modal(open_golive_modal),
-                                opens_modal(open_approvers_modal),
+                                opens_modal(open_approvers_modal), opens_modal(open_config_modal),
                                            after_ack(announce_closed)))

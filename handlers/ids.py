@@ -32,6 +32,7 @@ class CallbackId(StrEnum):
     SIGNOFF = "signoff"
     SIGNOFF_REASON = "signoff_reason"
     WAIVE = "waive"
+    CONFIG = "config"
 
 
 class BlockId(StrEnum):
@@ -56,6 +57,12 @@ class BlockId(StrEnum):
     LINK = "link"
     WAIVE_ITEM = "waive_item"
     WAIVE_UNTIL = "waive_until"
+    RELEASE_CHANNELS = "release_channels"
+    ROLES = "roles"
+    ADMINS = "admins"
+    WAIVER_DAYS = "waiver_days"
+    NEW_TOKEN = "new_token"
+    REVOKE_TOKENS = "revoke_tokens"
 
 
 class InputId(StrEnum):

@@ -94,3 +94,8 @@ class DecisionRef(_Wire):
 
     def dump(self) -> str:
         return self.model_dump_json(by_alias=True, exclude_none=True)
+
+
+class ConfigModalState(_Wire):
+    user_id: str
+    workspace_admin: bool = False

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.app import db_of, deps_of
 from bot.marking import earliest_today
-from bot.services import reviews
+from bot.services import config, reviews
 from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, record_mark, start_assessment
 from bot.services.errors import MarkRejected, ServiceError
 from handlers import forms, publish
@@ -49,6 +49,10 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     try:
         with scope.transaction() as session:
             assessment_id = None
+            refused = config.check_release_channel(session, team_id, release)
+            if refused:
+                ack(response_action="errors", errors={BlockId.RELEASE_CHANNEL: refused})
+                return
             if reviews.claim_interaction(session, team_id, view_key(view), "start"):
                 assessment_id = start_assessment(session, deps.checklist, request).id
     except ServiceError as exc:

@@ -55,7 +55,7 @@ def lines_message(title: str, lines: list[str], empty: str) -> list[Block]:
 
 USAGE = (
     "Usage: `/readiness start [system] [version]` · `/readiness status [system]` · "
-    "`/readiness list` · `/readiness gaps` · `/readiness signoff [n]` · `/readiness golive [n]` · `/readiness close <n>` · `/readiness help`"
+    "`/readiness list` · `/readiness gaps` · `/readiness signoff [n]` · `/readiness golive [n]` · `/readiness close <n>` · `/readiness config` · `/readiness help`"
 )
 
 
@@ -74,6 +74,8 @@ def help_blocks() -> list[Block]:
             "• `/readiness signoff [n]`: name the approvers and post the approval card in the release channel\n"
             "• `/readiness golive [n]`: record the rollout and its monitoring plan; starts the first-week watch\n"
             "• `/readiness close <n>`: close review n (its release lead only): marks freeze, reminders stop\n"
+            "• `/readiness config`: release channels, approver roles, admin group, waiver limit, API tokens "
+            "(admins only)\n"
             "• `/readiness help`: this text"
         ),
         context("Bands: 0-4 go, 5-9 narrow, 10-15 hold, 16+ no-go. " + t.verdict(Verdict.NO_GO) + " on any blocker."),

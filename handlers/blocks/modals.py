@@ -22,7 +22,9 @@ def start_modal(
     system: str = "",
     version: str = "",
     baselines: list[tuple[int, str]] | None = None,
+    release_channels: list[str] | None = None,
 ) -> dict[str, Any]:
+    """``release_channels``: the workspace's configured ones (the first is proposed), or None for any."""
     blocks: list[Block] = [
         section("Start a rollout-readiness review. The bot posts the checklist in this channel as a thread."),
         text_input(BlockId.SYSTEM, "System", action_id=V, initial=system, max_length=120,
@@ -38,10 +40,11 @@ def start_modal(
                 "type": "conversations_select",
                 "action_id": V,
                 "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-                "initial_conversation": state.channel_id,
+                "initial_conversation": (release_channels or [state.channel_id])[0],
                 "default_to_current_conversation": False,
             },
-            hint="Blocker alerts and the result are posted here.",
+            hint="Blocker alerts and the result are posted here."
+            + (" This workspace allows only its configured release channels." if release_channels else ""),
         ),
     ]
     if baselines:

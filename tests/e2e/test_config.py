@@ -1,0 +1,80 @@
+"""`/readiness config` through the sandbox: who may open it, what it validates, what it changes."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL
+from bot.services import config, tokens
+from bot.services.audit import events
+from models import ApiToken, AuditEvent
+from tests.e2e.test_signoff import _get
+
+
+def open_config(local, convo, user: str) -> str | None:
+    before = len(local.sandbox.calls_to("views.open"))
+    local.driver.slash_command("/readiness", "config", user=user, channel=REVIEW_CHANNEL)
+    local.settle()
+    return convo.last_view_id() if len(local.sandbox.calls_to("views.open")) > before else None
+
+
+def stored(local):
+    with session_scope(local.sessions) as s:
+        return config.get(s, "T0READY")
+
+
+def test_only_admins_change_settings_and_every_change_is_audited(local, convo):
+    p = local.people
+    local.sandbox.add_user(p.lead, "alex", tz="America/New_York", is_admin=True)
+    assert open_config(local, convo, p.engineer) is None
+    assert any("Only workspace admins" in e.get("text", "") for e in local.sandbox.ephemerals(p.engineer))
+
+    view = open_config(local, convo, p.lead)
+    assert view is not None
+    refused = local.driver.submit_view(p.lead, view, {"roles": "Quality!!, policy", "waiver_days": "7"})
+    assert "roles" in json.loads(refused.body)["errors"]
+    assert stored(local) == config.Config()
+
+    answer = local.driver.submit_view(p.lead, view, {
+        "release_channels": [RELEASE_CHANNEL], "roles": "quality, policy, security", "admins": [p.engineer],
+        "waiver_days": "7", "new_token": "ci-main"})
+    body = json.loads(answer.body)
+    assert body["response_action"] == "update"
+    token = next(w for w in json.dumps(body["view"]).split("`") if w.startswith("rdy_"))
+    assert stored(local) == config.Config([RELEASE_CHANNEL], ["quality", "policy", "security"], [p.engineer], 7)
+    status, answer = _get(local.server.url + "/api/v1/gate?system=x&version=1", token)
+    assert "has no review of x 1" in answer["error"]  # the token is accepted; there is just no such review
+
+    # the admin group member may now change settings too: revoke the token
+    view = open_config(local, convo, p.engineer)
+    assert view is not None
+    local.driver.submit_view(p.engineer, view, {"revoke_tokens": ["ci-main"]})
+    local.settle()
+    status, answer = _get(local.server.url + "/api/v1/gate?system=x&version=1", token)
+    assert status == 401 and "valid workspace token" in answer["error"]
+    with session_scope(local.sessions) as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        assert s.scalar(select(ApiToken)).revoked_at is not None
+        assert tokens.authenticate(s, token) is None
+    assert actions.count("config.changed") == 1  # the second save changed no setting
+    assert "token.created" in actions and "token.revoked" in actions
+
+
+def test_configured_release_channels_and_waiver_limit_apply(local, convo):
+    p = local.people
+    with session_scope(local.sessions) as s:
+        config.update(s, "T0READY", config.Config([RELEASE_CHANNEL], ["quality", "policy", "operations"], [], 7),
+                      actor="test")
+    local.driver.slash_command("/readiness", "start copilot 2.0", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    view = convo.last_view_id()
+    opened = local.sandbox.calls_to("views.open")[-1].response["view"]
+    assert RELEASE_CHANNEL in json.dumps(opened["blocks"])
+    refused = local.driver.submit_view(p.lead, view, {"system": "copilot", "version": "2.0",
+                                                      "release_channel": REVIEW_CHANNEL})
+    assert "release_channel" in json.loads(refused.body)["errors"]
+    with session_scope(local.sessions) as s:
+        assert [e.action for e in events(s, 1)] == []
