@@ -182,9 +182,9 @@ def _runtime(socket_mode: bool):  # type: ignore[no-untyped-def]
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import Server, WebApp
 
-    _settings, engine, app, delivery = _runtime(socket_mode=False)
+    settings, engine, app, delivery = _runtime(socket_mode=False)
     delivery.start()
-    server = Server(WebApp(app, engine), host=args.host, port=args.port, threads=args.threads)
+    server = Server(WebApp(app, engine, settings=settings), host=args.host, port=args.port, threads=args.threads)
     print(f"readiness: serving Slack requests on http://{args.host}:{server.port}/slack/events", flush=True)
     try:
         server.serve_forever()
@@ -308,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="the installation's health: database, Slack token, outbox backlog")
     p.set_defaults(func=cmd_doctor)
+
+    from bot import cli_evidence, cli_packet
+
+    cli_packet.add_commands(sub)
+    cli_evidence.add_commands(sub)
 
     p = sub.add_parser("demo", help="run a scripted review against the local Slack sandbox")
     p.set_defaults(func=cmd_demo)

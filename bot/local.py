@@ -98,7 +98,9 @@ class LocalSlack:
                              kick=self.delivery.deliverer.kick)
         if self._with_scheduler:
             self.delivery.start()
-        self.server = Server(WebApp(self.app, self.engine, clock=self._clock)).start()
+        self.settings = settings
+        self.server = Server(WebApp(self.app, self.engine, clock=self._clock, settings=settings)).start()
+        settings.public_url = self.server.url  # links the bot posts (packet pages) point at this server
         self.driver = SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=TEAM)
         return self
 

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 from waitress.server import create_server
 
+from bot.settings import Settings
+
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
@@ -21,15 +24,38 @@ SLACK_PATH = "/slack/events"
 GATE_PATH = "/api/v1/gate"
 
 
-class WebApp:
-    """Routes requests: Slack's to bolt (which verifies signatures), health checks to the database."""
+Handler = Callable[["WebApp", dict[str, Any], StartResponse], Iterable[bytes]]
 
-    def __init__(self, app: App, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+
+@dataclass(frozen=True)
+class Route:
+    """``method`` requests whose path is ``path`` (or starts with it, when it ends with a slash)."""
+
+    method: str
+    path: str
+    handler: Handler
+
+    def matches(self, method: str, path: str) -> bool:
+        if method != self.method and not (self.method == "GET" and method == "HEAD"):
+            return False
+        return path.startswith(self.path) if self.path.endswith("/") else path == self.path
+
+
+class WebApp:
+    """Routes requests: Slack's to bolt (which verifies signatures), health checks to the database, and the
+    API and pages of ``bot.api_*`` modules."""
+
+    def __init__(self, app: App, engine: Engine, clock: Callable[[], datetime] | None = None,
+                 settings: Settings | None = None) -> None:
+        from bot import api_evidence, api_packets
         from bot.db import session_factory
 
         self.slack = SlackRequestHandler(app, path=SLACK_PATH)
         self.engine = engine
+        self.clock = clock
+        self.settings = settings or Settings()
         self.sessions = session_factory(engine, clock=clock)
+        self.routes: list[Route] = [*api_packets.routes(), *api_evidence.routes()]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -42,6 +68,9 @@ class WebApp:
             return self.health(start_response)
         if path == GATE_PATH and method == "GET":
             return self.gate(environ, start_response)
+        for route in self.routes:
+            if route.matches(method, path):
+                return route.handler(self, environ, start_response)
         return _json(start_response, 404, {"error": "not found"})
 
     def gate(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -84,12 +113,23 @@ class WebApp:
         return _json(start_response, 200, {"status": "ok", "database": "ok"})
 
 
-def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -> Iterable[bytes]:
-    body = json.dumps(payload).encode()
-    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-              503: "Service Unavailable"}[status]
-    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type",
+           422: "Unprocessable Content", 503: "Service Unavailable"}
+
+
+def respond(start_response: StartResponse, status: int, body: bytes, content_type: str,
+            headers: list[tuple[str, str]] | None = None) -> Iterable[bytes]:
+    start_response(f"{status} {REASONS[status]}", [("Content-Type", content_type),
+                                                   ("Content-Length", str(len(body))), *(headers or [])])
     return [body]
+
+
+def json_response(start_response: StartResponse, status: int, payload: dict[str, Any]) -> Iterable[bytes]:
+    return respond(start_response, status, json.dumps(payload).encode(), "application/json")
+
+
+_json = json_response
 
 
 class Server:

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=30, ge=5, le=600)
     max_attempts: int = Field(default=8, ge=1, le=50)
     reconcile_interval_seconds: int = Field(default=60, ge=5)
+    public_url: str = Field(default="http://localhost:3000",
+                            description="Base URL where `readiness serve` is reachable; packet links start with it.")
+    packet_link_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of packet links; default: derived from SLACK_SIGNING_SECRET.")
+    packet_link_days: int = Field(default=14, ge=1, le=365, description="How long a packet link stays valid.")
+    policy_path: Path | None = Field(
+        default=None, description="Release policy used when a workspace stored none; default: the shipped sample.")
 
     @field_validator("database_url")
     @classmethod

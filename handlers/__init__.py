@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, config, events, reminder_actions, signoff, views, waivers, watch
+from handlers import (
+    actions,
+    commands,
+    config,
+    events,
+    evidence,
+    packet,
+    reminder_actions,
+    signoff,
+    views,
+    waivers,
+    watch,
+)
 
 
 def register(app: App) -> None:
@@ -17,3 +29,5 @@ def register(app: App) -> None:
     signoff.register(app)
     waivers.register(app)
     config.register(app)
+    packet.register(app)
+    evidence.register(app)

@@ -11,7 +11,7 @@ from bot.app import db_of, deps_of
 from bot.marking import earliest_today
 from bot.services import config, reviews
 from bot.services.assessments import close_assessment
-from handlers import publish
+from handlers import evidence, packet, publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
@@ -72,6 +72,10 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         signoff_command(ack, command, context, args)
     elif sub == "config":
         config_command(ack, context)
+    elif sub in packet.SUBCOMMANDS:
+        packet.command(ack, command, context, sub, args)
+    elif sub in evidence.SUBCOMMANDS:
+        evidence.command(ack, command, context, sub, args)
     elif sub == "help":
         ack(blocks=home.help_blocks(), text="Readiness help")
     else:
@@ -108,4 +112,4 @@ def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClien
 def register(app: App) -> None:
     app.command(COMMAND)(listen(answer, opens_modal(open_start_modal), opens_modal(open_golive_modal),
                                 opens_modal(open_approvers_modal), opens_modal(open_config_modal),
-                                           after_ack(announce_closed)))
+                                after_ack(announce_closed), *packet.AFTER_COMMAND, *evidence.AFTER_COMMAND))

@@ -4,9 +4,11 @@ from models.assessment import Assessment, ItemMark, MarkChange
 from models.audit import AuditEvent, AuditImmutable
 from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from models.checklist import ChecklistSnapshot
+from models.evidence import EvidenceRecord, MarkSuggestion, PolicyRecord
 from models.golive import GoLive, WatchCheckin
 from models.interaction import ProcessedInteraction
 from models.outbox import OutboxMessage
+from models.packet import PacketRecord, RolloutPlan, TraceExample
 from models.person import Person
 from models.signoff import ApiToken, Approval, Approver, Waiver, WorkspaceConfig
 from models.workspace import Workspace
@@ -23,6 +25,12 @@ __all__ = [
     "AuditImmutable",
     "Base",
     "ChecklistSnapshot",
+    "EvidenceRecord",
+    "MarkSuggestion",
+    "PacketRecord",
+    "PolicyRecord",
+    "RolloutPlan",
+    "TraceExample",
     "GoLive",
     "ItemMark",
     "MarkChange",

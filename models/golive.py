@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +23,9 @@ class GoLive(TeamScoped, Base):
     cadence: Mapped[str] = mapped_column(String(200))
     escalation_owner: Mapped[str] = mapped_column(String(32))
     watch_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # watch items that name a metric and a threshold ({"metric", "threshold", "direction"}), checked
+    # against evidence pushed during the watch
+    watch_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     days: Mapped[int] = mapped_column(Integer, default=7)
     channel_id: Mapped[str] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
