@@ -13,6 +13,8 @@ fine). Two layers:
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -216,8 +218,27 @@ def _check_block(block: Any, where: str, problems: list[str]) -> None:
             action_ids.add(action_id)
 
 
+def _canonical(value: Any) -> str | None:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+
+
 def _sdk_block_problem(block: Mapping[str, Any]) -> str | None:
-    """What slack_sdk's models say about one block (None when they accept it)."""
+    """What slack_sdk's models say about one block (None when they accept it). The verdict on the
+    same JSON is always the same, so it is remembered: the sandbox's checks should cost the machine
+    it shares with the app (tests, benchmark) as little as they can."""
+    key = _canonical(block)
+    return _sdk_block_verdict(key) if key is not None else _sdk_block_check(block)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sdk_block_verdict(key: str) -> str | None:
+    return _sdk_block_check(json.loads(key))
+
+
+def _sdk_block_check(block: Mapping[str, Any]) -> str | None:
     try:
         parsed = Block.parse(dict(block))
         if parsed is None:
@@ -297,11 +318,24 @@ def check_view(view: Any) -> list[str]:
         elif len(value) > limit:
             problems.append(f"view.{key}: is {len(value)} characters; the limit is {limit}")
     if not problems:
-        try:
-            View(**dict(view)).to_dict()
-        except Exception as exc:  # the model refusing the view means Slack would too
-            problems.append(f"view: {type(exc).__name__}: {exc}")
+        key = _canonical(view)
+        problem = _sdk_view_verdict(key) if key is not None else _sdk_view_check(view)
+        if problem:
+            problems.append(problem)
     return problems
+
+
+@functools.lru_cache(maxsize=1024)
+def _sdk_view_verdict(key: str) -> str | None:
+    return _sdk_view_check(json.loads(key))
+
+
+def _sdk_view_check(view: Mapping[str, Any]) -> str | None:
+    try:
+        View(**dict(view)).to_dict()
+    except Exception as exc:  # the model refusing the view means Slack would too
+        return f"view: {type(exc).__name__}: {exc}"
+    return None
 
 
 def with_generated_ids(blocks: Any) -> Any:
