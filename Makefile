@@ -26,6 +26,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_outbox.py
+	$(PY) scripts/bench_evidence.py
 
 # Regenerate the Slack contract data from the method reference beside the project (not read at run time).
 contract: $(STAMP)

@@ -9,17 +9,30 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot import yamlio
 from bot.checklist import Checklist, Mark
 from bot.scoring import MarkEntry
 
 MARK_FIELDS = ("mark", "evidence", "owner", "due", "note")
-TOP_FIELDS = ("system", "version", "cohorts", "marks")
+TOP_FIELDS = ("system", "version", "cohorts", "marks", "traces", "rollout", "rollback")
+TRACE_FIELDS = ("kind", "url", "description", "added_by")
+TRACE_KINDS = ("good", "bad", "escalation")
 
 
 class AssessmentFileError(ValueError):
     """Bad input in an assessment file; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """A trace example for the rollout packet: a good, bad or escalation path, as a link."""
+
+    kind: str
+    url: str
+    description: str = ""
+    added_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,9 @@ class AssessmentFile:
     marks: dict[str, MarkEntry]
     cohorts: list[str] = field(default_factory=list)
     source: str = "<assessment>"
+    traces: tuple[TraceEntry, ...] = ()
+    rollout: str | None = None  # the staged rollout path
+    rollback: str | None = None  # the rollback steps
 
 
 def _text(value: Any, where: str, source: str, *, required: bool = False) -> str | None:
@@ -92,6 +108,45 @@ def _mark_entry(item_id: str, raw: Any, source: str) -> MarkEntry:
     )
 
 
+def _http_url(value: Any, where: str, source: str) -> str:
+    url = _text(value, where, source, required=True) or ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    odd = any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in url)
+    if odd or parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise AssessmentFileError(f"{source}: {where}: {url!r} is not an http or https link")
+    return url
+
+
+def _trace(raw: Any, where: str, source: str) -> TraceEntry:
+    if not isinstance(raw, dict):
+        raise AssessmentFileError(f"{source}: {where}: expected a mapping with kind, url and description")
+    unknown = sorted(str(k) for k in raw if k not in TRACE_FIELDS)
+    if unknown:
+        raise AssessmentFileError(
+            f"{source}: {where}.{unknown[0]}: unknown field (expected one of {', '.join(TRACE_FIELDS)})"
+        )
+    kind = (_text(raw.get("kind"), f"{where}.kind", source, required=True) or "").lower()
+    if kind not in TRACE_KINDS:
+        raise AssessmentFileError(f"{source}: {where}.kind: {kind!r} is not one of {', '.join(TRACE_KINDS)}")
+    return TraceEntry(
+        kind=kind,
+        url=_http_url(raw.get("url"), f"{where}.url", source),
+        description=_text(raw.get("description"), f"{where}.description", source) or "",
+        added_by=_text(raw.get("added_by"), f"{where}.added_by", source),
+    )
+
+
+def _traces(raw: Any, source: str) -> tuple[TraceEntry, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise AssessmentFileError(f"{source}: traces: expected a list of {{kind, url, description}}")
+    return tuple(_trace(entry, f"traces[{n}]", source) for n, entry in enumerate(raw))
+
+
 def parse_assessment(data: Any, checklist: Checklist, source: str = "<assessment>") -> AssessmentFile:
     if not isinstance(data, dict):
         raise AssessmentFileError(f"{source}: expected a mapping with system, version and marks")
@@ -120,7 +175,10 @@ def parse_assessment(data: Any, checklist: Checklist, source: str = "<assessment
             )
         marks[item_id] = _mark_entry(item_id, raw, source)
     assert system is not None and version is not None
-    return AssessmentFile(system=system, version=version, marks=marks, cohorts=cohorts, source=source)
+    return AssessmentFile(system=system, version=version, marks=marks, cohorts=cohorts, source=source,
+                          traces=_traces(data.get("traces"), source),
+                          rollout=_text(data.get("rollout"), "rollout", source),
+                          rollback=_text(data.get("rollback"), "rollback", source))
 
 
 def load_assessment(path: str | Path, checklist: Checklist) -> AssessmentFile:

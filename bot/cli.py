@@ -91,7 +91,7 @@ def _gate_stored(args: argparse.Namespace, allowed: set[Verdict]) -> int:
     try:
         with session_scope(session_factory(engine)) as session:
             team = workspace_of(session, args.system, args.team)
-            result = evaluate(session, team, args.system, args.version, allowed, actor="cli")
+            result = evaluate(session, team, args.system, args.version, allowed, actor="cli", settings=settings)
     except ServiceError as exc:
         raise UsageError(f"gate: {exc}") from None
     finally:
@@ -100,11 +100,13 @@ def _gate_stored(args: argparse.Namespace, allowed: set[Verdict]) -> int:
     if result.passed:
         print(f"PASS {label}: verdict {result.verdict}, score {result.score}/{result.max_score}, "
               f"band {result.band}, sign-off {result.signoff}")
-        return EXIT_OK
-    print(f"FAIL {label}")
-    for reason in result.reasons:
-        print(f"  - {reason}")
-    return EXIT_REFUSED
+    else:
+        print(f"FAIL {label}")
+        for reason in result.reasons:
+            print(f"  - {reason}")
+    if result.packet_link:
+        print(f"  rollout packet: {result.packet_link}")
+    return EXIT_OK if result.passed else EXIT_REFUSED
 
 
 def cmd_token(args: argparse.Namespace) -> int:

@@ -179,6 +179,7 @@ def script(local: LocalSlack) -> int:
     n.show()
 
     final_scorecard(local)
+    rollout_packet(local, c, n)
     problems = local.sandbox.violations
     print(f"\nSlack calls made: {len(local.sandbox.calls)}; contract violations: {len(problems)}")
     for v in problems:
@@ -201,6 +202,34 @@ def final_scorecard(local: LocalSlack) -> None:
     print("\n== Scorecard (what `/readiness status` and `readiness score` report) ==\n")
     names = {uid: name for uid, (name, _tz) in local.people.names.items()}
     print(scorecard_text(review.label, review.checklist, marks, review.card, names), end="")
+
+
+def rollout_packet(local: LocalSlack, c: Conversation, n: Narrator) -> None:
+    """The demo ends with the minimum rollout packet: trace examples, the rollout plan, then the packet."""
+    import urllib.request
+
+    p = local.people
+    n.say("@priya adds three trace examples with `/readiness trace` (good, bad and escalation path)")
+    for kind, url, text in (
+        ("good", "https://traces.example.com/t/8812", "Refund question answered with two valid citations"),
+        ("bad", "https://traces.example.com/t/9120", "SKU lookup on a versioned catalogue quotes the old price"),
+        ("escalation", "https://traces.example.com/t/9301", "Contract question handed to a support lead"),
+    ):
+        c.add_trace(p.engineer, kind, url, text)
+    n.show()
+    n.say("@alex writes the rollout plan with `/readiness rollout`")
+    c.rollout_plan(p.lead, "1. Canary at 5% of EU tenants for 48 hours\n2. 25% per tenant group\n3. All tenants",
+                   "1. Turn flag search.v24 off\n2. Point the index alias back to 2.3.2\n3. Confirm on the dashboard")
+    n.show()
+    n.say("@alex runs `/readiness packet`")
+    link = c.packet(p.lead)
+    for record in sorted(local.sandbox.files.values(), key=lambda f: f["name"]):
+        print(f"  [#{n.name(REVIEW_CHANNEL)} (thread), file] {record['title']}: {record['name']}, "
+              f"{len(record['content'] or b'')} bytes")
+    n.show()
+    with urllib.request.urlopen(link) as page:  # noqa: S310 - the local server
+        print(f"  [browser] GET {link.split('?')[0]}?… answered {page.status} {page.headers['Content-Type']} "
+              "(the link is signed and served only while the demo runs)")
 
 
 def local_items(local: LocalSlack) -> list[str]:

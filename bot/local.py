@@ -5,6 +5,8 @@ Used by `make demo`, the end-to-end tests and the benchmarks. Nothing here talks
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -247,3 +249,44 @@ class Conversation:
         response = self.driver.submit_view(user, view_id, values)
         self.local.settle()
         return response
+
+    # -- the rollout packet -----------------------------------------------------------------------
+
+    def _command_then_modal(self, user: str, text: str, values: dict[object, object], channel: str) -> object:
+        response = self.driver.slash_command("/readiness", text, user=user, channel=channel)
+        if response.status != 200 or (response.body or "").strip():
+            raise FlowError(f"/readiness {text} answered {response.status} {response.body}")
+        self.local.settle()
+        response = self.driver.submit_view(user, self.last_view_id(), values)
+        self.local.settle()
+        return response
+
+    def add_trace(self, user: str, kind: str, url: str, description: str, *, review: int | None = None,
+                  channel: str = REVIEW_CHANNEL) -> object:
+        """`/readiness trace [n]` and the modal: a good, bad or escalation path for the packet."""
+        text = f"trace {review}" if review is not None else "trace"
+        return self._command_then_modal(user, text, {"trace_kind": kind, "link": url, "description": description},
+                                        channel)
+
+    def rollout_plan(self, user: str, staged_rollout: str, rollback: str, *, review: int | None = None,
+                     channel: str = REVIEW_CHANNEL) -> object:
+        """`/readiness rollout [n]` and the modal: the staged rollout path and the rollback steps."""
+        text = f"rollout {review}" if review is not None else "rollout"
+        return self._command_then_modal(user, text, {"staged_rollout": staged_rollout, "rollback": rollback},
+                                        channel)
+
+    def packet(self, user: str, *, review: int | None = None, channel: str = REVIEW_CHANNEL) -> str:
+        """`/readiness packet [n]`: returns the signed link to the page, as posted in the review thread."""
+        before = len(self.sandbox.calls_to("chat.postMessage"))
+        text = f"packet {review}" if review is not None else "packet"
+        response = self.driver.slash_command("/readiness", text, user=user, channel=channel)
+        if response.status != 200:
+            raise FlowError(f"/readiness {text} answered {response.status}")
+        self.local.settle()
+        for call in self.sandbox.calls_to("chat.postMessage")[before:]:
+            blocks = call.args.get("blocks") or ""
+            found = re.search(r"<(https?://[^|>\s\"]+/packets/[^|>\s\"]+)\|",
+                              blocks if isinstance(blocks, str) else json.dumps(blocks))
+            if call.ok and found:
+                return found[1]
+        raise FlowError(f"no packet link was posted: {response.body}")

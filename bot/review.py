@@ -50,6 +50,7 @@ class Review:
     baseline_label: str | None = None
     thread_link: str | None = None
     waivers: dict[str, WaiverNote] = field(default_factory=dict)
+    contradicted: frozenset[str] = frozenset()  # items marked No that the cohort evidence contradicts
 
     @property
     def label(self) -> str:

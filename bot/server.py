@@ -100,7 +100,8 @@ class WebApp:
             if find_latest(session, who[0], system, version) is None:
                 # another workspace's review, or none at all: the token opens nothing here, and says nothing
                 return _json(start_response, 401, {"error": f"this token's workspace has no review of {system} {version}"})
-            result = evaluate(session, who[0], system, version, allowed, actor=f"api:{who[1]}")
+            result = evaluate(session, who[0], system, version, allowed, actor=f"api:{who[1]}",
+                              settings=self.settings)
         return _json(start_response, 200, result.as_json())
 
     def health(self, start_response: StartResponse) -> Iterable[bytes]:

@@ -20,7 +20,12 @@ class ActionId(StrEnum):
     SIGNOFF_STAGED = "signoff_staged"
     SIGNOFF_REJECT = "signoff_reject"
     REQUEST_SIGNOFF = "request_signoff"
+    APPLY_SUGGESTION = "evidence_apply"
+    DISMISS_SUGGESTION = "evidence_dismiss"
     WAIVE = "waive"
+    ADD_TRACE = "packet_add_trace"
+    ROLLOUT_PLAN = "packet_rollout_plan"
+    MAKE_PACKET = "packet_make"
 
 
 class CallbackId(StrEnum):
@@ -31,8 +36,12 @@ class CallbackId(StrEnum):
     WATCH_ISSUE = "watch_issue"
     SIGNOFF = "signoff"
     SIGNOFF_REASON = "signoff_reason"
+    APPLY_SUGGESTION = "evidence_apply"
+    DISMISS_SUGGESTION = "evidence_dismiss"
     WAIVE = "waive"
     CONFIG = "config"
+    TRACE = "packet_trace"
+    ROLLOUT_PLAN = "packet_rollout_plan"
 
 
 class BlockId(StrEnum):
@@ -63,6 +72,9 @@ class BlockId(StrEnum):
     WAIVER_DAYS = "waiver_days"
     NEW_TOKEN = "new_token"
     REVOKE_TOKENS = "revoke_tokens"
+    TRACE_KIND = "trace_kind"
+    STAGED_ROLLOUT = "staged_rollout"
+    ROLLBACK = "rollback"
 
 
 class InputId(StrEnum):

@@ -83,6 +83,30 @@ class SignoffModalState(_Wire):
     assessment_id: int
 
 
+class SuggestionRef(_Wire):
+    """A suggested mark's Apply / Dismiss buttons (in the thread message that offers it)."""
+
+    suggestion: int = Field(alias="s")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+class ApplySuggestionState(_Wire):
+    """The usual mark modal, opened from a suggestion: ``mark`` is what that modal carries anyway."""
+
+    suggestion_id: int
+    mark: MarkModalState
+
+
+class DismissSuggestionState(_Wire):
+    suggestion_id: int
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
 class DecisionRef(_Wire):
     """A role's decision buttons on the approval card (and the reason modal)."""
 
@@ -99,3 +123,9 @@ class DecisionRef(_Wire):
 class ConfigModalState(_Wire):
     user_id: str
     workspace_admin: bool = False
+
+
+class PacketModalState(_Wire):
+    """The review a trace-example or rollout-plan modal writes to."""
+
+    assessment_id: int

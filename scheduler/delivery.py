@@ -26,15 +26,15 @@ from bot.db import db_now, session_scope
 from bot.reminder_plan import ReminderPolicy, zone
 from bot.services import outbox
 from bot.services.golive import ISSUE
-from bot.services.notices import REVIEW_KINDS
+from bot.services.notices import EVIDENCE_KINDS, EVIDENCE_SUGGESTIONS, REVIEW_KINDS
 from models import OutboxMessage
 from models.outbox import UNKNOWN
-from scheduler.messages import Claimed, Target, compose, groups
+from scheduler.messages import Claimed, Target, compose, groups, item_line_updates
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "readiness_outbox"
-IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE)
+IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS)
 HISTORY_LIMIT = 200
 
 
@@ -206,6 +206,22 @@ class Deliverer:
         _crash_point("after_post")
         channel, ts = str(response["channel"]), str(response["ts"])
         self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts))
+        self._after_post(rows)
+
+    def _after_post(self, rows: list[Claimed]) -> None:
+        """New evidence changes what the review's item lines show (a No contradicted by the numbers): update
+        them in place. An update is idempotent; one that fails waits for the item's next mark."""
+        for row in rows:
+            if row.kind != EVIDENCE_SUGGESTIONS or row.assessment_id is None:
+                continue
+            with session_scope(self.sessions) as session:
+                updates = item_line_updates(session, row.team_id, row.assessment_id)
+            for channel, ts, text, blocks in updates:
+                try:
+                    self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                except (SlackApiError, URLError, TimeoutError, OSError) as exc:
+                    log.warning("item lines of review #%s not updated: %s", row.assessment_id, exc)
+                    return
 
     def _still_held(self, rows: list[Claimed]) -> bool:
         """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch

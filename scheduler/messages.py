@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session
 
 from bot.checklist import Mark
 from bot.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
-from bot.review import message_link, part_of_item
+from bot.review import message_link, message_parts, part_of_item
+from bot.services import evidence
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
 from bot.services.notices import (
     APPROVALS_VOIDED,
     BLOCKER_ALERT,
     BLOCKER_CLEARED,
+    EVIDENCE_KINDS,
+    EVIDENCE_SUGGESTIONS,
     OWNER_ASSIGNED,
     REVIEW_KINDS,
     SIGNOFF_OUTCOME,
@@ -31,6 +34,7 @@ from bot.services.notices import (
 )
 from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap, timezone_of
 from bot.services.reviews import load_review
+from handlers.blocks import evidence as eb
 from handlers.blocks import review as rb
 from handlers.blocks import signoff as sb
 from handlers.blocks import watch as wb
@@ -103,6 +107,8 @@ def compose(session: Session, group: list[Claimed], today: Today, now: Now | Non
         return composed
     if kind in REVIEW_KINDS:
         return _review_event(session, group[0])
+    if kind in EVIDENCE_KINDS:
+        return _evidence(session, group[0])
     if kind in watch.WATCH_KINDS:
         return _watch(session, group[0])
     raise ValueError(f"unknown outbox kind {kind!r}")
@@ -234,3 +240,43 @@ def _watch(session: Session, row: Claimed) -> Composition:
         return Composition([], [row])
     text, blocks = wb.issue_alert(golive, label, checkin)
     return Composition([row], [], Target(golive.channel_id), text, blocks)
+
+
+# -- evidence: suggested marks in the thread, watch-list breaches -----------------------------------
+
+
+def _evidence(session: Session, row: Claimed) -> Composition:
+    assessment = _assessment(session, row)
+    if assessment is None or assessment.status == "closed":
+        return Composition([], [row])
+    if row.kind == EVIDENCE_SUGGESTIONS:
+        shown = evidence.suggestion_view(session, row.team_id, assessment.id, int(row.payload["evidence"]))
+        if shown is None or (shown.rows and all(r.status == evidence.SUPERSEDED for r in shown.rows)):
+            return Composition([], [row])  # newer evidence arrived before this could be posted: it speaks instead
+        text, blocks = eb.suggestions_message(shown.label, shown.checklist, row.payload, shown.rows)
+        return Composition([row], [], Target(row.recipient, assessment.thread_ts), text, blocks)
+    golive = session.get(GoLive, row.payload.get("golive"))
+    if golive is None or golive.team_id != row.team_id:
+        return Composition([], [row])
+    label = f"{assessment.system} {assessment.version}"
+    is_dm = row.recipient == golive.escalation_owner and row.recipient != golive.channel_id
+    text, blocks = wb.breach_alert(golive, label, row.payload, to_owner=is_dm)
+    return Composition([row], [], Target(row.recipient, is_dm=is_dm), text, blocks)
+
+
+def item_line_updates(session: Session, team_id: str, assessment_id: int) -> list[tuple[str, str, str, list[Any]]]:
+    """(channel, ts, text, blocks) of the review's section messages whose items name metrics: new evidence
+    may flag or clear a No contradicted by the numbers there."""
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None or assessment.team_id != team_id or not assessment.channel_id:
+        return []
+    review = load_review(session, team_id, assessment_id)
+    posted = assessment.section_messages or {}
+    updates = []
+    for part in message_parts(review.checklist):
+        ts = posted.get(part.key)
+        if ts and any(item.metrics for item in part.items):
+            text, blocks = rb.section_message(review, part)
+            updates.append((assessment.channel_id, ts, text, blocks))
+    return updates
+

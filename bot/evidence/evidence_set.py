@@ -105,8 +105,12 @@ class EvidenceSet(BaseModel):
     def cohorts(self) -> tuple[str, ...]:
         return tuple(sorted({r.cohort for r in self.rows}))
 
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str], EvidenceRow]:
+        return {(r.cohort, r.metric): r for r in self.rows}
+
     def row(self, cohort: str, metric: str) -> EvidenceRow | None:
-        return next((r for r in self.rows if r.cohort == cohort and r.metric == metric), None)
+        return self._by_key.get((cohort, metric))
 
     def spec(self, metric: str) -> MetricSpec | None:
         return lookup(metric, self.metrics)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
 from bot.evidence.judge import Cell, CohortScorecard, Outcome
@@ -117,13 +118,30 @@ def clip(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 2] + ".."
 
 
+_RANK = {Outcome.FAIL: 0, Outcome.REGRESSION: 0, Outcome.NOT_ENOUGH: 1, Outcome.PASS: 2}
+
+
+def _worst_first(
+    scorecard: CohortScorecard, names: tuple[str, ...], key: Callable[[Cell], str], limit: int
+) -> tuple[str, ...]:
+    """At most ``limit`` names, in their order; when some must be left out, those with failures stay."""
+    if len(names) <= limit:
+        return names
+    rank: dict[str, int] = {}
+    for cell in scorecard.cells:
+        name = key(cell)
+        rank[name] = min(rank.get(name, 2), _RANK[cell.outcome])
+    kept = set(sorted(names, key=lambda n: (rank.get(n, 2), n))[:limit])
+    return tuple(n for n in names if n in kept)
+
+
 class _Layout:
     """Which cohorts and metrics are shown, and what was left out."""
 
     def __init__(self, scorecard: CohortScorecard) -> None:
         cohorts, metrics = scorecard.cohorts, scorecard.metrics
-        self.cohorts = cohorts[:MAX_COHORTS]
-        self.metrics = metrics[:MAX_METRICS]
+        self.cohorts = _worst_first(scorecard, cohorts, lambda c: c.cohort, MAX_COHORTS)
+        self.metrics = _worst_first(scorecard, metrics, lambda c: c.metric, MAX_METRICS)
         self.cells = {(c.cohort, c.metric): c for c in scorecard.cells}
         self.more = [
             f"+{k} more {what}"

@@ -1,9 +1,11 @@
-"""The release gate for pipelines: may this system's version widen? Verdict allowed and sign-off complete."""
+"""The release gate for pipelines: may this system's version widen? Verdict allowed, sign-off complete, and
+no policy failure in the cohort evidence (when evidence is stored)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -11,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from bot.checklist import Verdict
 from bot.db import clock_now
-from bot.services import audit, signoff, waivers
+from bot.services import audit, evidence, signoff, waivers
 from bot.services.assessments import find_latest, live_waivers
 from bot.services.errors import ServiceError
-from models import Assessment
+from bot.settings import Settings
+from models import Assessment, PacketRecord
 
 
 @dataclass
@@ -33,9 +36,29 @@ class GateResult:
     approvals: list[dict[str, Any]] = field(default_factory=list)
     signoff: str | None = None
     packet_link: str | None = None
+    # the cohort scorecard of the version's evidence (None while none is stored): counts, failures,
+    # cohorts with too little evidence, cohorts missing, the policy and baseline it was judged with
+    cohort: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _packet_link(session: Session, assessment: Assessment, settings: Settings | None) -> str | None:
+    """A fresh signed link to the review's latest packet, when one was generated and links can be signed."""
+    from bot.services.packets import packet_link
+
+    if settings is None:
+        return None
+    record = session.scalar(select(PacketRecord).where(PacketRecord.team_id == assessment.team_id,
+                                                       PacketRecord.assessment_id == assessment.id)
+                            .order_by(PacketRecord.id.desc()).limit(1))
+    if record is None:
+        return None
+    try:
+        return packet_link(settings, record, clock_now(session))
+    except ServiceError:  # no key to sign links with (PACKET_LINK_SECRET / SLACK_SIGNING_SECRET unset)
+        return None
 
 
 def workspace_of(session: Session, system: str, team_id: str | None) -> str:
@@ -51,7 +74,10 @@ def workspace_of(session: Session, system: str, team_id: str | None) -> str:
 
 
 def evaluate(session: Session, team_id: str, system: str, version: str, allowed: Collection[Verdict], *,
-             actor: str) -> GateResult:
+             actor: str, policy_path: Path | None = None, settings: Settings | None = None) -> GateResult:
+    """``settings``: the POLICY_PATH fallback and the signing key of the packet link (none without them)."""
+    if settings is not None and policy_path is None:
+        policy_path = settings.policy_path
     result = GateResult(passed=False, system=system, version=version)
     assessment = find_latest(session, team_id, system, version)
     if assessment is None:
@@ -78,8 +104,12 @@ def evaluate(session: Session, team_id: str, system: str, version: str, allowed:
     if st.outcome == "rejected":
         rejected = [f"{r.role} ({r.reason})" for r in st.roles if r.decision == signoff.REJECT]
         result.reasons.append("sign-off rejected by " + ", ".join(rejected))
+    result.cohort, cohort_reasons = evidence.gate_check(session, assessment, policy_path)
+    result.reasons.extend(cohort_reasons)
     result.passed = not result.reasons
+    result.packet_link = _packet_link(session, assessment, settings)
     audit.record(session, team_id, "gate.queried", actor=actor, assessment_id=assessment.id,
                  after={"version": version, "passed": result.passed, "verdict": card.verdict.value,
-                        "allowed": sorted(v.value for v in allowed)})
+                        "allowed": sorted(v.value for v in allowed),
+                        "cohort_problems": len(cohort_reasons)})
     return result

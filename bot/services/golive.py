@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import db_now
+from bot.evidence import Breach, Direction, EvidenceSet, Kind, WatchRule, lookup, watch_breaches
 from bot.reminder_plan import ReminderPolicy, end_of_working_day, zone
 from bot.services import audit
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
+from bot.services.notices import WATCH_BREACH
 from bot.services.outbox import enqueue
 from bot.services.reminders import timezone_of
-from models import GoLive, WatchCheckin
+from models import Assessment, GoLive, OutboxMessage, WatchCheckin
 
 WATCH_DAYS = 7
 CHECKIN, NUDGE, SUMMARY, ISSUE = "watch_checkin", "watch_nudge", "watch_summary", "watch_issue"
 WATCH_KINDS = (CHECKIN, NUDGE, SUMMARY, ISSUE)
+BREACH = WATCH_BREACH  # evidence during the watch crossed a watch-list threshold (composed on its own)
 CLEAR, ISSUE_FOUND = "clear", "issue"
 
 
@@ -41,7 +48,69 @@ class MonitoringPlan:
             problems["watch_items"] = "List at least one thing to watch, one per line."
         elif len(self.watch_items) > 20:
             problems["watch_items"] = "Keep the watch list to 20 lines."
+        else:
+            bad = watch_rules(self.watch_items)[1]
+            if bad:
+                problems["watch_items"] = " ".join(bad)
         return problems
+
+
+# -- watch-list lines that name a metric and a threshold ------------------------------------------
+
+_RULE = re.compile(r"^(?P<metric>\S+)\s*(?P<op>>=|<=|≥|≤)\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<unit>%|ms|s)?$")
+
+
+def watch_rule(line: str) -> WatchRule | None:
+    """``task_success_rate >= 0.90`` or ``latency_p95_end_to_end <= 2500``: a rule; other lines: None.
+
+    A line whose first word is followed by ``>=`` or ``<=`` must be a rule; ValueError says what is wrong.
+    Rates take a fraction or a percentage (90%); latencies take ms (the default) or s.
+    """
+    text = line.strip()
+    if not re.match(r"^\S+\s*(>=|<=|≥|≤)", text):
+        return None
+    found = _RULE.match(text)
+    if found is None:
+        raise ValueError(f"“{text}”: write a metric, >= or <=, and a number, e.g. task_success_rate >= 0.90.")
+    metric, op, unit = found["metric"], found["op"], found["unit"]
+    spec = lookup(metric)
+    if spec is None:
+        raise ValueError(f"“{text}”: {metric} is not a known metric (check the spelling).")
+    direction = Direction.HIGHER if op in (">=", "≥") else Direction.LOWER
+    if direction is not spec.direction:
+        better = ">=" if spec.direction is Direction.HIGHER else "<="
+        raise ValueError(f"“{text}”: {spec.direction.value} is better for {metric}, so write "
+                         f"{metric} {better} {found['value']}{unit or ''}.")
+    value = float(found["value"])
+    if spec.kind is Kind.RATE:
+        value = value / 100 if unit == "%" else value
+        if unit in ("ms", "s") or not 0 <= value <= 1:
+            raise ValueError(f"“{text}”: {metric} is a rate: give a fraction from 0 to 1, or a percentage.")
+    elif spec.kind is Kind.LATENCY:
+        if unit == "%":
+            raise ValueError(f"“{text}”: {metric} is a latency: give milliseconds (or seconds with s).")
+        value = value * 1000 if unit == "s" else value
+    return WatchRule(metric=metric, threshold=value, direction=direction)
+
+
+def watch_rules(items: list[str]) -> tuple[list[WatchRule], list[str]]:
+    """The rules among the watch-list lines, and what is wrong with the lines that fail to be one."""
+    rules: list[WatchRule] = []
+    problems: list[str] = []
+    for line in items:
+        try:
+            rule = watch_rule(line)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if rule is not None:
+            rules.append(rule)
+    return rules, problems
+
+
+def rule_text(rule: dict[str, Any]) -> str:
+    op = ">=" if rule.get("direction") == Direction.HIGHER.value else "<="
+    return f"{rule.get('metric')} {op} {float(rule.get('threshold', 0)):g}"
 
 
 def checkin_time(golive: GoLive, day: int, tz: str | None, policy: ReminderPolicy) -> datetime:
@@ -65,7 +134,8 @@ def record_golive(session: Session, team_id: str, assessment_id: int, *, actor: 
         raise ServiceError(f"Review #{assessment_id} has no release channel to watch in.")
     golive = GoLive(team_id=team_id, assessment_id=assessment_id, started_at=now, started_by=actor,
                     alerts=plan.alerts.strip(), cadence=plan.cadence.strip(), escalation_owner=plan.escalation_owner,
-                    watch_items=plan.watch_items, days=WATCH_DAYS, channel_id=assessment.release_channel_id)
+                    watch_items=plan.watch_items, days=WATCH_DAYS, channel_id=assessment.release_channel_id,
+                    watch_rules=[r.model_dump(mode="json") for r in watch_rules(plan.watch_items)[0]])
     session.add(golive)
     before = assessment.status
     assessment.status = "live"
@@ -74,7 +144,8 @@ def record_golive(session: Session, team_id: str, assessment_id: int, *, actor: 
     audit.record(session, team_id, "golive.recorded", actor=actor, assessment_id=assessment_id,
                  before={"status": before},
                  after={"status": "live", "alerts": golive.alerts, "cadence": golive.cadence,
-                        "escalation_owner": golive.escalation_owner, "watch_items": golive.watch_items})
+                        "escalation_owner": golive.escalation_owner, "watch_items": golive.watch_items,
+                        "watch_rules": golive.watch_rules})
     return golive
 
 
@@ -139,11 +210,63 @@ def set_thread(session: Session, team_id: str, golive_id: int, thread_ts: str) -
 
 
 def latest_in_channel(session: Session, team_id: str, channel_id: str) -> int | None:
-    from models import Assessment
-
     return session.scalar(
         select(Assessment.id)
         .where(Assessment.team_id == team_id, Assessment.channel_id == channel_id, Assessment.status != "closed")
         .order_by(Assessment.id.desc())
         .limit(1)
     )
+
+
+# -- evidence pushed during the watch ---------------------------------------------------------------
+
+MAX_BREACHES = 40  # listed in one alert; the rest are counted
+
+
+def breach_key(breach: Breach) -> str:
+    raw = f"{breach.cohort}|{breach.metric}|{breach.threshold!r}|{breach.direction.value}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def watched_golive(session: Session, team_id: str, system: str, version: str, now: datetime) -> GoLive | None:
+    """The go-live of this version whose watch runs now, if it has metric rules and its review is not closed."""
+    golive = session.scalar(
+        select(GoLive).join(Assessment, Assessment.id == GoLive.assessment_id)
+        .where(GoLive.team_id == team_id, Assessment.team_id == team_id, Assessment.system == system,
+               Assessment.version == version, Assessment.status != "closed")
+        .order_by(GoLive.id.desc()).limit(1).with_for_update(of=GoLive))  # alerts of one watch, one at a time
+    if golive is None or not golive.watch_rules:
+        return None
+    if not golive.started_at <= now < golive.started_at + timedelta(days=golive.days):
+        return None
+    return golive
+
+
+def _alerted(session: Session, golive: GoLive) -> set[str]:
+    payloads = session.scalars(select(OutboxMessage.payload).where(
+        OutboxMessage.team_id == golive.team_id, OutboxMessage.kind == BREACH,
+        OutboxMessage.dedupe_key.like(f"breach:{golive.id}:%")))
+    return {key for payload in payloads for key in (payload or {}).get("keys", [])}
+
+
+def check_evidence(session: Session, team_id: str, evidence: EvidenceSet, evidence_id: int, now: datetime) -> int:
+    """Check a set pushed during the watch against the metric rules; queue an alert of the breaches not
+    alerted before, to the release channel and the escalation owner. Returns how many are new."""
+    golive = watched_golive(session, team_id, evidence.system, evidence.version, now)
+    if golive is None:
+        return 0
+    rules = [WatchRule.model_validate(r) for r in golive.watch_rules]
+    seen = _alerted(session, golive)
+    new = [b for b in watch_breaches(rules, evidence) if breach_key(b) not in seen]
+    if not new:
+        return 0
+    payload = {"golive": golive.id, "evidence": evidence_id, "keys": [breach_key(b) for b in new],
+               "count": len(new), "breaches": [b.model_dump(mode="json") for b in new[:MAX_BREACHES]]}
+    for recipient in dict.fromkeys((golive.channel_id, golive.escalation_owner)):
+        enqueue(session, team_id, dedupe_key=f"breach:{golive.id}:{evidence_id}:{recipient}", kind=BREACH,
+                recipient=recipient, due_at=db_now(session), assessment_id=golive.assessment_id, payload=payload)
+    audit.record(session, team_id, "watch.breach", actor="evidence", assessment_id=golive.assessment_id,
+                 subject=f"{evidence.system} {evidence.version}",
+                 after={"evidence_id": evidence_id, "breaches": len(new)})
+    return len(new)
+

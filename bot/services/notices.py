@@ -18,6 +18,10 @@ APPROVALS_VOIDED, SIGNOFF_OUTCOME = "approvals_voided", "signoff_outcome"
 WAIVER_GRANTED, WAIVER_ENDED = "waiver_granted", "waiver_ended"
 REVIEW_KINDS = (BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT, APPROVALS_VOIDED, SIGNOFF_OUTCOME,
                 WAIVER_GRANTED, WAIVER_ENDED)
+# evidence: what a new set suggests, in the review's thread; a watch-list breach, to the release channel
+# and the escalation owner
+EVIDENCE_SUGGESTIONS, WATCH_BREACH = "evidence_suggestions", "watch_breach"
+EVIDENCE_KINDS = (EVIDENCE_SUGGESTIONS, WATCH_BREACH)
 
 
 def new_owner(outcome: MarkOutcome) -> str | None:
@@ -33,6 +37,9 @@ def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkO
     """Queue what this mark must tell: each row is delivered once, even if this process dies now."""
     if not outcome.changed:
         return
+    from bot.services.evidence import settle_on_mark
+
+    settle_on_mark(session, assessment, outcome.item_id, outcome.current.mark, actor)  # a suggestion it matches
     team, aid, item, rev = assessment.team_id, assessment.id, outcome.item_id, outcome.revision
     now = db_now(session)
     current = outcome.current
@@ -78,3 +85,13 @@ def enqueue_signoff_outcome(session: Session, assessment: Assessment, outcome: s
             enqueue(session, assessment.team_id, dedupe_key=f"signoff:{assessment.id}:{outcome}:{label}:{now.isoformat()}",
                     kind=SIGNOFF_OUTCOME, recipient=channel, due_at=now, assessment_id=assessment.id,
                     payload={"outcome": outcome, "thread_ts": thread_ts})
+
+
+def enqueue_evidence_suggestions(session: Session, assessment: Assessment, evidence_id: int,
+                                 payload: dict[str, object]) -> None:
+    """What a new evidence set suggests, posted once in the review's thread (found at delivery)."""
+    if not assessment.channel_id:
+        return
+    enqueue(session, assessment.team_id, dedupe_key=f"evidence:{assessment.id}:{evidence_id}:suggestions",
+            kind=EVIDENCE_SUGGESTIONS, recipient=assessment.channel_id, due_at=db_now(session),
+            assessment_id=assessment.id, payload=payload)

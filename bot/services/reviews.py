@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.checklist import Checklist, Mark
 from bot.review import GapRow, ItemStatus, Review, ReviewRow, WaiverNote, message_parts
 from bot.scoring import score
+from bot.services import evidence
 from bot.services.assessments import (
     OPEN_STATUSES,
     checklist_of,
@@ -66,6 +67,7 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
         release_channel_id=assessment.release_channel_id,
         baseline_label=baseline_label,
         thread_link=assessment.thread_link,
+        contradicted=evidence.contradicted(session, assessment, {k: e.mark for k, e in marks.items()}),
     )
 
 

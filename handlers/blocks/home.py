@@ -55,7 +55,9 @@ def lines_message(title: str, lines: list[str], empty: str) -> list[Block]:
 
 USAGE = (
     "Usage: `/readiness start [system] [version]` · `/readiness status [system]` · "
-    "`/readiness list` · `/readiness gaps` · `/readiness signoff [n]` · `/readiness golive [n]` · `/readiness close <n>` · `/readiness config` · `/readiness help`"
+    "`/readiness list` · `/readiness gaps` · `/readiness signoff [n]` · `/readiness golive [n]` · `/readiness close <n>` · "
+    "`/readiness packet [n]` · `/readiness trace [n]` · `/readiness rollout [n]` · "
+    "`/readiness evidence [n | system version]` · `/readiness config` · `/readiness help`"
 )
 
 
@@ -74,6 +76,10 @@ def help_blocks() -> list[Block]:
             "• `/readiness signoff [n]`: name the approvers and post the approval card in the release channel\n"
             "• `/readiness golive [n]`: record the rollout and its monitoring plan; starts the first-week watch\n"
             "• `/readiness close <n>`: close review n (its release lead only): marks freeze, reminders stop\n"
+            "• `/readiness packet [n]`: the rollout packet (Markdown and a web page) in the review's thread\n"
+            "• `/readiness trace [n]`, `/readiness rollout [n]`: add a trace example; write the staged rollout "
+            "path and rollback steps\n"
+            "• `/readiness evidence [n | system version]`: the cohort scorecard of the pushed eval evidence\n"
             "• `/readiness config`: release channels, approver roles, admin group, waiver limit, API tokens "
             "(admins only)\n"
             "• `/readiness help`: this text"

@@ -88,6 +88,8 @@ def item_status_text(review: Review, item: Item) -> str:
         parts.append(":no_entry: *blocker*")
     elif item.id in review.card.waived_blockers:
         parts.append(":shield: *blocker, waived*")
+    if st.mark is Mark.NO and item.id in review.contradicted:
+        parts.append(":warning: *contradicted by the cohort numbers* (`/readiness evidence`)")
     return " · ".join(parts)
 
 
@@ -163,12 +165,21 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
     else:
         blocks.append(section("*Open gaps*: none, every item is marked No with evidence."))
     blocks.append(actions([button("Request sign-off", ActionId.REQUEST_SIGNOFF, str(review.assessment_id)),
-                           button("Record go-live", ActionId.GOLIVE, str(review.assessment_id))],
+                           button("Record go-live", ActionId.GOLIVE, str(review.assessment_id)),
+                           *packet_buttons(review.assessment_id)],
                           block_id=f"result:{review.assessment_id}"))
     if thread_link:
         blocks.append(context(f"<{thread_link}|Open the review thread> · review #{review.assessment_id}"))
     text = f"Result for {review.label}: score {card.score}/{card.max_score}, band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
     return text, blocks
+
+
+def packet_buttons(assessment_id: int) -> list[dict[str, object]]:
+    """The rollout packet's inputs and the packet itself, from the result."""
+    value = str(assessment_id)
+    return [button("Add trace example", ActionId.ADD_TRACE, value),
+            button("Rollout plan", ActionId.ROLLOUT_PLAN, value),
+            button("Rollout packet", ActionId.MAKE_PACKET, value)]
 
 
 def _event_mark(review: Review, item_id: str, snapshot: dict[str, object] | None) -> tuple[str, str | None, str | None]:

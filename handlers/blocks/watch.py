@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.evidence import Direction
+from bot.services.golive import rule_text
 from handlers.blocks import text as t
 from handlers.blocks.kit import (
     Block,
@@ -33,13 +35,19 @@ def golive_modal(state: GoLiveModalState, label: str) -> dict[str, Any]:
                    placeholder="e.g. daily stand-up check for a week, then the weekly reliability review"),
         input_block(BlockId.ESCALATION_OWNER, "Escalation owner", {"type": "users_select", "action_id": V}),
         text_input(BlockId.WATCH_ITEMS, "First-week watch list (one per line)", action_id=V, multiline=True,
-                   max_length=2000, placeholder="jp-support task success\nrefund tool timeouts\ncitation validity"),
+                   max_length=2000, placeholder="jp-support task success\nrefund tool timeouts\ntask_success_rate >= 0.90",
+                   hint="A line such as `task_success_rate >= 0.90` or `latency_p95_end_to_end <= 2500` is also "
+                        "checked against the evidence pushed during the week; a breach is alerted here and to "
+                        "the escalation owner."),
     ]
     return modal(CallbackId.GOLIVE, "Go-live", blocks, submit="Record go-live", private_metadata=state.dump())
 
 
 def announcement(golive: GoLive, label: str) -> tuple[str, list[Block]]:
     items = "\n".join(f"• {t.esc(i)}" for i in golive.watch_items)
+    if golive.watch_rules:
+        rules = ", ".join(f"`{rule_text(r)}`" for r in golive.watch_rules)
+        items += f"\nChecked against the evidence pushed this week: {t.esc(rules)}"
     blocks: list[Block] = [
         header(f"Go-live: {label}"),
         section(f"{t.user(golive.started_by)} recorded the rollout. Escalation owner: {t.user(golive.escalation_owner)}."),
@@ -111,3 +119,27 @@ def issue_alert(golive: GoLive, label: str, answer: WatchCheckin) -> tuple[str, 
     line = (f":rotating_light: *Issue in the {t.esc(label)} rollout* (day {answer.day} of {golive.days}), reported by "
             f"{t.user(answer.user_id)}: {t.esc(answer.description)}{link}\nEscalation owner: {t.user(golive.escalation_owner)}")
     return f"Issue in the {label} rollout, day {answer.day}", [section(line)]
+
+
+def _breach_line(b: dict[str, Any]) -> str:
+    side = "below" if b.get("direction") == Direction.HIGHER.value else "above"
+    source = b.get("source")
+    link = f" <{source}|source>" if isinstance(source, str) and source.startswith(("https://", "http://")) else ""
+    return (f"• *{t.esc(str(b.get('cohort')))}*: {b.get('metric')} {float(b.get('value', 0)):g} is {side} "
+            f"{float(b.get('threshold', 0)):g} (n={b.get('n')}){link}")
+
+
+def breach_alert(golive: GoLive, label: str, payload: dict[str, Any], *, to_owner: bool) -> tuple[str, list[Block]]:
+    """Evidence pushed during the watch crossed the watch list's thresholds (each breach is alerted once)."""
+    breaches = list(payload.get("breaches") or [])
+    count = int(payload.get("count") or len(breaches))
+    lines = [_breach_line(b) for b in breaches]
+    if count > len(breaches):
+        lines.append(f"…and {count - len(breaches)} more")
+    owner = "As escalation owner, please look into it." if to_owner else \
+        f"Escalation owner: {t.user(golive.escalation_owner)}."
+    head = (f":rotating_light: *Watch-list breach in the {t.esc(label)} rollout*: evidence set "
+            f"#{payload.get('evidence')} crosses {count} threshold(s) of the first-week watch list.")
+    blocks: list[Block] = [section(head), *[section(chunk) for chunk in t.split_lines(lines)][:40], context(owner)]
+    return f"Watch-list breach in the {label} rollout: {count} threshold(s) crossed", blocks
+

@@ -150,3 +150,20 @@ def test_large_grids_are_capped_and_say_how_much_is_left_out():
     assert "+2 more cohorts" in texts and "+3 more metrics" in texts
     width, height, _ = read_png(grid_png(card, scale=1))
     assert width < 2000 and height < 1200
+
+
+def test_when_cohorts_are_left_out_the_failing_ones_stay_in_the_picture():
+    policy = policy_from_data(
+        {"id": "p", "version": "1", "min_sample": 1, "rules": [{"metric": "task_success_rate", "floor": 0.5}]}
+    )
+    rows = [
+        {"cohort": f"c{i:03d}", "metric": "task_success_rate", "value": 0.1 if i >= MAX_COHORTS else 0.9, "n": 10}
+        for i in range(MAX_COHORTS + 5)
+    ]
+    card = judge(policy, evidence_from_data({"system": "s", "version": "1", "rows": rows}))
+    root = ET.fromstring(grid_svg(card))
+    shown = [t.text for t in root.iter(f"{SVG}text")]
+    assert all(f"c{i:03d}" in shown for i in range(MAX_COHORTS, MAX_COHORTS + 5))  # the five failures
+    assert "c000" in shown and f"c{MAX_COHORTS - 1:03d}" not in shown and "+5 more cohorts" in shown
+    failed = [r for r in root.iter(f"{SVG}rect") if r.get("data-outcome") == Outcome.FAIL.value]
+    assert len(failed) == 5
