@@ -5,8 +5,6 @@ Pure core: standard library, pydantic and PyYAML only.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
@@ -16,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot import yamlio
+from bot.canonical import content_hash, describe
 
 DEFAULT_CHECKLIST = "enterprise-ai-rollout.yaml"
 
@@ -197,19 +196,11 @@ class Checklist(_Strict):
     @cached_property
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the validated checklist (whitespace and key order do not count)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(self.model_dump(mode="json"))
 
 
 class ChecklistError(ValueError):
     """A checklist file that cannot be used, with a one-line reason naming the file and the field."""
-
-
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    msg = first["msg"].removeprefix("Value error, ")
-    where = ".".join(str(p) for p in first["loc"])
-    return f"{where}: {msg}" if where else msg
 
 
 def parse_checklist(data: Any, source: str = "<checklist>") -> Checklist:
@@ -218,7 +209,7 @@ def parse_checklist(data: Any, source: str = "<checklist>") -> Checklist:
     try:
         return Checklist.model_validate(data)
     except ValidationError as exc:
-        raise ChecklistError(f"{source}: {_describe(exc)}") from None
+        raise ChecklistError(f"{source}: {describe(exc)}") from None
 
 
 def load_checklist(path: str | Path | None = None) -> Checklist:

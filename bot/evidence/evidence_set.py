@@ -7,7 +7,6 @@ number, and its line for CSV) in one :class:`EvidenceError`.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot import yamlio
+from bot.canonical import content_hash
 from bot.evidence.metrics import (
     KNOWN_METRICS,
     Kind,
@@ -98,8 +98,7 @@ class EvidenceSet(BaseModel):
         """sha256 of the canonical JSON of system, version, declared metrics and sorted rows."""
         data = self.model_dump(mode="json")
         data["rows"] = sorted(data["rows"], key=lambda r: (r["cohort"], r["metric"]))
-        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(data)
 
     @cached_property
     def cohorts(self) -> tuple[str, ...]:

@@ -8,8 +8,6 @@ beats an ``all`` rule. Two rules that would tie are refused.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot import yamlio
+from bot.canonical import content_hash, describe
 from bot.evidence.metrics import (
     Kind,
     MetricSpec,
@@ -174,19 +173,11 @@ class ReleasePolicy(_Strict):
     @cached_property
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the validated policy (layout and key order do not count)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(self.model_dump(mode="json"))
 
 
 class PolicyError(ValueError):
     """A policy file that cannot be used; one line naming the file and the field."""
-
-
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    msg = first["msg"].removeprefix("Value error, ")
-    where = ".".join(str(p) for p in first["loc"])
-    return f"{where}: {msg}" if where else msg
 
 
 def policy_from_data(data: Any, source: str = "<policy>") -> ReleasePolicy:
@@ -195,7 +186,7 @@ def policy_from_data(data: Any, source: str = "<policy>") -> ReleasePolicy:
     try:
         return ReleasePolicy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(f"{source}: {_describe(exc)}") from None
+        raise PolicyError(f"{source}: {describe(exc)}") from None
 
 
 def parse_policy(text: str, source: str = "<policy>") -> ReleasePolicy:

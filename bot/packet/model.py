@@ -8,7 +8,6 @@ change after it is built; pydantic accepts lists for them.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -16,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from bot.canonical import canonical_json
 from bot.checklist import Mark, Verdict
 from bot.scoring import Scorecard
 
@@ -345,8 +345,7 @@ class Packet(_Frozen):
 
     def canonical_json(self) -> str:
         """The packet data as canonical JSON (sorted keys, no whitespace), without ``generated_at``."""
-        data = self.model_dump(mode="json", exclude={"generated_at"})
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return canonical_json(self.model_dump(mode="json", exclude={"generated_at"}), ensure_ascii=False)
 
     @property
     def content_hash(self) -> str:

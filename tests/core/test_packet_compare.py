@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 
 import pytest
@@ -147,13 +145,3 @@ def test_chart_escapes_titles(checklist: Checklist) -> None:
     svg = section_chart((evil,), candidate_label="<b>", baseline_label=None)
     assert "<script" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg
 
-
-def test_packet_package_is_pure() -> None:
-    code = (
-        "import sys, bot.packet, bot.packet.chart\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('slack_bolt', 'slack_sdk', 'sqlalchemy', 'apscheduler', 'alembic'))\n"
-        "print(','.join(bad))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""

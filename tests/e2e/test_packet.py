@@ -8,7 +8,6 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -16,13 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import session_scope
-from bot.local import REVIEW_CHANNEL, Conversation, LocalSlack
+from bot.local import REVIEW_CHANNEL
 from bot.packet import sign_packet_link
 from bot.services import golive, packets
 from bot.services.audit import events
 from models import GoLive, PacketRecord, RolloutPlan, TraceExample
 from tests import browser
-from tests.e2e.test_release_paths import Clock, approve_all, waive
+from tests.e2e.test_release_paths import approve_all, waive
 from tests.e2e.test_signoff import refusals, request_signoff
 
 DUE = (date.today() + timedelta(days=10)).isoformat()
@@ -30,21 +29,7 @@ EVIL = '<script>document.title="pwned"</script> <!channel> <@U0EVIL99> *loud*'
 GOOD_URL = "https://traces.example.com/t/8812?span=all&view=tree"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def local(engine, clock) -> Iterator[LocalSlack]:
-    with LocalSlack(engine=engine, clock=clock) as running:
-        yield running
-        assert running.sandbox.violations == [], "the bot broke Slack's contract"
-
-
-@pytest.fixture
-def convo(local: LocalSlack) -> Conversation:
-    return Conversation(local)
+pytestmark = pytest.mark.clocked
 
 
 def review(local, convo, version: str, gaps: dict[str, str], *, baseline: str | None = None,

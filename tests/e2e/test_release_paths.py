@@ -7,41 +7,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, Conversation, LocalSlack
+from bot.local import RELEASE_CHANNEL
 from models import Approval, Waiver
 from tests.e2e.test_signoff import _get, click, full_review, refusals, request_signoff
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def local(engine, clock) -> Iterator[LocalSlack]:
-    with LocalSlack(engine=engine, clock=clock) as running:
-        yield running
-        assert running.sandbox.violations == [], "the bot broke Slack's contract"
-
-
-@pytest.fixture
-def convo(local: LocalSlack) -> Conversation:
-    return Conversation(local)
+pytestmark = pytest.mark.clocked
 
 
 def gate(local, monkeypatch, capsys) -> tuple[int, str]:
