@@ -44,6 +44,8 @@ def open_approvers_modal(body: dict[str, Any], context: BoltContext, client: Web
         return
     team_id = team_of(body, context)
     with db_of(context).read() as session:
+        user = body["user"]["id"] if "user" in body else body["user_id"]  # a click, or the slash command
+        signoff.check_namer(session, get_assessment(session, team_id, assessment_id), user)
         review = reviews.load_review(session, team_id, assessment_id)
         roles = signoff.roles_of(session, team_id)
         current = {a.role: a.user_id for a in session.scalars(select(Approver).where(
@@ -99,9 +101,13 @@ def update_card(client: WebClient, scope: RequestScope, team_id: str, assessment
 
 
 def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decision: str, reason: str | None,
-            *, dry_run: bool = False) -> None:
+            *, key: str | None = None) -> None:
+    """Record a decision once per interaction ``key``; without a key, only check that it would be allowed."""
     team_id = team_of(body, context)
+    dry_run = key is None
     with db_of(context).transaction() as session:
+        if not dry_run and not reviews.claim_interaction(session, team_id, key, "decision"):
+            return  # the same click or form delivered again: it had its effect the first time
         st = signoff.decide(session, team_id, ref.assessment, role=ref.role, user=body["user"]["id"],
                             decision=decision, reason=reason, now=deps_of(context).now(), dry_run=dry_run)
         if not dry_run and st.outcome:
@@ -115,9 +121,9 @@ def click_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], conte
     ref = parse_control(DecisionRef, action.get("value"))
     decision = DECISION_OF[ActionId(action["action_id"])]
     if decision == signoff.APPROVE:
-        _decide(context, body, ref, decision, None)
+        _decide(context, body, ref, decision, None, key=f"click:{body['user']['id']}:{action.get('action_ts')}")
     else:
-        _decide(context, body, ref, decision, None, dry_run=True)
+        _decide(context, body, ref, decision, None)
         context["reason_for"] = ref.model_copy(update={"decision": decision})
     ack()
 
@@ -135,7 +141,7 @@ def submit_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     ref = parse_control(DecisionRef, view.get("private_metadata"))
     reason = forms.text_value(view["state"]["values"], BlockId.REASON)
     try:
-        _decide(context, body, ref, ref.decision or "", reason)
+        _decide(context, body, ref, ref.decision or "", reason, key=view_key(view))
     except ServiceError as exc:
         ack(response_action="errors", errors={BlockId.REASON.value: str(exc)})
         return

@@ -26,7 +26,8 @@ from bot.db import db_now, session_scope
 from bot.reminder_plan import ReminderPolicy, zone
 from bot.services import outbox
 from bot.services.golive import ISSUE
-from bot.services.notices import EVIDENCE_KINDS, EVIDENCE_SUGGESTIONS, REVIEW_KINDS
+from bot.services.notices import EVIDENCE_KINDS, EVIDENCE_SUGGESTIONS, REVIEW_KINDS, WAIVER_ENDED
+from bot.services.reviews import load_review
 from models import OutboxMessage
 from models.outbox import UNKNOWN
 from scheduler.messages import Claimed, Target, compose, groups, item_line_updates
@@ -212,6 +213,9 @@ class Deliverer:
         """New evidence changes what the review's item lines show (a No contradicted by the numbers): update
         them in place. An update is idempotent; one that fails waits for the item's next mark."""
         for row in rows:
+            if row.kind == WAIVER_ENDED and row.assessment_id is not None:
+                self._refresh_signoff(row.team_id, row.assessment_id)
+                continue
             if row.kind != EVIDENCE_SUGGESTIONS or row.assessment_id is None:
                 continue
             with session_scope(self.sessions) as session:
@@ -222,6 +226,23 @@ class Deliverer:
                 except (SlackApiError, URLError, TimeoutError, OSError) as exc:
                     log.warning("item lines of review #%s not updated: %s", row.assessment_id, exc)
                     return
+
+    def _refresh_signoff(self, team_id: str, assessment_id: int) -> None:
+        """A waiver ended (by the scheduler, or by a gate query that found it lapsed): the review's message
+        and its sign-off card show the blocker again. Updates are idempotent; a failed one only waits for
+        the review's next change."""
+        from bot.app import RequestScope
+        from handlers.publish import refresh_parent
+        from handlers.signoff import update_card
+
+        scope = RequestScope(self.sessions)
+        try:
+            with scope.read() as session:
+                review = load_review(session, team_id, assessment_id)
+            refresh_parent(self.client, review)
+            update_card(self.client, scope, team_id, assessment_id)
+        except (SlackApiError, URLError, TimeoutError, OSError) as exc:
+            log.warning("review #%s not refreshed after its waiver ended: %s", assessment_id, exc)
 
     def _still_held(self, rows: list[Claimed]) -> bool:
         """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch

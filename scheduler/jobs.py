@@ -54,27 +54,12 @@ class Reconciler:
         return len(missing)
 
     def expire_waivers(self) -> int:
-        """End the waivers whose time is up. Their notices go out through the outbox; the review's
-        parent message and sign-off card are then refreshed in place (a failed refresh is only cosmetic:
-        the next change refreshes them again)."""
-        from bot.app import RequestScope
+        """End the waivers whose time is up. Their notices go out through the outbox, and delivering
+        them brings the review's message and sign-off card up to date."""
         from bot.services.waivers import expire_due
-        from handlers.publish import refresh_parent
-        from handlers.signoff import update_card
 
         with session_scope(self.sessions) as session:
-            ended = expire_due(session, self.clock())
-        scope = RequestScope(self.sessions, self.read_sessions)
-        for team_id, assessment_id in ended:
-            try:
-                with scope.read() as session:
-                    review = reviews.load_review(session, team_id, assessment_id)
-                refresh_parent(self.client, review)
-                update_card(self.client, scope, team_id, assessment_id)
-            except SlackApiError as exc:
-                log.warning("could not refresh review #%s after a waiver ended: %s", assessment_id,
-                            exc.response.get("error"))
-        return len(ended)
+            return len(expire_due(session, self.clock()))
 
     def run(self) -> int:
         self.repair()

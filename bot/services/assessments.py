@@ -330,6 +330,9 @@ def close_assessment(session: Session, team_id: str, assessment_id: int, *, acto
     assessment.status = "closed"
     assessment.updated_at = now
     cancel_gap(session, team_id, assessment.id)
+    from bot.services.waivers import end_on_close
+
+    end_on_close(session, assessment, actor=actor, now=now)
     audit.record(session, team_id, "review.closed", actor=actor, assessment_id=assessment.id,
                  before={"status": before}, after={"status": "closed"})
     return assessment

@@ -75,14 +75,20 @@ def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkO
 
 
 def enqueue_signoff_outcome(session: Session, assessment: Assessment, outcome: str) -> None:
-    """Tell the release channel and the thread how the sign-off ended, once."""
+    """Tell the release channel and the thread how the sign-off ended, once per set of decisions."""
+    from sqlalchemy import select
+
+    from models import Approval
+
     now = db_now(session)
+    decided = ",".join(str(i) for i in session.scalars(select(Approval.id).where(
+        Approval.assessment_id == assessment.id, Approval.voided_at.is_(None)).order_by(Approval.id)))
     where = [(assessment.signoff_channel or assessment.release_channel_id, None, "channel")]
     if assessment.channel_id and assessment.thread_ts:
         where.append((assessment.channel_id, assessment.thread_ts, "thread"))
     for channel, thread_ts, label in where:
         if channel:
-            enqueue(session, assessment.team_id, dedupe_key=f"signoff:{assessment.id}:{outcome}:{label}:{now.isoformat()}",
+            enqueue(session, assessment.team_id, dedupe_key=f"signoff:{assessment.id}:{outcome}:{label}:{decided}",
                     kind=SIGNOFF_OUTCOME, recipient=channel, due_at=now, assessment_id=assessment.id,
                     payload={"outcome": outcome, "thread_ts": thread_ts})
 

@@ -89,11 +89,22 @@ def roles_of(session: Session, team_id: str) -> list[str]:
     return list(config.roles) if config is not None and config.roles else list(DEFAULT_ROLES)
 
 
+def check_namer(session: Session, assessment: Assessment, user: str) -> None:
+    """Only the release lead, or the workspace's Readiness admin group, names (or changes) the approvers:
+    whoever names them decides who may approve and who may waive."""
+    from bot.services.config import get as config_of
+
+    if user != assessment.started_by and user not in config_of(session, assessment.team_id).admins:
+        raise ServiceError(f"Only the release lead of review #{assessment.id}, <@{assessment.started_by}>, "
+                           "or a Readiness admin can name its approvers.")
+
+
 def name_approvers(session: Session, team_id: str, assessment_id: int, approvers: dict[str, str], *,
                    actor: str) -> None:
     """Name one approver per role. A changed approver voids that role's decision."""
     ensure_workspace(session, team_id)
     assessment = get_assessment(session, team_id, assessment_id, lock=True)
+    check_namer(session, assessment, actor)
     roles = roles_of(session, team_id)
     missing = [r for r in roles if not approvers.get(r)]
     if missing:
@@ -151,7 +162,7 @@ def decide(session: Session, team_id: str, assessment_id: int, *, role: str, use
     waived = waived_items(session, assessment)
     card = score(checklist_of(session, assessment), marks, waived=waived)
     if decision != REJECT:
-        owned = [i for i in card.blockers if marks[i].owner == user]
+        owned = [i for i in (*card.blockers, *card.waived_blockers) if marks[i].owner == user]
         if owned:
             raise ServiceError(f"You own the open blocker(s) {', '.join(owned)}, so you cannot approve this review.")
         if decision not in ALLOWED[card.verdict]:

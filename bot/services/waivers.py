@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from bot.db import db_now
 from bot.services import audit
-from bot.services.assessments import OPEN_STATUSES, get_assessment, live_scorecard, live_waivers
+from bot.services.assessments import (
+    OPEN_STATUSES,
+    current_marks,
+    get_assessment,
+    live_scorecard,
+    live_waivers,
+)
 from bot.services.errors import ServiceError
 from bot.services.notices import WAIVER_ENDED, WAIVER_GRANTED
 from bot.services.outbox import enqueue
@@ -65,6 +71,8 @@ def grant(session: Session, team_id: str, assessment_id: int, item_id: str, *, u
     errors: dict[str, str] = {}
     if item_id not in blockers:
         errors["item"] = f"{item_id} is not an open blocker of review #{assessment.id}."
+    elif current_marks(session, assessment)[item_id].owner == user:
+        errors["item"] = f"You own {item_id}: its waiver must come from a policy approver who does not."
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = "Say why the rollout may go ahead with this blocker."
@@ -103,12 +111,24 @@ class WaiverRefused(ServiceError):
 
 
 def end_on_remark(session: Session, assessment: Assessment, item_id: str, *, actor: str, now: datetime) -> None:
-    """A re-marked item loses its waiver: the waiver covered the mark it was given for."""
+    """A re-marked item loses its waiver: the waiver covered the mark it was given for. The release
+    channel and the thread are told (the mark's own notices say what the new mark is)."""
     for waiver in live_waivers(session, assessment, now):
         if waiver.item_id == item_id:
-            waiver.ended_at, waiver.end_reason = now, "re-marked"
-            audit.record(session, assessment.team_id, "waiver.ended", actor=actor, assessment_id=assessment.id,
-                         subject=item_id, after={"waiver": waiver.id, "why": "re-marked"})
+            _end(session, assessment, waiver, now, "re-marked", actor)
+            _notify(session, assessment, waiver, WAIVER_ENDED, now, 0)
+
+
+def end_on_close(session: Session, assessment: Assessment, *, actor: str, now: datetime) -> None:
+    """A closed review is frozen: its waivers end with it, quietly (the close is announced)."""
+    for waiver in live_waivers(session, assessment, now):
+        _end(session, assessment, waiver, now, "closed", actor)
+
+
+def _end(session: Session, assessment: Assessment, waiver: Waiver, now: datetime, why: str, actor: str) -> None:
+    waiver.ended_at, waiver.end_reason = now, why
+    audit.record(session, assessment.team_id, "waiver.ended", actor=actor, assessment_id=assessment.id,
+                 subject=waiver.item_id, after={"waiver": waiver.id, "why": why})
 
 
 def expire_due(session: Session, now: datetime, assessment_id: int | None = None) -> list[tuple[str, int]]:
@@ -118,11 +138,12 @@ def expire_due(session: Session, now: datetime, assessment_id: int | None = None
     Safe to run on any replica at any time: a row is ended once (locked, then flagged) and its notices
     carry dedupe keys.
     """
-    query = select(Waiver).where(Waiver.ended_at.is_(None), Waiver.expires_at <= now)
+    query = (select(Waiver).join(Assessment, Assessment.id == Waiver.assessment_id)
+             .where(Waiver.ended_at.is_(None), Waiver.expires_at <= now, Assessment.status != "closed"))
     if assessment_id is not None:
         query = query.where(Waiver.assessment_id == assessment_id)
     ended: list[tuple[str, int]] = []
-    for waiver in session.scalars(query.order_by(Waiver.id).with_for_update(skip_locked=True)).all():
+    for waiver in session.scalars(query.order_by(Waiver.id).with_for_update(skip_locked=True, of=Waiver)).all():
         assessment = session.get(Assessment, waiver.assessment_id)
         if assessment is None:
             continue

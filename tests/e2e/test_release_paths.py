@@ -188,3 +188,84 @@ def test_no_decision_or_waiver_gets_through_unauthorised(local, convo):
     assert _decisions(local) == before
     with session_scope(local.sessions) as s:
         assert list(s.scalars(select(Waiver))) == []
+
+
+def _outcomes(local) -> list[dict]:
+    return [m for m in local.sandbox.all_messages(RELEASE_CHANNEL) if m["text"].startswith("Sign-off for")
+            and m["text"].rsplit(": ", 1)[-1] in ("approved", "approved-staged", "rejected")]
+
+
+def test_only_the_release_lead_names_approvers_and_replayed_decisions_count_once(local, convo):
+    p = local.people
+    full_review(local, convo)
+    opened = len(local.sandbox.calls_to("views.open"))
+    local.driver.slash_command("/readiness", "signoff", user=p.engineer, channel="C0REVIEW")
+    local.settle()
+    assert len(local.sandbox.calls_to("views.open")) == opened
+    assert any("release lead" in r for r in refusals(local, p.engineer))
+    card = request_signoff(local, convo)
+
+    click(local, p.quality, card, "signoff_approve", "quality")
+    local.driver.replay()  # Slack retries the click
+    local.settle()
+    click(local, p.policy, card, "signoff_staged", "policy")
+    view = convo.last_view_id()
+    local.driver.submit_view(p.policy, view, {"reason": "EU first"})
+    local.driver.replay()  # the same submission delivered twice
+    local.settle()
+    click(local, p.operations, card, "signoff_approve", "operations")
+    local.driver.replay()
+    local.drain()
+    assert [(r, d) for r, _, d in _decisions(local)] == [("quality", "approve"), ("policy", "staged"),
+                                                         ("operations", "approve")]
+    assert len(_outcomes(local)) == 1
+
+
+def test_a_waiver_is_not_for_its_own_owner_and_ends_with_a_re_mark_or_the_close(local, convo, clock):
+    p = local.people
+    thread = full_review(local, convo, {"s14": ("yes", p.policy), "s15": ("yes", p.engineer)})
+    card = request_signoff(local, convo)
+    until = (clock.now + timedelta(days=3)).date().isoformat()
+    refused = waive(local, convo, card, p.policy, "s14", "I will fix it", until)
+    assert "You own s14" in json.loads(refused.body)["errors"]["waive_item"]
+    assert waive(local, convo, card, p.policy, "s15", "canary capped at 1%", until).status == 200
+
+    convo.mark(p.engineer, thread, "s15", "yes", owner=p.engineer, due=until, note="new owner plan",
+               reason="replanned")  # still a blocker, but not the mark the waiver was given for
+    local.drain()
+    with session_scope(local.sessions) as s:
+        assert s.scalars(select(Waiver)).one().end_reason == "re-marked"
+    told = [m for m in local.sandbox.all_messages(RELEASE_CHANNEL) if "was re-marked" in json.dumps(m["blocks"])]
+    assert len(told) == 1
+
+    assert waive(local, convo, card, p.policy, "s15", "canary capped at 1%", until).status == 200
+    local.driver.slash_command("/readiness", "close 1", user=p.lead, channel="C0REVIEW")
+    local.settle()
+    clock.now += timedelta(days=4)
+    local.drain()
+    with session_scope(local.sessions) as s:
+        ends = sorted(w.end_reason for w in s.scalars(select(Waiver)))
+    assert ends == ["closed", "re-marked"]
+    # the closed review's waiver never "expires": nothing more is said after the close
+    assert not [m for m in local.sandbox.all_messages(RELEASE_CHANNEL) if "expired" in json.dumps(m["blocks"])]
+
+
+def test_a_waiver_the_gate_finds_lapsed_ends_and_the_card_shows_it(local, convo, clock):
+    from bot.services import tokens
+
+    p = local.people
+    with session_scope(local.sessions) as s:
+        token = tokens.create(s, "T0READY", "ci", actor="test")
+    full_review(local, convo, {"s14": ("yes", p.engineer)})
+    card = request_signoff(local, convo)
+    until = (clock.now + timedelta(days=1)).date().isoformat()
+    assert waive(local, convo, card, p.policy, "s14", "drill booked", until).status == 200
+    approve_all(local, card)
+    assert "waived" in json.dumps(local.sandbox.find_message(RELEASE_CHANNEL, card["ts"])["blocks"])
+    clock.now += timedelta(days=3)
+    # the gate (over HTTP, on the app's clock) ends the lapsed waiver before the scheduler does
+    status, body = _get(local.server.url + "/api/v1/gate?system=copilot&version=2.0", token)
+    assert body["passed"] is False and body["blockers"] == ["s14"]
+    local.delivery.deliverer.sweep()
+    shown = json.dumps(local.sandbox.find_message(RELEASE_CHANNEL, card["ts"])["blocks"])
+    assert "waived" not in shown and "approved" not in shown and "waiting" in shown
