@@ -6,6 +6,10 @@ a rate regresses only when the two-proportion test is significant at the rule's 
 AND the worsening exceeds ``max_regression``; a latency regresses when it is worse than the
 baseline by more than the larger of the policy's ``latency_tolerance`` and the rule's
 allowance (this check runs on every latency rule that has a baseline to compare with).
+
+Gaps: a cohort of the baseline (or named by the policy) absent from the candidate is a missing cohort;
+a cohort and metric the baseline measured under a rule (or a named cohort's metric) absent from the
+candidate is a missing cell. Either keeps the scorecard from passing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.evidence.evidence_set import EvidenceRow, EvidenceSet
-from bot.evidence.metrics import Direction, Kind, MetricSpec
+from bot.evidence.metrics import Direction, Kind, MetricSpec, base_metric
 from bot.evidence.policy import ReleasePolicy, Rule
 from bot.evidence.stats import newcombe_interval, two_proportion_z, wilson_interval
 
@@ -78,6 +82,12 @@ class CellKey(_Frozen):
     metric: str
 
 
+class MissingCell(CellKey):
+    """A cohort and metric a rule judges, expected but absent from the candidate."""
+
+    expected_by: Literal["baseline", "policy"]
+
+
 class CohortScorecard(_Frozen):
     system: str
     version: str
@@ -89,6 +99,7 @@ class CohortScorecard(_Frozen):
     policy_hash: str
     cells: tuple[Cell, ...]
     missing_cohorts: tuple[str, ...] = ()
+    missing_cells: tuple[MissingCell, ...] = ()  # every expected pair absent, in missing cohorts too
     unjudged: tuple[CellKey, ...] = ()
 
     def failures(self) -> list[Cell]:
@@ -100,12 +111,19 @@ class CohortScorecard(_Frozen):
 
     @property
     def passed(self) -> bool:
-        """True only when there are cells, every cell passes and no cohort is missing."""
+        """True only when there are cells, every cell passes and no cohort or cell is missing."""
         return (
             bool(self.cells)
             and not self.missing_cohorts
+            and not self.missing_cells
             and all(c.outcome is Outcome.PASS for c in self.cells)
         )
+
+    @property
+    def missing_metrics(self) -> tuple[MissingCell, ...]:
+        """Missing cells of cohorts the candidate has (a wholly missing cohort is reported as such)."""
+        gone = set(self.missing_cohorts)
+        return tuple(k for k in self.missing_cells if k.cohort not in gone)
 
     def counts(self) -> dict[str, int]:
         return {o.value: len(self.with_outcome(o)) for o in Outcome}
@@ -139,6 +157,7 @@ class CohortScorecard(_Frozen):
             "failures": [brief(c) for c in self.failures()],
             "not_enough_evidence": [brief(c) for c in self.with_outcome(Outcome.NOT_ENOUGH)],
             "missing_cohorts": list(self.missing_cohorts),
+            "missing_cells": [k.model_dump() for k in self.missing_metrics],
             "unjudged": [k.model_dump() for k in self.unjudged],
         }
 
@@ -303,14 +322,50 @@ def _judge_cell(
     return Cell(**fields, outcome=Outcome.PASS, check=Check.ALL, rule="; ".join(texts), notes=tuple(notes))
 
 
+def _declaration_conflicts(policy: ReleasePolicy, evidence: EvidenceSet, which: str) -> None:
+    """Refuse evidence that declares a metric otherwise than the policy does (kind, unit or direction)."""
+    for name, declared in sorted(evidence.metrics.items()):
+        ruled = policy.metrics.get(name)
+        if ruled is not None and ruled != declared:
+            raise JudgeError(
+                f"the {which} declares {name} as {_describe(declared)} but policy {policy.id} "
+                f"declares it as {_describe(ruled)}; declare it the same way in both"
+            )
+
+
+def _describe(spec: MetricSpec) -> str:
+    return f"{spec.kind.value} ({spec.unit}, {spec.direction.value} is better)"
+
+
+def _expected(
+    policy: ReleasePolicy, baseline: EvidenceSet | None
+) -> dict[tuple[str, str], Literal["baseline", "policy"]]:
+    """Cells the candidate should have: baseline cells a rule judges, and each named cohort's metric."""
+    expected: dict[tuple[str, str], Literal["baseline", "policy"]] = {}
+    for row in baseline.rows if baseline is not None else ():
+        if policy.rule_for(row.cohort, row.metric) is not None and policy.spec(row.metric) is not None:
+            expected[(row.cohort, row.metric)] = "baseline"
+    for rule in policy.rules:
+        for cohort in () if rule.cohorts == "all" else rule.cohorts:
+            expected.setdefault((cohort, rule.metric), "policy")
+    return expected
+
+
 def judge(
     policy: ReleasePolicy, candidate: EvidenceSet, baseline: EvidenceSet | None = None
 ) -> CohortScorecard:
-    """Judge every candidate row that a rule covers; list gaps and rows no rule covers."""
+    """Judge every candidate row that a rule covers; list gaps and rows no rule covers.
+
+    Raises JudgeError when the inputs cannot be judged together: another system's policy or baseline,
+    a metric declared otherwise than the policy declares it, or numbers the statistics refuse.
+    """
     if policy.system is not None and policy.system != candidate.system:
         raise JudgeError(f"policy {policy.id} is for system {policy.system!r}, not {candidate.system!r}")
     if baseline is not None and baseline.system != candidate.system:
         raise JudgeError(f"baseline is for system {baseline.system!r}, not {candidate.system!r}")
+    _declaration_conflicts(policy, candidate, "evidence")
+    if baseline is not None:
+        _declaration_conflicts(policy, baseline, f"baseline {baseline.version}")
     cells: list[Cell] = []
     unjudged: list[CellKey] = []
     for row in candidate.rows:
@@ -320,8 +375,17 @@ def judge(
             unjudged.append(CellKey(cohort=row.cohort, metric=row.metric))
             continue
         base = baseline.row(row.cohort, row.metric) if baseline is not None else None
-        cells.append(_judge_cell(policy, rule, spec, row, base))
+        try:
+            cells.append(_judge_cell(policy, rule, spec, row, base))
+        except ValueError as exc:  # numbers the statistics cannot take (e.g. a count beyond n)
+            raise JudgeError(f"cohort {row.cohort}, {row.metric}: {exc}") from None
     expected = set(policy.named_cohorts) | set(baseline.cohorts if baseline is not None else ())
+    classed = {(r.cohort, base_metric(r.metric)) for r in candidate.rows}
+    missing = [  # a baseline cell needs its own row; a policy's rule on a base metric is met by a class too
+        MissingCell(cohort=cohort, metric=metric, expected_by=why)
+        for (cohort, metric), why in sorted(_expected(policy, baseline).items())
+        if candidate.row(cohort, metric) is None and (why == "baseline" or (cohort, metric) not in classed)
+    ]
     return CohortScorecard(
         system=candidate.system,
         version=candidate.version,
@@ -333,5 +397,6 @@ def judge(
         policy_hash=policy.content_hash,
         cells=tuple(cells),
         missing_cohorts=tuple(sorted(expected - set(candidate.cohorts))),
+        missing_cells=tuple(missing),
         unjudged=tuple(unjudged),
     )

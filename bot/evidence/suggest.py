@@ -2,7 +2,9 @@
 
 Pure core. A checklist item asks whether a risk exists, so a metric that passes everywhere
 suggests No, failures in some cohorts suggest Partial, and failures in every judged cohort
-suggest Yes. Suggestions are advice: a person still sets the mark.
+suggest Yes. A metric of the item that the candidate left out of a cohort (which the baseline
+measured, or the policy names) is not enough evidence: never a No. Suggestions are advice: a person
+still sets the mark.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.checklist import Checklist, Item, Mark
 from bot.evidence.evidence_set import EvidenceSet
-from bot.evidence.judge import Cell, Check, CohortScorecard, Outcome
+from bot.evidence.judge import Cell, Check, CohortScorecard, MissingCell, Outcome
 from bot.evidence.metrics import Direction, base_metric, lookup
+from bot.evidence.policy import ReleasePolicy
 
 _PHRASES = {
     Check.FLOOR: "below the floor for",
@@ -75,6 +78,21 @@ def item_cells(item: Item, scorecard: CohortScorecard) -> list[Cell]:
     return [c for c in scorecard.cells if c.metric in item.metrics or base_metric(c.metric) in wanted]
 
 
+def item_missing(item: Item, scorecard: CohortScorecard) -> list[MissingCell]:
+    """The expected cells of an item's metrics that the candidate left out."""
+    wanted = {base_metric(m) for m in item.metrics}
+    return [k for k in scorecard.missing_cells if k.metric in item.metrics or base_metric(k.metric) in wanted]
+
+
+def _missing_reason(missing: Sequence[MissingCell], baseline_version: str | None) -> str:
+    groups: dict[str, list[str]] = {}
+    for key in missing:
+        groups.setdefault(key.metric, []).append(key.cohort)
+    where = f"the baseline {baseline_version} or the policy" if baseline_version else "the policy"
+    parts = [f"{_cohort_list(cohorts)} left out {metric}" for metric, cohorts in sorted(groups.items())]
+    return f"{'; '.join(parts)} (expected by {where})"
+
+
 def _failure_reason(cells: Sequence[Cell]) -> str:
     groups: dict[tuple[Check, str], list[str]] = {}
     for cell in cells:
@@ -86,7 +104,10 @@ def _failure_reason(cells: Sequence[Cell]) -> str:
     return "; ".join(parts)
 
 
-def _suggest_item(checklist: Checklist, item: Item, cells: Sequence[Cell]) -> Suggestion:
+def _suggest_item(
+    checklist: Checklist, item: Item, cells: Sequence[Cell], missing: Sequence[MissingCell] = (),
+    baseline_version: str | None = None,
+) -> Suggestion:
     bad = [c for c in cells if c.failed]
     thin = [c for c in cells if c.outcome is Outcome.NOT_ENOUGH]
     judged = {c.cohort for c in cells if c.outcome is not Outcome.NOT_ENOUGH}
@@ -95,23 +116,28 @@ def _suggest_item(checklist: Checklist, item: Item, cells: Sequence[Cell]) -> Su
         cohorts = {c.cohort for c in bad}
         mark = Mark.YES if cohorts == judged else Mark.PARTIAL
         reason = f"{label[mark].label}: {_failure_reason(bad)}"
-        chosen = bad
-    elif thin:
-        mark, chosen = None, thin
-        metrics = join_names(sorted({c.metric for c in thin}))
-        reason = (
-            f"Not enough evidence: {_cohort_list([*{c.cohort for c in thin}])} too thin to judge {metrics}"
-        )
+        keys = [(c.cohort, c.metric) for c in bad]
+    elif thin or missing:
+        mark = None
+        parts = []
+        if thin:
+            metrics = join_names(sorted({c.metric for c in thin}))
+            parts.append(f"{_cohort_list([*{c.cohort for c in thin}])} too thin to judge {metrics}")
+        if missing:
+            parts.append(_missing_reason(missing, baseline_version))
+        reason = f"Not enough evidence: {'; '.join(parts)}"
+        keys = [(c.cohort, c.metric) for c in thin] + [(k.cohort, k.metric) for k in missing]
     else:
-        mark, chosen = Mark.NO, list(cells)
+        mark = Mark.NO
         metrics = join_names(sorted({c.metric for c in cells}))
         reason = f"{label[Mark.NO].label}: all {len(judged)} judged cohort(s) pass {metrics}"
+        keys = [(c.cohort, c.metric) for c in cells]
     return Suggestion(
         item_id=item.id,
         mark=mark,
         reason=reason,
-        cohorts=tuple(sorted({c.cohort for c in chosen})),
-        metrics=tuple(sorted({c.metric for c in chosen})),
+        cohorts=tuple(sorted({c for c, _ in keys})),
+        metrics=tuple(sorted({m for _, m in keys})),
     )
 
 
@@ -124,10 +150,10 @@ def suggest(
     """
     out: list[Suggestion] = []
     for item in checklist.items:
-        cells = item_cells(item, scorecard)
-        if not cells:
+        cells, missing = item_cells(item, scorecard), item_missing(item, scorecard)
+        if not cells and not missing:
             continue
-        suggestion = _suggest_item(checklist, item, cells)
+        suggestion = _suggest_item(checklist, item, cells, missing, scorecard.baseline_version)
         if suggestion.mark is None or marks.get(item.id) != suggestion.mark:
             out.append(suggestion)
     return out
@@ -151,15 +177,48 @@ def _rule(raw: WatchRule | tuple[str, float, str | Direction | None]) -> WatchRu
     return WatchRule(metric=metric, threshold=threshold, direction=direction)
 
 
-def watch_breaches(
-    watch_rules: Sequence[WatchRule | tuple[str, float, str | Direction | None]], evidence: EvidenceSet
-) -> list[Breach]:
-    """Rows of post-launch evidence that cross a watch-list threshold, by cohort then metric.
+class Skipped(_Frozen):
+    """A watched row left unchecked: its sample is below the policy's ``min_sample``."""
+
+    cohort: str
+    metric: str
+    n: int
+    min_sample: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.cohort}: {self.metric} n={self.n} is below min_sample {self.min_sample}"
+
+
+class WatchCheck(_Frozen):
+    breaches: tuple[Breach, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+
+def _min_sample(sample: ReleasePolicy | int | None, cohort: str, metric: str) -> int:
+    if sample is None:
+        return 1
+    if isinstance(sample, int):
+        return sample
+    rule = sample.rule_for(cohort, metric)
+    return sample.min_sample_for(rule) if rule is not None else sample.min_sample
+
+
+def watch_check(
+    watch_rules: Sequence[WatchRule | tuple[str, float, str | Direction | None]],
+    evidence: EvidenceSet,
+    sample: ReleasePolicy | int | None = None,
+) -> WatchCheck:
+    """Rows of post-launch evidence that cross a watch-list threshold, by cohort then metric, and the
+    watched rows skipped for too little data.
 
     A rule on a metric also watches its classes (``major_failure_rate`` watches
-    ``major_failure_rate:<class>``). Raises ValueError for a rule whose direction is unknown.
+    ``major_failure_rate:<class>``). ``sample`` is the release policy (its ``min_sample`` for the row's
+    rule, else its own) or a plain minimum; a row with fewer cases is skipped, never alerted.
+    Raises ValueError for a rule whose direction is unknown.
     """
     breaches: list[Breach] = []
+    skipped: dict[tuple[str, str], Skipped] = {}
     for rule in (_rule(r) for r in watch_rules):
         direction = rule.direction
         if direction is None:
@@ -169,6 +228,12 @@ def watch_breaches(
             direction = spec.direction
         for row in evidence.rows:
             if rule.metric not in (row.metric, base_metric(row.metric)):
+                continue
+            least = _min_sample(sample, row.cohort, row.metric)
+            if row.n < least:
+                skipped[(row.cohort, row.metric)] = Skipped(
+                    cohort=row.cohort, metric=row.metric, n=row.n, min_sample=least
+                )
                 continue
             crossed = (
                 row.value < rule.threshold if direction is Direction.HIGHER else row.value > rule.threshold
@@ -185,4 +250,16 @@ def watch_breaches(
                         source=row.source,
                     )
                 )
-    return sorted(breaches, key=lambda b: (b.cohort, b.metric, b.threshold))
+    return WatchCheck(
+        breaches=tuple(sorted(breaches, key=lambda b: (b.cohort, b.metric, b.threshold))),
+        skipped=tuple(skipped[k] for k in sorted(skipped)),
+    )
+
+
+def watch_breaches(
+    watch_rules: Sequence[WatchRule | tuple[str, float, str | Direction | None]],
+    evidence: EvidenceSet,
+    sample: ReleasePolicy | int | None = None,
+) -> list[Breach]:
+    """The breaches of :func:`watch_check` (rows below ``sample``'s minimum are skipped)."""
+    return list(watch_check(watch_rules, evidence, sample).breaches)

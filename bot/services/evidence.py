@@ -1,7 +1,8 @@
 """Evidence from the eval pipeline, stored per workspace, judged against the release policy.
 
 Which sets are compared, for a system's version V:
-- the candidate is the set stored last for V (each push is a whole set; a newer one replaces it);
+- the candidate is the set pushed last for V (each push is a whole set; a newer one replaces it, and
+  pushing an earlier set again makes it the current one again);
 - the baseline is, first found: the version given explicitly (``--baseline``); else the version of the
   review's baseline (when the review of V names one; no evidence for it means no baseline); else the
   highest earlier version of the same system that has evidence (numbers inside versions compare as
@@ -16,21 +17,52 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import desc, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist, Mark
+from bot.checklist import Mark
 from bot.db import clock_now
-from bot.evidence import Cell, CohortScorecard, EvidenceSet, JudgeError, MetricSpec, Outcome, grid_svg, judge
-from bot.evidence.judge import fmt
+from bot.evidence import (
+    Cell,
+    CohortScorecard,
+    EvidenceSet,
+    JudgeError,
+    MetricSpec,
+    Outcome,
+    ReleasePolicy,
+    WatchRule,
+    grid_svg,
+    judge,
+)
+from bot.evidence.judge import MissingCell, fmt
+from bot.evidence.policy import DEFAULT_MIN_SAMPLE
+from bot.evidence.suggest import Skipped, watch_check
 from bot.packet.model import CohortEvidence, CohortRow
 from bot.services import audit, policies
 from bot.services.assessments import ensure_workspace, find_latest
 from bot.services.errors import ServiceError
+from bot.services.suggestions import (  # noqa: F401 - the suggestion lifecycle, re-exported for its callers
+    APPLIED,
+    DISMISSED,
+    MAX_DECISION_REASON,
+    MAX_LISTED,
+    OPEN,
+    SUGGEST_STATUSES,
+    SUPERSEDED,
+    SuggestionView,
+    dismiss,
+    get_suggestion,
+    offer,
+    open_suggestion,
+    settle_on_mark,
+    suggestion_view,
+    suggestions_of,
+)
 from models import Assessment, EvidenceRecord, MarkSuggestion
 
 log = logging.getLogger(__name__)
@@ -102,13 +134,23 @@ def _refs(session: Session, team_id: str, system: str, version: str | None = Non
         EvidenceRecord.team_id == team_id, EvidenceRecord.system == system)
     if version is not None:
         query = query.where(EvidenceRecord.version == version)
-    return [Ref(*row) for row in session.execute(query.order_by(EvidenceRecord.id.desc()))]
+    newest_first = query.order_by(desc(EvidenceRecord.pushed_at), desc(EvidenceRecord.id))
+    return [Ref(*row) for row in session.execute(newest_first)]
 
 
 def latest(session: Session, team_id: str, system: str, version: str) -> Ref | None:
-    """The current set of a version: the one stored last."""
+    """The current set of a version: the one pushed last (a set pushed again counts as pushed then)."""
     found = _refs(session, team_id, system, version)
     return found[0] if found else None
+
+
+def _push_time(session: Session, team_id: str, system: str, version: str) -> datetime:
+    """Now, but after every earlier push of the version (a stopped or shared clock keeps the order)."""
+    now = clock_now(session)
+    last = session.scalar(select(EvidenceRecord.pushed_at).where(
+        EvidenceRecord.team_id == team_id, EvidenceRecord.system == system, EvidenceRecord.version == version)
+        .order_by(desc(EvidenceRecord.pushed_at)).limit(1))
+    return now if last is None or last < now else last + timedelta(microseconds=1)
 
 
 def load_set(session: Session, ref: Ref) -> EvidenceSet:
@@ -190,6 +232,7 @@ class PushResult:
     assessment_id: int | None = None
     suggestions: int = 0
     breaches: int = 0
+    watch_skipped: list[dict[str, Any]] = field(default_factory=list)  # watched rows with too little data
     scorecard: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -201,23 +244,23 @@ def push(session: Session, team_id: str, evidence: EvidenceSet, *, actor: str,
          policy_path: Path | None = None) -> PushResult:
     """Store a validated set once per content; a new set for a reviewed version queues suggestions in the
     review's thread, and one for a version under its first-week watch is checked against the watch list.
-    Everything is queued in this transaction: a set pushed twice posts nothing new."""
-    from bot.services import golive
-
+    Everything is queued in this transaction: a set pushed twice posts nothing new (an earlier set pushed
+    again becomes the current one again). Evidence no policy can judge is stored, and the notes say why."""
     ensure_workspace(session, team_id)
     found = _find(session, team_id, evidence.content_hash)
     if found is not None:
-        return _duplicate(session, team_id, found)
+        return _duplicate(session, team_id, found, actor, policy_path)
     record = EvidenceRecord(team_id=team_id, system=evidence.system, version=evidence.version,
                             content_hash=evidence.content_hash, body=evidence.model_dump(mode="json"),
-                            row_count=len(evidence.rows), pushed_by=actor, pushed_at=clock_now(session))
+                            row_count=len(evidence.rows), pushed_by=actor,
+                            pushed_at=_push_time(session, team_id, evidence.system, evidence.version))
     try:
         with session.begin_nested():
             session.add(record)
     except IntegrityError:  # the same set, stored at this moment by another request
         found = _find(session, team_id, evidence.content_hash)
         assert found is not None
-        return _duplicate(session, team_id, found)
+        return _duplicate(session, team_id, found, actor, policy_path)
     _sets.get_or(evidence.content_hash, lambda: evidence)
     result = PushResult(record.id, evidence.system, evidence.version, evidence.content_hash, len(evidence.rows),
                         duplicate=False)
@@ -228,17 +271,45 @@ def push(session: Session, team_id: str, evidence: EvidenceSet, *, actor: str,
                         policy_path=policy_path)
     except ServiceError as exc:
         scored = None
-        result.notes.append(str(exc))
+        result.notes.append(f"stored as #{record.id} but not judged: {exc}")
     if scored is not None:
         result.scorecard = scored.summary()
         if review is not None and review.status in SUGGEST_STATUSES:
             result.suggestions = offer(session, review, record.id, scored)
-    result.breaches = golive.check_evidence(session, team_id, evidence, record.id, clock_now(session))
+    result.breaches, skipped = _check_watch(session, team_id, evidence, record.id, policy_path)
+    if skipped:
+        result.watch_skipped = [k.model_dump() for k in skipped]
+        shown = "; ".join(k.text for k in skipped[:MAX_LISTED])
+        more = f" and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
+        result.notes.append(f"watch list: {len(skipped)} row(s) not checked, too little data: {shown}{more}")
     audit.record(session, team_id, "evidence.pushed", actor=actor, assessment_id=result.assessment_id,
                  subject=f"{evidence.system} {evidence.version}",
                  after={"evidence_id": record.id, "hash": evidence.content_hash, "rows": len(evidence.rows),
-                        "suggestions": result.suggestions, "breaches": result.breaches})
+                        "suggestions": result.suggestions, "breaches": result.breaches,
+                        "watch_skipped": len(skipped)})
     return result
+
+
+def _check_watch(session: Session, team_id: str, evidence: EvidenceSet, evidence_id: int,
+                 policy_path: Path | None) -> tuple[int, tuple[Skipped, ...]]:
+    """Check a set against a running first-week watch, leaving out the watched rows whose sample is below
+    the policy's min_sample (the shipped default when no policy applies). (new breaches, rows skipped)."""
+    from bot.services import golive
+
+    now = clock_now(session)
+    watch = golive.watched_golive(session, team_id, evidence.system, evidence.version, now)
+    if watch is None:
+        return 0, ()
+    try:
+        sample: ReleasePolicy | int = policies.policy_for(session, team_id, evidence.system, policy_path).policy
+    except ServiceError:
+        sample = DEFAULT_MIN_SAMPLE
+    skipped = watch_check([WatchRule.model_validate(r) for r in watch.watch_rules], evidence, sample).skipped
+    thin = {(k.cohort, k.metric) for k in skipped}
+    if thin:
+        evidence = EvidenceSet(system=evidence.system, version=evidence.version, metrics=evidence.metrics,
+                               rows=tuple(r for r in evidence.rows if (r.cohort, r.metric) not in thin))
+    return golive.check_evidence(session, team_id, evidence, evidence_id, now), skipped
 
 
 def _find(session: Session, team_id: str, content_hash: str) -> Ref | None:
@@ -249,13 +320,36 @@ def _find(session: Session, team_id: str, content_hash: str) -> Ref | None:
     return Ref(*row) if row is not None else None
 
 
-def _duplicate(session: Session, team_id: str, found: Ref) -> PushResult:
+def _duplicate(session: Session, team_id: str, found: Ref, actor: str, policy_path: Path | None) -> PushResult:
+    """A set stored before: pushed again, it is the current set of its version again (nothing is posted)."""
     current = latest(session, team_id, found.system, found.version)
+    label = f"{found.system} {found.version}"
     result = PushResult(found.id, found.system, found.version, found.content_hash, found.row_count,
-                        duplicate=True, current=current is not None and current.id == found.id)
-    result.notes.append(f"the same set is already stored as #{found.id}; nothing was added or posted")
-    if not result.current and current is not None:
-        result.notes.append(f"the current set of {found.system} {found.version} is #{current.id}")
+                        duplicate=True, current=True)
+    if current is None or current.id == found.id:
+        result.notes.append(f"the same set is already stored as #{found.id}; nothing was added or posted")
+        return result
+    record = session.get(EvidenceRecord, found.id)
+    assert record is not None
+    record.pushed_at = _push_time(session, team_id, found.system, found.version)
+    review = find_latest(session, team_id, found.system, found.version)
+    result.assessment_id = review.id if review is not None else None
+    if review is not None:  # suggestions from the replaced set no longer match the current numbers
+        session.execute(update(MarkSuggestion).where(
+            MarkSuggestion.team_id == team_id, MarkSuggestion.assessment_id == review.id,
+            MarkSuggestion.status == OPEN, MarkSuggestion.evidence_id != found.id).values(
+            status=SUPERSEDED, decided_at=clock_now(session), decision_reason=f"evidence #{found.id} pushed again"))
+    session.flush()
+    audit.record(session, team_id, "evidence.repushed", actor=actor, assessment_id=result.assessment_id,
+                 subject=label, before={"current": current.id},
+                 after={"current": found.id, "hash": found.content_hash})
+    result.notes.append(f"the same set is already stored as #{found.id}; it is the current set of {label} again "
+                        f"(replacing #{current.id}); nothing new was posted, `/readiness evidence` shows it")
+    try:
+        scored = judged(session, team_id, found.system, found.version, assessment=review, policy_path=policy_path)
+        result.scorecard = scored.summary() if scored is not None else None
+    except ServiceError as exc:
+        result.notes.append(f"not judged: {exc}")
     return result
 
 
@@ -267,7 +361,8 @@ def gate_check(session: Session, assessment: Assessment,
     """(the cohort result for the gate's JSON, reasons the gate fails); (None, []) without evidence.
 
     The gate fails on a failure or regression in any cohort, on a cohort with too little evidence
-    (never a pass), on a baseline cohort missing from the candidate, and on evidence no policy can judge.
+    (never a pass), on a baseline cohort or a judged metric of a cohort missing from the candidate, and on
+    evidence no policy can judge.
     """
     try:
         scored = judged(session, assessment.team_id, assessment.system, assessment.version,
@@ -282,10 +377,16 @@ def gate_check(session: Session, assessment: Assessment,
                 for c in card.with_outcome(Outcome.NOT_ENOUGH)]
     gap = f"in the baseline {card.baseline_version}" if card.baseline_version else "named by the policy"
     reasons += [f"cohort {c}: no evidence in this version's set ({gap})" for c in card.missing_cohorts]
+    reasons += [f"cohort {k.cohort}, {k.metric}: no evidence in this version's set ({_expected_by(card, k)})"
+                for k in card.missing_metrics]
     if len(reasons) > MAX_REASONS:
         reasons = reasons[:MAX_REASONS] + [f"... and {len(reasons) - MAX_REASONS} more cohort problem(s): "
                                            "see `readiness evidence show`"]
     return scored.summary(), reasons
+
+
+def _expected_by(card: CohortScorecard, key: MissingCell) -> str:
+    return f"in the baseline {card.baseline_version}" if key.expected_by == "baseline" else "named by the policy"
 
 
 def _spec(cell: Cell) -> MetricSpec:
@@ -310,13 +411,16 @@ _ORDER = {Outcome.FAIL: 0, Outcome.REGRESSION: 1, Outcome.NOT_ENOUGH: 2, Outcome
 
 
 def rows_of(card: CohortScorecard) -> list[CohortRow]:
-    """Every judged cell (failures first), then the cohorts missing from the candidate."""
+    """Every judged cell (failures first), then the cohorts and the metrics missing from the candidate."""
     rows = [CohortRow(cohort=c.cohort, metric=c.metric, outcome=OUTCOME_WORDS[c.outcome], rule=c.rule,
                       **cell_texts(c))
             for c in sorted(card.cells, key=lambda c: (_ORDER[c.outcome], c.cohort, c.metric))]
     rows += [CohortRow(cohort=c, metric="(all)", baseline="measured", candidate="missing", delta="-",
                        outcome="gap", rule="present in the baseline or named by the policy, missing here")
              for c in card.missing_cohorts]
+    rows += [CohortRow(cohort=k.cohort, metric=k.metric, baseline="measured" if k.expected_by == "baseline"
+                       else "-", candidate="missing", delta="-", outcome="gap",
+                       rule=f"{_expected_by(card, k)}, missing here") for k in card.missing_metrics]
     return rows
 
 
@@ -345,142 +449,18 @@ def contradicted(session: Session, assessment: Assessment, marks: dict[str, Mark
 
 
 def cohort_section(session: Session, assessment: Assessment) -> CohortEvidence | None:
-    """The packet's cohort evidence for this review (None while no evidence is stored, or none can be judged)."""
+    """The packet's cohort evidence for this review (None while no evidence is stored); evidence that cannot
+    be judged is a one-row note saying why."""
     from bot.services.assessments import current_marks
 
     try:
         scored = judged(session, assessment.team_id, assessment.system, assessment.version, assessment=assessment)
     except ServiceError as exc:
-        log.info("no cohort evidence in the packet of review #%s: %s", assessment.id, exc)
-        return None
+        log.info("cohort evidence of review #%s cannot be judged: %s", assessment.id, exc)
+        return CohortEvidence(rows=(CohortRow(cohort="(all)", metric="(all)", baseline="-", candidate="stored",
+                                              delta="-", outcome="cannot be judged", rule=str(exc)),))
     if scored is None:
         return None
     marks: dict[str, Mark | None] = {k: e.mark for k, e in current_marks(session, assessment).items()}
     return CohortEvidence(svg=grid_svg(scored.scorecard), rows=tuple(rows_of(scored.scorecard)),
                           contradicted=contradicted_items(session, assessment, marks, scored))
-
-
-# -- suggested marks: offered in the thread, applied or dismissed by a person, never silently -------
-
-SUGGEST_STATUSES = ("open", "complete")  # reviews still being marked; after go-live the watch list takes over
-OPEN, APPLIED, DISMISSED, SUPERSEDED = "open", "applied", "dismissed", "superseded"
-MAX_DECISION_REASON = 500
-MAX_LISTED = 20
-
-
-def offer(session: Session, review: Assessment, evidence_id: int, scored: Judged) -> int:
-    """Store what the numbers suggest per item (older open suggestions are superseded) and queue the thread
-    message. Returns how many suggestions carry a mark."""
-    from bot.evidence import contradictions, suggest
-    from bot.services.assessments import checklist_of, current_marks, get_assessment
-    from bot.services.notices import enqueue_evidence_suggestions
-
-    get_assessment(session, review.team_id, review.id, lock=True)  # two pushes at once: one after the other
-    checklist = checklist_of(session, review)
-    marks: dict[str, Mark | None] = {k: e.mark for k, e in current_marks(session, review).items()}
-    found = suggest(checklist, scored.scorecard, marks)
-    now = clock_now(session)
-    session.execute(update(MarkSuggestion).where(
-        MarkSuggestion.team_id == review.team_id, MarkSuggestion.assessment_id == review.id,
-        MarkSuggestion.status == OPEN).values(
-        status=SUPERSEDED, decided_at=now, decision_reason=f"newer evidence #{evidence_id}"))
-    for item in found:
-        session.add(MarkSuggestion(team_id=review.team_id, assessment_id=review.id, item_id=item.item_id,
-                                   evidence_id=evidence_id, mark=item.mark.value if item.mark else None,
-                                   reason=item.reason, status=OPEN, created_at=now))
-    session.flush()
-    card = scored.scorecard
-    enqueue_evidence_suggestions(session, review, evidence_id, {
-        "evidence": evidence_id, "pushed_by": scored.candidate.pushed_by, "counts": card.counts(),
-        "baseline": scored.baseline_note, "policy": scored.policy_source, "hash": card.candidate_hash,
-        "missing": list(card.missing_cohorts[:MAX_LISTED]), "missing_count": len(card.missing_cohorts),
-        "contradicted": contradictions(checklist, card, marks)})
-    return sum(1 for item in found if item.mark is not None)
-
-
-def suggestions_of(session: Session, team_id: str, assessment_id: int, evidence_id: int) -> list[MarkSuggestion]:
-    return list(session.scalars(select(MarkSuggestion).where(
-        MarkSuggestion.team_id == team_id, MarkSuggestion.assessment_id == assessment_id,
-        MarkSuggestion.evidence_id == evidence_id).order_by(MarkSuggestion.id)))
-
-
-def get_suggestion(session: Session, team_id: str, suggestion_id: int) -> MarkSuggestion:
-    found = session.scalar(select(MarkSuggestion).where(MarkSuggestion.team_id == team_id,
-                                                        MarkSuggestion.id == suggestion_id))
-    if found is None:
-        raise ServiceError(f"There is no suggestion #{suggestion_id} in this workspace.")
-    return found
-
-
-def open_suggestion(session: Session, team_id: str, suggestion_id: int) -> MarkSuggestion:
-    """A suggestion a person may still apply or dismiss; otherwise says what became of it."""
-    from bot.services.assessments import OPEN_STATUSES, get_assessment
-
-    found = get_suggestion(session, team_id, suggestion_id)
-    if found.status != OPEN:
-        who = f" by <@{found.decided_by}>" if found.decided_by else ""
-        raise ServiceError(f"This suggestion for {found.item_id} was already {found.status}{who}; nothing changed.")
-    if found.mark is None:
-        raise ServiceError(f"There is no mark to apply for {found.item_id}: the evidence is too thin.")
-    review = get_assessment(session, team_id, found.assessment_id)
-    if review.status not in OPEN_STATUSES:
-        raise ServiceError(f"Review #{review.id} is {review.status}; its marks can no longer change.")
-    return found
-
-
-def dismiss(session: Session, team_id: str, suggestion_id: int, *, actor: str, reason: str | None) -> MarkSuggestion:
-    text = (reason or "").strip()
-    if not text:
-        raise ServiceError("Say why the suggestion does not apply.")
-    if len(text) > MAX_DECISION_REASON:
-        raise ServiceError(f"Keep the reason under {MAX_DECISION_REASON} characters.")
-    found = get_suggestion(session, team_id, suggestion_id)
-    if found.status != OPEN:
-        raise ServiceError(f"This suggestion for {found.item_id} was already {found.status}; nothing changed.")
-    found.status, found.decided_by, found.decision_reason = DISMISSED, actor, text
-    found.decided_at = clock_now(session)
-    audit.record(session, team_id, "suggestion.dismissed", actor=actor, assessment_id=found.assessment_id,
-                 subject=found.item_id, before={"status": OPEN},
-                 after={"status": DISMISSED, "suggestion": found.id, "mark": found.mark, "reason": text})
-    return found
-
-
-def settle_on_mark(session: Session, assessment: Assessment, item_id: str, mark: Mark, actor: str) -> int:
-    """A mark that matches an open suggestion applies it (in the mark's own transaction). Returns how many."""
-    rows = list(session.scalars(select(MarkSuggestion).where(
-        MarkSuggestion.team_id == assessment.team_id, MarkSuggestion.assessment_id == assessment.id,
-        MarkSuggestion.item_id == item_id, MarkSuggestion.status == OPEN, MarkSuggestion.mark == mark.value)))
-    now = clock_now(session)
-    for row in rows:
-        row.status, row.decided_by, row.decided_at = APPLIED, actor, now
-        row.decision_reason = f"marked {mark.value}"
-        audit.record(session, assessment.team_id, "suggestion.applied", actor=actor, assessment_id=assessment.id,
-                     subject=item_id, before={"status": OPEN},
-                     after={"status": APPLIED, "suggestion": row.id, "mark": mark.value, "evidence": row.evidence_id})
-    return len(rows)
-
-
-@dataclass(frozen=True)
-class SuggestionView:
-    """What the thread message of one evidence set shows, as it is now."""
-
-    label: str
-    checklist: Checklist
-    payload: dict[str, Any]
-    rows: list[MarkSuggestion]
-    evidence_id: int
-
-
-def suggestion_view(session: Session, team_id: str, assessment_id: int, evidence_id: int) -> SuggestionView | None:
-    from bot.services.assessments import checklist_of
-    from bot.services.notices import EVIDENCE_SUGGESTIONS
-    from models import OutboxMessage
-
-    review = session.get(Assessment, assessment_id)
-    if review is None or review.team_id != team_id:
-        return None
-    payload = session.scalar(select(OutboxMessage.payload).where(
-        OutboxMessage.team_id == team_id, OutboxMessage.kind == EVIDENCE_SUGGESTIONS,
-        OutboxMessage.dedupe_key == f"evidence:{assessment_id}:{evidence_id}:suggestions"))
-    return SuggestionView(f"{review.system} {review.version}", checklist_of(session, review), dict(payload or {}),
-                          suggestions_of(session, team_id, assessment_id, evidence_id), evidence_id)

@@ -1,5 +1,6 @@
 """Cohort evidence in Slack: the suggestions posted in a review's thread, the dismiss modal, the prefilled
-mark modal, and the answer to `/readiness evidence`."""
+mark modal, and the answer to `/readiness evidence`. Cohort and metric names, sources, rule texts and
+reasons come from pushed files and policies: every one is escaped."""
 
 from __future__ import annotations
 
@@ -78,6 +79,12 @@ def suggestions_message(label: str, checklist: Checklist, payload: Mapping[str, 
         more = int(payload.get("missing_count") or len(missing)) - len(missing)
         extra = f" and {more} more" if more > 0 else ""
         blocks.append(section(f":grey_question: Cohorts missing from this set: {t.esc(', '.join(missing))}{extra}."))
+    gaps = [str(g) for g in payload.get("missing_metrics") or []]
+    if gaps:
+        more = int(payload.get("missing_metrics_count") or len(gaps)) - len(gaps)
+        extra = f" and {more} more" if more > 0 else ""
+        blocks.append(section(f":grey_question: Metrics missing from cohorts of this set: "
+                              f"{t.clip(t.esc(', '.join(gaps)), 2500)}{extra}."))
     for row in marked[:MAX_SHOWN]:
         blocks.extend(_suggestion_blocks(checklist, row, row.item_id in contradicted))
     if len(marked) > MAX_SHOWN:
@@ -132,7 +139,7 @@ def as_apply_modal(view: dict[str, Any], state: ApplySuggestionState, row: MarkS
 
 def _cell_line(cell: Cell) -> str:
     texts = cell_texts(cell)
-    return (f"*{t.esc(cell.cohort)}* {cell.metric}: {OUTCOME_WORDS[cell.outcome]}, candidate {texts['candidate']}, "
+    return (f"*{t.esc(cell.cohort)}* {t.esc(cell.metric)}: {OUTCOME_WORDS[cell.outcome]}, candidate {texts['candidate']}, "
             f"baseline {texts['baseline']}, delta {texts['delta']}. _{t.clip(t.esc(cell.rule), 300)}_")
 
 
@@ -153,9 +160,12 @@ def scorecard_reply(label: str, judged: Judged, contradicted: Sequence[str] = ()
         blocks.extend(sections_of(["*Not enough evidence* (never a pass)", *thin[:MAX_LINES]], 3, "more"))
     if card.missing_cohorts:
         names = ", ".join(card.missing_cohorts[:40])
-        blocks.append(section(f"*Cohorts missing from this set*: {t.esc(names)}"))
+        blocks.append(section(f"*Cohorts missing from this set*: {t.clip(t.esc(names), 2500)}"))
+    if card.missing_metrics:
+        gaps = ", ".join(f"{k.cohort}: {k.metric}" for k in card.missing_metrics[:40])
+        blocks.append(section(f"*Metrics missing from cohorts of this set* (never a pass): {t.clip(t.esc(gaps), 2500)}"))
     if contradicted:
-        blocks.append(section(f":warning: Marked No but contradicted by the numbers: {', '.join(contradicted)}"))
+        blocks.append(section(f":warning: Marked No but contradicted by the numbers: {t.esc(', '.join(contradicted))}"))
     if card.unjudged:
         blocks.append(context(f"{len(card.unjudged)} row(s) had no rule in the policy and were not judged."))
     blocks.append(context("The grid follows in this channel as a picture."))
@@ -165,4 +175,4 @@ def scorecard_reply(label: str, judged: Judged, contradicted: Sequence[str] = ()
 
 def picture_comment(label: str, judged: Judged) -> str:
     card = judged.scorecard
-    return f"Cohort scorecard for {label}: {counts_text(card.counts())} ({judged.baseline_note})."
+    return f"Cohort scorecard for {t.esc(label)}: {counts_text(card.counts())} ({t.esc(judged.baseline_note)})."

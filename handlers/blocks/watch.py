@@ -18,6 +18,7 @@ from handlers.blocks.kit import (
     section,
     text_input,
 )
+from handlers.blocks.packet import slack_link
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
 from models import GoLive, WatchCheckin
@@ -67,7 +68,7 @@ def _answers_text(answers: list[WatchCheckin]) -> str:
         if a.answer == "clear":
             parts.append(f":white_check_mark: all clear ({t.user(a.user_id)})")
         else:
-            link = f" <{a.link}|link>" if a.link and a.link.startswith(("http://", "https://")) else ""
+            link = f" {slack_link(a.link, 'link')}" if a.link and a.link.startswith(("http://", "https://")) else ""
             parts.append(f":warning: issue ({t.user(a.user_id)}): {t.clip(t.esc(a.description), 300)}{link}")
     return t.clip(" · ".join(parts), 2900)
 
@@ -115,18 +116,20 @@ def issue_modal(ref: IssueModalState, label: str) -> dict[str, Any]:
 
 
 def issue_alert(golive: GoLive, label: str, answer: WatchCheckin) -> tuple[str, list[Block]]:
-    link = f"\n<{answer.link}|{t.esc(answer.link)}>" if answer.link and answer.link.startswith(("http://", "https://")) else ""
+    link = f"\n{slack_link(answer.link, answer.link)}" if answer.link and answer.link.startswith(("http://", "https://")) else ""
     line = (f":rotating_light: *Issue in the {t.esc(label)} rollout* (day {answer.day} of {golive.days}), reported by "
             f"{t.user(answer.user_id)}: {t.esc(answer.description)}{link}\nEscalation owner: {t.user(golive.escalation_owner)}")
     return f"Issue in the {label} rollout, day {answer.day}", [section(line)]
 
 
 def _breach_line(b: dict[str, Any]) -> str:
+    """One breach; the evidence's cohort, metric and source are pushed text: escaped, the link made safe."""
     side = "below" if b.get("direction") == Direction.HIGHER.value else "above"
     source = b.get("source")
-    link = f" <{source}|source>" if isinstance(source, str) and source.startswith(("https://", "http://")) else ""
-    return (f"• *{t.esc(str(b.get('cohort')))}*: {b.get('metric')} {float(b.get('value', 0)):g} is {side} "
-            f"{float(b.get('threshold', 0)):g} (n={b.get('n')}){link}")
+    link = f" {slack_link(source, 'source')}" if isinstance(source, str) and source.startswith(
+        ("https://", "http://")) else ""
+    return (f"• *{t.esc(str(b.get('cohort')))}*: {t.esc(str(b.get('metric')))} {float(b.get('value', 0)):g} "
+            f"is {side} {float(b.get('threshold', 0)):g} (n={t.esc(str(b.get('n')))}){link}")
 
 
 def breach_alert(golive: GoLive, label: str, payload: dict[str, Any], *, to_owner: bool) -> tuple[str, list[Block]]:

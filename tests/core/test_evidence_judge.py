@@ -244,3 +244,76 @@ def test_the_sample_assessment_names_the_same_system():
     candidate = load_evidence(str(SAMPLES.joinpath("candidate.json")))
     assert (candidate.system, candidate.version) == (assessment["system"], str(assessment["version"]))
     assert load_policy().system == assessment["system"]
+
+
+# -- a metric left out of a cohort; declarations that disagree; numbers the statistics refuse ---------
+
+
+LATENCY = {"metric": "latency_p95_end_to_end", "ceiling": 3000}
+
+
+def test_a_metric_the_baseline_measured_left_out_of_a_present_cohort_is_a_gap():
+    card = judge(
+        policy(TSR_FLOOR, LATENCY),
+        evidence(latency("eu", 2000)),  # task_success_rate dropped for eu
+        evidence(rate("eu", 950, 1000), latency("eu", 2000), version="1"),
+    )
+    assert [c.outcome for c in card.cells] == [Outcome.PASS] and not card.missing_cohorts
+    assert [(k.cohort, k.metric, k.expected_by) for k in card.missing_cells] == [
+        ("eu", "task_success_rate", "baseline")
+    ]
+    assert not card.passed
+    summary = card.summary()
+    assert summary["passed"] is False
+    assert summary["missing_cells"] == [
+        {"cohort": "eu", "metric": "task_success_rate", "expected_by": "baseline"}
+    ]
+
+
+def test_a_named_cohort_needs_its_rules_metric_and_a_class_counts_for_its_base():
+    named = {"metric": "major_failure_rate", "cohorts": ["jp-support"], "ceiling": 0.05}
+    card = judge(policy(TSR_FLOOR, named), evidence(rate("jp-support", 95, 100)))
+    assert [(k.cohort, k.metric, k.expected_by) for k in card.missing_cells] == [
+        ("jp-support", "major_failure_rate", "policy")
+    ]
+    assert card.missing_metrics == card.missing_cells and not card.passed
+    classed = rate("jp-support", 1, 100, "major_failure_rate:timeout")
+    card = judge(policy(TSR_FLOOR, named), evidence(rate("jp-support", 95, 100), classed))
+    assert card.missing_cells == () and card.passed
+
+
+def test_missing_cells_of_a_missing_cohort_are_listed_but_reported_once_as_the_cohort():
+    card = judge(
+        policy(TSR_FLOOR),
+        evidence(rate("a", 90, 100)),
+        evidence(rate("a", 90, 100), rate("gone", 90, 100), version="1"),
+    )
+    assert card.missing_cohorts == ("gone",)
+    assert [(k.cohort, k.metric) for k in card.missing_cells] == [("gone", "task_success_rate")]
+    assert card.missing_metrics == () and card.summary()["missing_cells"] == []
+
+
+def test_a_metric_the_evidence_declares_otherwise_than_the_policy_cannot_be_judged():
+    declared = {"custom_score": {"unit": "fraction", "direction": "higher", "kind": "rate"}}
+    custom = policy({"metric": "custom_score", "floor": 0.5}, metrics=declared)
+    as_value = {"custom_score": {"unit": "points", "direction": "higher", "kind": "value"}}
+    row = {"cohort": "eu", "metric": "custom_score", "value": 95, "n": 100}
+    with pytest.raises(JudgeError, match="the evidence declares custom_score as value .points, higher is better. "
+                                         "but policy p declares it as rate"):
+        judge(custom, evidence(row, metrics=as_value))
+    same = {"cohort": "eu", "metric": "custom_score", "value": 0.95, "n": 100}
+    good = evidence(same, metrics=declared)
+    with pytest.raises(JudgeError, match="the baseline 1 declares custom_score"):
+        judge(custom, good, evidence(row, version="1", metrics=as_value))
+    assert judge(custom, good).passed
+
+
+def test_numbers_the_statistics_refuse_are_a_judge_error_not_a_crash():
+    from bot.evidence.evidence_set import EvidenceSet
+
+    stored = EvidenceSet.model_validate(  # a stored body is not checked row by row again
+        {"system": "search", "version": "2", "rows": [
+            {"cohort": "a", "metric": "task_success_rate", "value": 0.5, "n": 100, "count": 9500}]}
+    )
+    with pytest.raises(JudgeError, match="cohort a, task_success_rate: successes must be between 0 and 100"):
+        judge(policy(TSR_FLOOR), stored)

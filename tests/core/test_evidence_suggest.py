@@ -148,3 +148,34 @@ def test_watch_breaches_report_cohort_value_and_threshold():
     assert breaches[2].text == "b: task_success_rate 0.85 is below the threshold 0.9 (n=200)"
     with pytest.raises(ValueError, match="give its direction"):
         watch_breaches([("csat", 4.0, None)], week)
+
+
+def test_a_metric_left_out_of_a_cohort_is_never_a_no(checklist):
+    latency = {"cohort": "eu", "metric": "latency_p95_end_to_end", "value": 900, "n": 500}
+    card = small_card(tsr("us", 0.95), latency, baseline_rows=(tsr("eu", 0.95), tsr("us", 0.95), latency))
+    assert [(k.cohort, k.metric) for k in card.missing_cells] == [("eu", "task_success_rate")]
+    s1 = next(s for s in suggest(checklist, card, {"s1": Mark.NO}) if s.item_id == "s1")
+    assert s1.mark is None and s1.cohorts == ("eu",) and s1.metrics == ("task_success_rate",)
+    assert s1.reason == ("Not enough evidence: cohort eu left out task_success_rate "
+                         "(expected by the baseline 1 or the policy)")
+    # no cell of the item at all: still said, not left out
+    alone = small_card(latency, baseline_rows=(tsr("eu", 0.95), latency))
+    s1 = next(s for s in suggest(checklist, alone, {}) if s.item_id == "s1")
+    assert s1.mark is None and "left out task_success_rate" in s1.reason
+
+
+def test_watch_rows_below_the_policys_min_sample_are_skipped_and_said():
+    from bot.evidence.suggest import watch_check
+
+    policy = policy_from_data({"id": "p", "version": "1", "min_sample": 100, "rules": [
+        {"metric": "task_success_rate", "floor": 0.9},
+        {"metric": "task_success_rate", "cohorts": ["big"], "floor": 0.9, "min_sample": 1000}]})
+    week = evidence_from_data({"system": "s", "version": "2", "rows": [
+        tsr("one", 0.0, n=1), tsr("ok", 0.5, n=100), tsr("big", 0.5, n=500)]})
+    rules = [("task_success_rate", 0.9, "higher")]
+    assert [b.cohort for b in watch_breaches(rules, week)] == ["big", "ok", "one"]  # no policy: all rows
+    checked = watch_check(rules, week, policy)
+    assert [b.cohort for b in checked.breaches] == ["ok"]
+    assert [(k.cohort, k.n, k.min_sample) for k in checked.skipped] == [("big", 500, 1000), ("one", 1, 100)]
+    assert checked.skipped[1].text == "one: task_success_rate n=1 is below min_sample 100"
+    assert [b.cohort for b in watch_breaches(rules, week, 30)] == ["big", "ok"]

@@ -98,14 +98,41 @@ def test_a_set_is_stored_once_per_content_and_per_workspace(sessions):
         assert record.row_count == 108 and record.content_hash == data.content_hash
 
 
-def test_the_latest_set_of_a_version_is_the_current_one(sessions):
+def test_the_latest_push_of_a_version_is_the_current_one_even_an_earlier_set_again(engine, checklist):
+    from bot.db import session_factory
+
+    sessions = session_factory(engine, clock=lambda: NOW)  # one stopped clock: every push at the same moment
+    aid = start(sessions, checklist, system="support-search-assistant", version="2.4.0")
     bad, good = load_evidence(SAMPLES / "candidate.json"), load_evidence(SAMPLES / "candidate-fixed.json")
-    push(sessions, bad)
+    older = push(sessions, bad)
     newer = push(sessions, good)
-    older_again = push(sessions, bad)
-    assert older_again.duplicate and not older_again.current
     with session_scope(sessions) as s:
         assert evidence.latest(s, TEAM, "support-search-assistant", "2.4.0").id == newer.evidence_id
+        open_of_newer = s.scalar(select(func.count()).select_from(MarkSuggestion).where(
+            MarkSuggestion.evidence_id == newer.evidence_id, MarkSuggestion.status == "open"))
+    assert open_of_newer > 0
+    older_again = push(sessions, bad)
+    assert older_again.duplicate and older_again.current and older_again.evidence_id == older.evidence_id
+    assert older_again.scorecard["passed"] is False and older_again.assessment_id == aid
+    assert f"current set of support-search-assistant 2.4.0 again (replacing #{newer.evidence_id})" in \
+        older_again.notes[0]
+    with session_scope(sessions) as s:
+        assert evidence.latest(s, TEAM, "support-search-assistant", "2.4.0").id == older.evidence_id
+        assert evidence.judged(s, TEAM, "support-search-assistant", "2.4.0").candidate.id == older.evidence_id
+        repushed = s.scalars(select(AuditEvent).where(AuditEvent.action == "evidence.repushed")).all()
+        assert [(e.before, e.after["current"]) for e in repushed] == [
+            ({"current": newer.evidence_id}, older.evidence_id)]
+        assert s.scalar(select(func.count()).select_from(MarkSuggestion).where(  # stale: superseded
+            MarkSuggestion.evidence_id == newer.evidence_id, MarkSuggestion.status == "open")) == 0
+        assert s.scalar(select(func.count()).select_from(EvidenceRecord)) == 2
+    again = push(sessions, bad)  # already the current one: nothing changes
+    assert again.duplicate and again.current and "nothing was added or posted" in again.notes[0]
+    newest = push(sessions, evidence_from_data({**good.model_dump(mode="json"), "rows": [
+        r.model_dump() for r in good.rows if r.cohort != "us-smb"]}))  # a new set is current after a re-push
+    with session_scope(sessions) as s:
+        assert evidence.latest(s, TEAM, "support-search-assistant", "2.4.0").id == newest.evidence_id
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "evidence.repushed")) == 1
 
 
 # -- policies and baselines -------------------------------------------------------------------------
@@ -260,3 +287,105 @@ def test_the_packet_section_lists_every_cell_gaps_and_contradictions(sessions, c
     assert (first.cohort, first.metric, first.outcome) == ("eu-legal", "task_success_rate", "fail")
     assert first.baseline == "0.92 (n=600)" and first.candidate == "0.84 (n=600)" and first.delta.startswith("-0.08 [")
     assert section.rows[-1].cohort == "us-smb" and section.rows[-1].outcome == "gap"
+
+
+# -- a metric left out, a metric declared otherwise, thin rows under the watch ------------------------
+
+TWO_RULES = POLICY + """  - metric: latency_p95_end_to_end
+    ceiling: 3000
+"""
+
+
+def latency(cohort: str, value: float = 2000) -> dict[str, Any]:
+    return {"cohort": cohort, "metric": "latency_p95_end_to_end", "value": value, "n": 1000}
+
+
+def test_a_metric_left_out_of_a_cohort_fails_the_gate_shows_in_the_packet_and_suggests_no_no(sessions, checklist):
+    store_policy(sessions, TWO_RULES)
+    aid = start(sessions, checklist)
+    mark_all_no(sessions, checklist, aid)
+    push(sessions, evidence_set("1.0", [rate("eu", 0.95, 1000), latency("eu")]))
+    result = push(sessions, evidence_set("2.0", [latency("eu")]))  # task_success_rate dropped for eu
+    assert result.scorecard["passed"] is False
+    assert result.scorecard["missing_cells"] == [
+        {"cohort": "eu", "metric": "task_success_rate", "expected_by": "baseline"}]
+    reasons, cohort = cohort_reasons(sessions)
+    assert reasons == ["cohort eu, task_success_rate: no evidence in this version's set (in the baseline 1.0)"]
+    assert cohort["passed"] is False
+    with session_scope(sessions) as s:
+        section = evidence.cohort_section(s, get_assessment(s, TEAM, aid))
+        s1 = s.scalar(select(MarkSuggestion).where(MarkSuggestion.item_id == "s1",
+                                                   MarkSuggestion.status == "open"))
+        payload = s.scalar(select(OutboxMessage.payload).where(OutboxMessage.kind == "evidence_suggestions"))
+    gap = section.rows[-1]
+    assert (gap.cohort, gap.metric, gap.candidate, gap.outcome) == ("eu", "task_success_rate", "missing", "gap")
+    assert s1.mark is None and "cohort eu left out task_success_rate" in s1.reason  # marked No: not confirmed
+    assert payload["missing_metrics"] == ["eu: task_success_rate"]
+
+
+CONFLICT_POLICY = """
+id: p2
+version: "1"
+metrics: {custom_score: {unit: fraction, direction: higher, kind: rate}}
+rules:
+  - metric: custom_score
+    floor: 0.5
+  - metric: task_success_rate
+    floor: 0.5
+"""
+
+
+def test_a_metric_declared_otherwise_than_the_policy_is_a_clear_reason_not_a_crash(sessions, checklist):
+    aid = start(sessions, checklist)
+    mark(sessions, aid, "s1")
+    conflicting = evidence_from_data({"system": "copilot", "version": "2.0",
+                                      "metrics": {"custom_score": {"unit": "points", "direction": "higher",
+                                                                   "kind": "value"}},
+                                      "rows": [{"cohort": "eu", "metric": "custom_score", "value": 95, "n": 100},
+                                               rate("eu", 0.9, 100)]})
+    store_policy(sessions, CONFLICT_POLICY, system="copilot")
+    why = "declares custom_score as value (points, higher is better) but policy p2 declares it as rate"
+    first = push(sessions, conflicting)  # stored (it is valid on its own), and said why it is not judged
+    assert not first.duplicate and first.scorecard is None and first.suggestions == 0
+    assert first.notes == [f"stored as #{first.evidence_id} but not judged: the evidence of copilot 2.0 cannot be "
+                           f"judged: the evidence {why} (fraction, higher is better); declare it the same way in both"]
+    with session_scope(sessions) as s:
+        assert load_review(s, TEAM, aid).contradicted == frozenset()
+        section = evidence.cohort_section(s, get_assessment(s, TEAM, aid))
+        with pytest.raises(ServiceError, match=r"the evidence of copilot 2.0 cannot be judged: .*value \(points"):
+            evidence.judged(s, TEAM, "copilot", "2.0")
+    assert [(r.outcome, why in r.rule) for r in section.rows] == [("cannot be judged", True)]
+    reasons, cohort = cohort_reasons(sessions)
+    assert len(reasons) == 1 and reasons[0].startswith("cohort evidence cannot be judged") and why in reasons[0]
+    assert why in cohort["error"]
+    again = push(sessions, evidence_set("2.0", [{"cohort": "eu", "metric": "task_success_rate", "value": 0.9,
+                                                 "n": 100, "source": "https://x/1"}]))
+    assert again.scorecard is not None  # a set without the conflict is judged again
+
+
+def test_watched_rows_with_too_little_data_are_skipped_and_said(sessions, checklist):
+    from bot.reminder_plan import ReminderPolicy
+    from bot.services import golive
+
+    store_policy(sessions)  # min_sample 100
+    with session_scope(sessions) as s:
+        aid = start_assessment(s, checklist, StartRequest(team_id=TEAM, system="copilot", version="2.0",
+                                                          started_by="U_LEAD", channel_id="C1",
+                                                          release_channel_id="C_REL")).id
+    with session_scope(sessions) as s:
+        plan = golive.MonitoringPlan(alerts="a", cadence="daily", escalation_owner="U_OPS",
+                                     watch_items=["task_success_rate >= 0.90"])
+        golive.record_golive(s, TEAM, aid, actor="U_LEAD", plan=plan, now=datetime.now(UTC) - timedelta(hours=1),
+                             policy=ReminderPolicy())
+    result = push(sessions, evidence_set("2.0", [rate("one", 0.0, 1), rate("eu", 0.95, 500)]))
+    assert result.breaches == 0
+    assert result.watch_skipped == [{"cohort": "one", "metric": "task_success_rate", "n": 1, "min_sample": 100}]
+    assert "watch list: 1 row(s) not checked, too little data: one: task_success_rate n=1" in " ".join(result.notes)
+    result = push(sessions, evidence_set("2.0", [rate("one", 0.0, 1), rate("eu", 0.85, 500)]))
+    assert result.breaches == 1 and len(result.watch_skipped) == 1
+    with session_scope(sessions) as s:
+        [alert] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == golive.BREACH,
+                                                        OutboxMessage.recipient == "C_REL")).all()
+        pushed = s.scalars(select(AuditEvent.after).where(AuditEvent.action == "evidence.pushed")).all()
+    assert [b["cohort"] for b in alert.payload["breaches"]] == ["eu"]
+    assert [a["watch_skipped"] for a in pushed] == [1, 1]

@@ -250,3 +250,91 @@ def test_a_watch_list_breach_is_alerted_once(local, convo):
     latest = json.dumps(alerts[-1]["blocks"])
     assert "us-smb" in latest and "latency_p99_end_to_end 7000 is above 6000" in latest and "eu-legal" not in latest
     assert len([m for m in local.sandbox.dm_messages(p.operations) if m["text"].startswith("Watch-list")]) == 2
+
+
+SOURCE_ATTACK = ("https://evals.example.com/r/1|x> <!channel> *URGENT* <https://evil.example/login"
+                 "|re-authenticate here")
+
+
+def _unsafe(text: str) -> list[str]:
+    """Mentions and links in Slack text that came from pushed evidence, not from us."""
+    return [bad for bad in ("<!channel>", "<https://evil.example", "|re-authenticate", "<!here>") if bad in text]
+
+
+def test_pushed_names_and_sources_cannot_ping_or_link_in_slack(local, convo):
+    p = local.people
+    token = token_for(local)
+    thread = review_all_no(local, convo)
+
+    def push_rows(n: int) -> dict:
+        rows = [{"cohort": "<!channel>", "metric": "task_success_rate", "value": 0.5, "n": n, "count": n // 2,
+                 "source": SOURCE_ATTACK},
+                {"cohort": "<!here> *x*", "metric": "escalation_rate", "value": 0.01, "n": n, "count": n // 100}]
+        status, body = post(local, json.dumps({"system": SYSTEM, "version": VERSION, "rows": rows}).encode(), token)
+        assert status == 201
+        local.drain()
+        return body
+
+    assert push_rows(1000)["suggestions"] >= 1  # suggestions in the review's thread
+    [suggested] = evidence_messages(local, thread)
+    shown = json.dumps(suggested["blocks"])
+    assert _unsafe(shown) == [] and "&lt;!channel&gt;" in shown
+    answer = local.driver.slash_command("/readiness", "evidence", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    shown = json.dumps(json.loads(answer.body))
+    assert _unsafe(shown) == [] and "&lt;!channel&gt;" in shown and "eu-legal" in shown  # named, missing
+
+    local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    local.driver.submit_view(p.lead, convo.last_view_id(), {
+        "alerts": "a", "cadence": "daily", "escalation_owner": p.operations,
+        "watch_items": "task_success_rate >= 0.90"})
+    local.settle()
+    assert push_rows(2000)["breaches"] == 1  # a breach alert in the release channel and to the owner
+    [alert] = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Watch-list breach")]
+    shown = json.dumps(alert["blocks"])
+    assert _unsafe(shown) == [] and "&lt;!channel&gt;" in shown
+    assert "<https://evals.example.com/r/1%7Cx%3E%20%3C!channel%3E" in shown and "|source>" in shown
+    [dm] = [m for m in local.sandbox.dm_messages(p.operations) if m["text"].startswith("Watch-list breach")]
+    assert _unsafe(json.dumps(dm["blocks"])) == []
+
+
+def test_evidence_declared_otherwise_than_the_policy_is_stored_and_explained_never_a_crash(local, convo):
+    from bot.evidence import parse_policy
+    from bot.services import policies
+
+    p = local.people
+    token = token_for(local)
+    convo.start_review(p.lead, SYSTEM, VERSION)
+    with session_scope(local.sessions) as s:
+        policies.store(s, TEAM, parse_policy("""
+id: custom
+version: "1"
+metrics: {custom_score: {unit: fraction, direction: higher, kind: rate}}
+rules:
+  - metric: custom_score
+    floor: 0.5
+"""), system=SYSTEM, actor="test")
+    data = {"system": SYSTEM, "version": VERSION,
+            "metrics": {"custom_score": {"unit": "points", "direction": "higher", "kind": "value"}},
+            "rows": [{"cohort": "eu", "metric": "custom_score", "value": 95, "n": 100}]}
+    status, body = post(local, json.dumps(data).encode(), token)
+    why = "declares custom_score as value (points, higher is better) but policy custom declares it as rate"
+    assert status == 201 and body["scorecard"] is None and body["suggestions"] == 0
+    assert any("not judged" in n and why in n for n in body["notes"])
+    answer = local.driver.slash_command("/readiness", "evidence", user=p.lead, channel=REVIEW_CHANNEL)
+    assert "cannot be judged" in answer.body and "Something went wrong" not in answer.body
+    body = gate(local, token)
+    assert body["passed"] is False and any(why in r for r in body["reasons"])
+
+
+def test_pushing_an_earlier_set_again_makes_it_current(local, convo):
+    token = token_for(local)
+    convo.start_review(local.people.lead, SYSTEM, VERSION)
+    first = post(local, sample("candidate.json"), token)[1]
+    post(local, sample("candidate-fixed.json"), token)
+    assert gate(local, token)["cohort"]["evidence_id"] != first["evidence_id"]
+    status, body = post(local, sample("candidate.json"), token)
+    assert status == 200 and body["duplicate"] is True and body["current"] is True
+    assert body["evidence_id"] == first["evidence_id"]
+    assert gate(local, token)["cohort"]["evidence_id"] == first["evidence_id"]
