@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from bot.checklist import Mark, load_checklist  # noqa: E402
 from bot.db import db_now, make_engine, session_factory, session_scope, upgrade  # noqa: E402
+from bot.reminder_plan import ReminderPolicy  # noqa: E402
 from bot.sandbox.limits import POST_MESSAGE_BURST, POST_MESSAGE_PER_SECOND  # noqa: E402
 from bot.sandbox.server import SlackSandbox  # noqa: E402
 from bot.services import outbox  # noqa: E402
@@ -228,8 +230,12 @@ def deliver(replicas: int, workdir: Path) -> dict[str, float]:
         escalations(sessions, channels, PER_CHANNEL)
         # A lease long enough for a whole batch: PER_CHANNEL messages to one channel take PER_CHANNEL seconds.
         lease = timedelta(seconds=PER_CHANNEL * 3)
+        # Every hour is a working hour here: what is measured is the pace, not the working-hours hold
+        # (which would keep every escalation back when the bench runs at night or at the weekend).
+        always = ReminderPolicy(window_start=dt_time(0), window_end=dt_time(23, 59, 59),
+                                working_days=frozenset(range(7)))
         workers = [Deliverer(sessions, sending_client(sandbox.token, sandbox.api_url), lease=lease,
-                             worker_id=f"bench-{n}", batch=100 // replicas) for n in range(replicas)]
+                             worker_id=f"bench-{n}", batch=100 // replicas, policy=always) for n in range(replicas)]
         stop = threading.Event()
 
         def run(worker: Deliverer) -> None:
