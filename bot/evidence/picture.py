@@ -262,7 +262,7 @@ class Canvas:
                         self.rect(px, py, scale, scale, colour)
 
     def png(self) -> bytes:
-        return encode_png(self.width, self.height, bytes(self.pixels))
+        return encode_png(self.width, self.height, self.pixels)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -271,17 +271,24 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     )
 
 
-def encode_png(width: int, height: int, rgb: bytes) -> bytes:
-    """A PNG file from packed 8-bit RGB rows (no interlace, filter type 0 on every row)."""
+def encode_png(width: int, height: int, rgb: bytes | bytearray | memoryview) -> bytes:
+    """A PNG file from packed 8-bit RGB rows (no interlace, filter type 0 on every row). The rows are
+    compressed one by one from the buffer, without copying the picture."""
     stride = width * 3
     if len(rgb) != stride * height:
         raise ValueError(f"expected {stride * height} bytes of RGB, got {len(rgb)}")
-    raw = b"".join(b"\x00" + rgb[row * stride : (row + 1) * stride] for row in range(height))
+    view = memoryview(rgb)
+    packer = zlib.compressobj(6)
+    compressed = []
+    for row in range(height):
+        compressed.append(packer.compress(b"\x00"))
+        compressed.append(packer.compress(view[row * stride : (row + 1) * stride]))
+    compressed.append(packer.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(raw, 6))
+        + _chunk(b"IDAT", b"".join(compressed))
         + _chunk(b"IEND", b"")
     )
 
