@@ -158,9 +158,17 @@ class Server:
         return self
 
     def stop(self) -> None:
-        self._server.close()
+        if self._thread is not None and self._thread.is_alive():
+            # Sockets are closed by the loop's own thread: closing them under its select() from here
+            # makes that select() fail with EBADF. With every socket closed, the loop ends.
+            self._server.trigger.pull_trigger(self._close_all)  # type: ignore[union-attr]
+            self._thread.join(timeout=5)
+        else:
+            self._server.close()
         task_dispatcher = getattr(self._server, "task_dispatcher", None)
         if task_dispatcher is not None:
             task_dispatcher.shutdown()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+
+    def _close_all(self) -> None:
+        for dispatcher in list(self._server._map.values()):  # type: ignore[union-attr]
+            dispatcher.close()
