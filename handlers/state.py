@@ -16,16 +16,20 @@ class _Wire(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
-class ItemRef(_Wire):
-    """The value of an item's mark buttons."""
-
-    assessment: int = Field(alias="a")
-    item: str = Field(alias="i", max_length=48)
+class _Button(_Wire):
+    """A button value: short field aliases on the wire (a value is at most 2,000 characters)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def dump(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+class ItemRef(_Button):
+    """The value of an item's mark buttons."""
+
+    assessment: int = Field(alias="a")
+    item: str = Field(alias="i", max_length=48)
 
 
 class StartModalState(_Wire):
@@ -41,7 +45,7 @@ class MarkModalState(_Wire):
     message_ts: str | None = None
 
 
-class ProposalRef(_Wire):
+class ProposalRef(_Button):
     """A proposed due date, carried by the release lead's Accept / Refuse buttons."""
 
     assessment: int = Field(alias="a")
@@ -50,26 +54,16 @@ class ProposalRef(_Wire):
     due: date = Field(alias="d")
     by: str = Field(alias="b", max_length=32)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
-
 
 class GoLiveModalState(_Wire):
     assessment_id: int
 
 
-class CheckinRef(_Wire):
+class CheckinRef(_Button):
     """A day of a go-live's watch, carried by the check-in buttons and the issue modal."""
 
     golive: int = Field(alias="g")
     day: int = Field(alias="d", ge=1, le=31)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
 
 
 class IssueModalState(_Wire):
@@ -83,15 +77,10 @@ class SignoffModalState(_Wire):
     assessment_id: int
 
 
-class SuggestionRef(_Wire):
+class SuggestionRef(_Button):
     """A suggested mark's Apply / Dismiss buttons (in the thread message that offers it)."""
 
     suggestion: int = Field(alias="s")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
 
 
 class ApplySuggestionState(_Wire):
@@ -107,7 +96,7 @@ class DismissSuggestionState(_Wire):
     message_ts: str | None = None
 
 
-class DecisionRef(_Wire):
+class DecisionRef(_Button):
     """A role's decision buttons on the approval card (and the reason modal)."""
 
     assessment: int = Field(alias="a")
