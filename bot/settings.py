@@ -8,7 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.reminder_plan import ReminderPolicy
+from bot.core.reminder_plan import ReminderPolicy
+from bot.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///readiness.db"
 
@@ -115,7 +116,6 @@ def load_settings() -> Settings:
     """Settings from the environment; a bad value is one line naming the variable, not a traceback."""
     from pydantic import ValidationError
 
-    from bot.errors import ConfigError
 
     try:
         return Settings()

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
-from bot.checklist import Mark
+from bot.context import db_of, deps_of
+from bot.core.checklist import Mark
 from bot.services import reviews
 from handlers.blocks.modals import mark_modal
 from handlers.common import parse_control

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
-from bot.marking import earliest_today
+from bot.context import db_of, deps_of
+from bot.core.marking import earliest_today
 from bot.services import config, reviews
-from bot.services.assessments import close_assessment
+from bot.services.marks import close_review
 from handlers import evidence, packet, publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
@@ -63,7 +63,7 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
             return
         assessment_id = int(args[0].lstrip("#"))
         with db_of(context).transaction() as session:
-            close_assessment(session, team_id, assessment_id, actor=command["user_id"], now=deps_of(context).now())
+            close_review(session, team_id, assessment_id, actor=command["user_id"], now=deps_of(context).now())
         context["closed"] = assessment_id
         ack(text=f"Review #{assessment_id} is closed: its marks are frozen and its reminders stopped.")
     elif sub == "golive":

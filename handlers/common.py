@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, BoltContext
 
-from bot.app import db_of
+from bot.context import db_of
 from bot.services.errors import ServiceError
 from bot.services.golive import latest_in_channel
 

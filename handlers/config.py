@@ -8,13 +8,14 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.app import db_of, deps_of
+from bot.context import db_of, deps_of
 from bot.services import config, reviews, tokens
 from bot.services.errors import ServiceError
 from handlers import forms
 from handlers.blocks.config import config_modal, token_view
 from handlers.common import parse_control, team_of, view_key
 from handlers.ids import BlockId, CallbackId
+from handlers.lazy import listen
 from handlers.state import ConfigModalState
 from models import ApiToken
 
@@ -107,6 +108,4 @@ def submit_config(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
 
 
 def register(app: Any) -> None:
-    from handlers.lazy import listen
-
     app.view_submission(CallbackId.CONFIG.value)(listen(submit_config))

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
-from bot.marking import earliest_today
+from bot.context import db_of, deps_of
+from bot.core.marking import earliest_today
 from bot.services import reviews
 from handlers.blocks.home import home_view
 from handlers.lazy import after_ack, listen

@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.app import db_of, deps_of
-from bot.checklist import Mark
-from bot.evidence import grid_png
+from bot.context import db_of, deps_of
+from bot.core.checklist import Mark
+from bot.core.evidence import grid_png
 from bot.services import evidence, reviews
 from bot.services.assessments import current_marks, find_latest, get_assessment
 from bot.services.errors import ServiceError

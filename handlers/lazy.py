@@ -17,8 +17,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import deps_of, report_error
+from bot.context import deps_of
 from bot.executor import BACKGROUND, INTERACTIVE
+from handlers.errors import report_error
 
 AfterAck = Callable[[dict[str, Any], BoltContext, WebClient], None]
 PAYLOAD_NAMES = ("command", "action", "view", "event")

@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
-from bot.packet.model import TraceKind
+from bot.context import db_of, deps_of
+from bot.core.packet.model import TraceKind
 from bot.services import packets, reviews
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError

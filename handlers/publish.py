@@ -11,8 +11,8 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.app import RequestScope
-from bot.review import Review, message_parts, part_of_item
+from bot.context import RequestScope
+from bot.core.review import Review, message_parts, part_of_item
 from bot.services import reviews
 from bot.services.assessments import MarkOutcome
 from handlers.blocks import review as rb

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
-from bot.marking import earliest_today
+from bot.context import db_of, deps_of
+from bot.core.marking import earliest_today
 from bot.services import due_dates, reviews
 from bot.services.errors import ServiceError
 from handlers import publish

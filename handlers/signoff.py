@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.app import RequestScope, db_of, deps_of
+from bot.context import RequestScope, db_of, deps_of
 from bot.services import reviews, signoff
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.checklist import Mark
+from bot.core.checklist import Mark
 
 
 class _Wire(BaseModel):

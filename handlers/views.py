@@ -7,11 +7,12 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
-from bot.marking import earliest_today
+from bot.context import db_of, deps_of
+from bot.core.marking import earliest_today
 from bot.services import config, reviews
-from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, record_mark, start_assessment
+from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, start_assessment
 from bot.services.errors import MarkRejected, ServiceError
+from bot.services.marks import record_mark
 from handlers import forms, publish
 from handlers.common import parse_control, view_key
 from handlers.ids import BlockId, CallbackId

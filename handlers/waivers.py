@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
+from bot.context import db_of, deps_of
 from bot.services import reviews, waivers
 from bot.services.assessments import get_assessment
 from handlers import forms, publish

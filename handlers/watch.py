@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import db_of, deps_of
+from bot.context import db_of, deps_of
 from bot.services import golive as watch
 from bot.services import reviews
 from bot.services.errors import ServiceError

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
+from bot.slack import make_client
 from scheduler.delivery import Deliverer, sending_client
 from scheduler.jobs import Reconciler, start_scheduler
 
@@ -39,8 +40,6 @@ class Delivery:
 def build_delivery(settings: Settings, sessions: sessionmaker[Session], client: WebClient | None = None,
                    clock: Callable[[], datetime] | None = None) -> Delivery:
     """The delivery side of one replica. ``client`` serves look-ups (users.info); posts use their own client."""
-    from bot.app import make_client
-
     client = client or make_client(settings)
     if clock is not None:
         sessions.configure(info={"clock": clock})  # time-bound state (waivers) follows the same clock

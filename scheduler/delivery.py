@@ -22,12 +22,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.context import RequestScope
+from bot.core.reminder_plan import ReminderPolicy, zone
 from bot.db import db_now, session_scope
-from bot.reminder_plan import ReminderPolicy, zone
 from bot.services import outbox
 from bot.services.golive import ISSUE
 from bot.services.notices import EVIDENCE_KINDS, EVIDENCE_SUGGESTIONS, REVIEW_KINDS, WAIVER_ENDED
 from bot.services.reviews import load_review
+from handlers.publish import refresh_parent
+from handlers.signoff import update_card
 from models import OutboxMessage
 from models.outbox import UNKNOWN
 from scheduler.messages import Claimed, Target, compose, groups, item_line_updates
@@ -231,10 +234,6 @@ class Deliverer:
         """A waiver ended (by the scheduler, or by a gate query that found it lapsed): the review's message
         and its sign-off card show the blocker again. Updates are idempotent; a failed one only waits for
         the review's next change."""
-        from bot.app import RequestScope
-        from handlers.publish import refresh_parent
-        from handlers.signoff import update_card
-
         scope = RequestScope(self.sessions)
         try:
             with scope.read() as session:

@@ -15,9 +15,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.context import RequestScope
+from bot.core.reminder_plan import ReminderPolicy
 from bot.db import session_scope
-from bot.reminder_plan import ReminderPolicy
-from bot.services import reminders, reviews
+from bot.services import people, reminders, reviews
+from bot.services.waivers import expire_due
+from handlers.publish import repair_reviews
 from scheduler.delivery import Deliverer
 
 log = logging.getLogger(__name__)
@@ -33,9 +36,6 @@ class Reconciler:
 
     def repair(self) -> int:
         """Reviews whose start could not post everything to Slack get their missing messages."""
-        from bot.app import RequestScope
-        from handlers.publish import repair_reviews
-
         settled = datetime.now(UTC) - timedelta(seconds=60)
         return repair_reviews(self.client, RequestScope(self.sessions, self.read_sessions), settled)
 
@@ -50,14 +50,12 @@ class Reconciler:
                 log.warning("no time zone for %s: %s", user_id, exc.response.get("error"))
                 tz = None
             with session_scope(self.sessions) as session:
-                reminders.remember_timezone(session, team_id, user_id, tz, self.clock())
+                people.remember_timezone(session, team_id, user_id, tz, self.clock())
         return len(missing)
 
     def expire_waivers(self) -> int:
         """End the waivers whose time is up. Their notices go out through the outbox, and delivering
         them brings the review's message and sign-off card up to date."""
-        from bot.services.waivers import expire_due
-
         with session_scope(self.sessions) as session:
             return len(expire_due(session, self.clock()))
 

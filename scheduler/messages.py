@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.checklist import Mark
-from bot.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
-from bot.review import message_link, message_parts, part_of_item
+from bot.core.checklist import Mark
+from bot.core.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
+from bot.core.review import message_link, message_parts, part_of_item
 from bot.services import evidence
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
@@ -32,7 +32,8 @@ from bot.services.notices import (
     WAIVER_ENDED,
     WAIVER_GRANTED,
 )
-from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap, timezone_of
+from bot.services.people import timezone_of
+from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap
 from bot.services.reviews import load_review
 from handlers.blocks import evidence as eb
 from handlers.blocks import review as rb

@@ -31,11 +31,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.checklist import load_checklist  # noqa: E402
+from bot.core.checklist import load_checklist  # noqa: E402
+from bot.core.evidence import grid_png, grid_svg, judge, parse_evidence  # noqa: E402
+from bot.core.evidence.metrics import KNOWN_METRICS, Kind  # noqa: E402
+from bot.core.evidence.policy import policy_from_data  # noqa: E402
 from bot.db import make_engine, session_factory, session_scope, upgrade  # noqa: E402
-from bot.evidence import grid_png, grid_svg, judge, parse_evidence  # noqa: E402
-from bot.evidence.metrics import KNOWN_METRICS, Kind  # noqa: E402
-from bot.evidence.policy import policy_from_data  # noqa: E402
 from bot.services import evidence, policies  # noqa: E402
 from bot.services.assessments import StartRequest, start_assessment  # noqa: E402
 

@@ -37,19 +37,15 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from bot.checklist import Mark, load_checklist  # noqa: E402
+from bot.core.checklist import Mark, load_checklist  # noqa: E402
+from bot.core.reminder_plan import ReminderPolicy  # noqa: E402
 from bot.db import db_now, make_engine, session_factory, session_scope, upgrade  # noqa: E402
-from bot.reminder_plan import ReminderPolicy  # noqa: E402
 from bot.sandbox.limits import POST_MESSAGE_BURST, POST_MESSAGE_PER_SECOND  # noqa: E402
 from bot.sandbox.server import SlackSandbox  # noqa: E402
 from bot.services import outbox  # noqa: E402
-from bot.services.assessments import (  # noqa: E402
-    MarkRequest,
-    StartRequest,
-    ensure_workspace,
-    record_mark,
-    start_assessment,
-)
+from bot.services.assessments import MarkRequest, StartRequest, start_assessment  # noqa: E402
+from bot.services.marks import record_mark  # noqa: E402
+from bot.services.workspaces import ensure_workspace  # noqa: E402
 from models import OutboxMessage  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from slack_bolt import Ack, App
 
 from bot.db import make_engine
-from bot.server import Server, WebApp
+from bot.web.server import Server, WebApp
 
 
 def bare_app(signing_secret: str, token: str, api_url: str) -> App:

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import yamlio
-from bot.checklist import Checklist, load_checklist
+from bot.core import yamlio
+from bot.core.checklist import Checklist, load_checklist
 from bot.db import make_engine, session_factory, upgrade
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "samples" / "search-assistant.yaml"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 SAMPLES = Path(__file__).parents[1] / "bot" / "samples"
 EVIDENCE = SAMPLES / "evidence"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "samples" / "search-assistant.yaml"
 IDS = [f"s{n}" for n in range(1, 22)] + ["data-boundary"]

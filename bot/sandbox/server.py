@@ -26,7 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from bot.sandbox import methods, surfaces
+import bot.sandbox.methods as methods
+import bot.sandbox.surfaces as surfaces
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.limits import FailurePlan, RateLimiter
 from bot.sandbox.state import ApiError, CallRecord, SandboxState

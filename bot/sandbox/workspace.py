@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import surfaces
+import bot.sandbox.surfaces as surfaces
 from bot.sandbox.state import CallRecord, Channel, SandboxState, User, Violation
 
 

@@ -1,4 +1,8 @@
-"""Assessment use cases: start a review, record a mark, read the scorecard."""
+"""Assessment use cases: start a review, apply a mark, close a review, read the scorecard.
+
+These change the review itself and return what happened; ``bot.services.marks`` is the one place that
+fans the consequences out (reminders, waivers, sign-off, suggestions, notices).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist, Mark
+from bot.core.checklist import Checklist, Mark
+from bot.core.marking import MAX_REASON, validate_mark
+from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
-from bot.marking import MAX_REASON, validate_mark
-from bot.reminder_plan import ReminderPolicy
-from bot.scoring import MarkEntry, Scorecard, score
 from bot.services import audit
 from bot.services.checklists import checklist_by_hash, store_snapshot
 from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
-from bot.services.notices import enqueue_mark_events
-from bot.services.reminders import replan_gap
-from models import Assessment, ItemMark, MarkChange, Waiver, Workspace, utcnow
+from bot.services.outbox import cancel_gap
+from bot.services.workspaces import ensure_workspace
+from models import Assessment, ItemMark, MarkChange, Waiver, utcnow
 
 OPEN_STATUSES = ("open", "complete", "live")
 
@@ -72,18 +74,14 @@ class MarkOutcome:
         return bool(self.before.unmarked) and not self.after.unmarked
 
 
-def ensure_workspace(session: Session, team_id: str, name: str | None = None) -> Workspace:
-    workspace = session.get(Workspace, team_id)
-    if workspace is not None:
-        return workspace
-    try:
-        with session.begin_nested():
-            workspace = Workspace(team_id=team_id, name=name)
-            session.add(workspace)
-    except IntegrityError:  # created at the same moment by another request
-        workspace = session.get(Workspace, team_id)
-        assert workspace is not None
-    return workspace
+@dataclass(frozen=True)
+class Applied:
+    """What ``apply_mark`` did, with the rows its consequences need."""
+
+    outcome: MarkOutcome
+    assessment: Assessment
+    row: ItemMark
+    waiver_ended: bool = False  # the item was waived: the waiver covered the mark it was given for
 
 
 def _clean(text: str | None) -> str | None:
@@ -191,7 +189,7 @@ def scorecard(session: Session, team_id: str, assessment_id: int) -> Scorecard:
     return live_scorecard(session, get_assessment(session, team_id, assessment_id))
 
 
-def record_mark(
+def apply_mark(
     session: Session,
     team_id: str,
     assessment_id: int,
@@ -200,9 +198,8 @@ def record_mark(
     actor: str,
     today: date,
     now: datetime | None = None,
-    policy: ReminderPolicy | None = None,
-) -> MarkOutcome:
-    """Validate and record one mark. A rejected mark raises and changes nothing.
+) -> Applied:
+    """Validate and apply one mark to the review. A rejected mark raises and changes nothing.
 
     The item's row is locked for the rest of the transaction, so two people marking the same item
     at once are serialised: both changes land in the history and the later one is current.
@@ -254,7 +251,8 @@ def record_mark(
         note=_clean(request.note),
     )
     if previous == current:
-        return MarkOutcome(assessment.id, False, request.item_id, previous, current, before, before, row.revision)
+        unchanged = MarkOutcome(assessment.id, False, request.item_id, previous, current, before, before, row.revision)
+        return Applied(unchanged, assessment, row)
 
     row.mark = current.mark.value
     row.evidence, row.owner, row.due, row.note = current.evidence, current.owner, current.due, current.note
@@ -278,32 +276,20 @@ def record_mark(
         )
     )
     marks[request.item_id] = current
-    if request.item_id in waived:  # a waiver covers the mark it was given for, not a new one
-        from bot.services.waivers import end_on_remark
-
-        end_on_remark(session, assessment, request.item_id, actor=actor, now=now)
-        waived = waived - {request.item_id}
-    after = score(checklist, marks, waived=waived)
+    waiver_ended = request.item_id in waived  # a waiver covers the mark it was given for, not a new one
+    after = score(checklist, marks, waived=waived - {request.item_id})
     if not after.unmarked and assessment.status == "open":
         assessment.status = "complete"
     elif after.unmarked and assessment.status == "complete":
         assessment.status = "open"
     assessment.updated_at = now
     session.flush()
-    # The gap's reminders change in this same transaction: a closed gap stops them, a new owner or
-    # due date replaces them.
-    replan_gap(session, assessment, row, now, policy or ReminderPolicy())
-    from bot.services.signoff import void_after_mark
-
-    voided = void_after_mark(session, assessment, request.item_id, actor)
-    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision,
-                          voided)
+    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
     audit.record(session, team_id, "mark.changed", actor=actor, assessment_id=assessment.id, subject=request.item_id,
                  before=audit.mark_state(previous),
                  after={**(audit.mark_state(current) or {}), "reason": _clean(request.reason), "revision": row.revision,
                         "verdict": after.verdict.value, "score": after.score})
-    enqueue_mark_events(session, assessment, outcome, actor)
-    return outcome
+    return Applied(outcome, assessment, row, waiver_ended)
 
 
 def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChange]:
@@ -319,8 +305,6 @@ def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChan
 
 def close_assessment(session: Session, team_id: str, assessment_id: int, *, actor: str, now: datetime) -> Assessment:
     """Close a review: its marks freeze and every reminder it still owes is cancelled."""
-    from bot.services.outbox import cancel_gap
-
     assessment = get_assessment(session, team_id, assessment_id)
     if actor != assessment.started_by:
         raise ServiceError(f"Only the release lead of review #{assessment_id}, <@{assessment.started_by}>, can close it.")
@@ -330,9 +314,6 @@ def close_assessment(session: Session, team_id: str, assessment_id: int, *, acto
     assessment.status = "closed"
     assessment.updated_at = now
     cancel_gap(session, team_id, assessment.id)
-    from bot.services.waivers import end_on_close
-
-    end_on_close(session, assessment, actor=actor, now=now)
     audit.record(session, team_id, "review.closed", actor=actor, assessment_id=assessment.id,
                  before={"status": before}, after={"status": "closed"})
     return assessment

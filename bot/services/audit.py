@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.scoring import MarkEntry
+from bot.core.scoring import MarkEntry
 from models import AuditEvent
 
 FIELDS = ("id", "at", "team_id", "assessment_id", "actor", "action", "subject", "before", "after")

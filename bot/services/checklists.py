@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist, parse_checklist
+from bot.core.checklist import Checklist, parse_checklist
 from bot.services.errors import NotFound
 from models import ChecklistSnapshot
 

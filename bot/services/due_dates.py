@@ -6,19 +6,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from bot.checklist import Mark
-from bot.reminder_plan import ReminderPolicy
-from bot.review import Proposal
+from bot.core.checklist import Mark
+from bot.core.reminder_plan import ReminderPolicy
+from bot.core.review import Proposal
 from bot.services import audit
-from bot.services.assessments import (
-    MarkOutcome,
-    MarkRequest,
-    checklist_of,
-    get_assessment,
-    item_row,
-    record_mark,
-)
+from bot.services.assessments import MarkOutcome, MarkRequest, checklist_of, get_assessment, item_row
 from bot.services.errors import ServiceError
+from bot.services.marks import record_mark
 from bot.services.reminders import is_open_gap
 from models import Assessment, ItemMark
 

@@ -25,9 +25,8 @@ from sqlalchemy import desc, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.checklist import Mark
-from bot.db import clock_now
-from bot.evidence import (
+from bot.core.checklist import Mark
+from bot.core.evidence import (
     Cell,
     CohortScorecard,
     EvidenceSet,
@@ -36,15 +35,17 @@ from bot.evidence import (
     Outcome,
     ReleasePolicy,
     WatchRule,
+    contradictions,
     grid_svg,
     judge,
 )
-from bot.evidence.judge import MissingCell, fmt
-from bot.evidence.policy import DEFAULT_MIN_SAMPLE
-from bot.evidence.suggest import Skipped, watch_check
-from bot.packet.model import CohortEvidence, CohortRow
-from bot.services import audit, policies
-from bot.services.assessments import ensure_workspace, find_latest
+from bot.core.evidence.judge import MissingCell, fmt
+from bot.core.evidence.policy import DEFAULT_MIN_SAMPLE
+from bot.core.evidence.suggest import Skipped, watch_check
+from bot.core.packet.model import CohortEvidence, CohortRow
+from bot.db import clock_now
+from bot.services import audit, golive, policies
+from bot.services.assessments import checklist_of, current_marks, find_latest
 from bot.services.errors import ServiceError
 from bot.services.suggestions import (  # noqa: F401 - the suggestion lifecycle, re-exported for its callers
     APPLIED,
@@ -63,6 +64,7 @@ from bot.services.suggestions import (  # noqa: F401 - the suggestion lifecycle,
     suggestion_view,
     suggestions_of,
 )
+from bot.services.workspaces import ensure_workspace
 from models import Assessment, EvidenceRecord, MarkSuggestion
 
 log = logging.getLogger(__name__)
@@ -294,8 +296,6 @@ def _check_watch(session: Session, team_id: str, evidence: EvidenceSet, evidence
                  policy_path: Path | None) -> tuple[int, tuple[Skipped, ...]]:
     """Check a set against a running first-week watch, leaving out the watched rows whose sample is below
     the policy's min_sample (the shipped default when no policy applies). (new breaches, rows skipped)."""
-    from bot.services import golive
-
     now = clock_now(session)
     watch = golive.watched_golive(session, team_id, evidence.system, evidence.version, now)
     if watch is None:
@@ -427,9 +427,6 @@ def rows_of(card: CohortScorecard) -> list[CohortRow]:
 def contradicted_items(session: Session, assessment: Assessment, marks: dict[str, Mark | None],
                        scored: Judged | None = None) -> tuple[str, ...]:
     """Items marked No while one of their metrics fails or regresses in some cohort."""
-    from bot.evidence import contradictions
-    from bot.services.assessments import checklist_of
-
     if scored is None or Mark.NO not in marks.values():
         return ()
     return tuple(contradictions(checklist_of(session, assessment), scored.scorecard, marks))
@@ -451,8 +448,6 @@ def contradicted(session: Session, assessment: Assessment, marks: dict[str, Mark
 def cohort_section(session: Session, assessment: Assessment) -> CohortEvidence | None:
     """The packet's cohort evidence for this review (None while no evidence is stored); evidence that cannot
     be judged is a one-row note saying why."""
-    from bot.services.assessments import current_marks
-
     try:
         scored = judged(session, assessment.team_id, assessment.system, assessment.version, assessment=assessment)
     except ServiceError as exc:

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import Verdict
+from bot.core.checklist import Verdict
 from bot.db import clock_now
 from bot.services import audit, evidence, signoff, waivers
 from bot.services.assessments import find_latest, live_waivers
 from bot.services.errors import ServiceError
+from bot.services.packets import packet_link
 from bot.settings import Settings
 from models import Assessment, PacketRecord
 
@@ -46,8 +47,6 @@ class GateResult:
 
 def _packet_link(session: Session, assessment: Assessment, settings: Settings | None) -> str | None:
     """A fresh signed link to the review's latest packet, when one was generated and links can be signed."""
-    from bot.services.packets import packet_link
-
     if settings is None:
         return None
     record = session.scalar(select(PacketRecord).where(PacketRecord.team_id == assessment.team_id,

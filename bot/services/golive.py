@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.evidence import Breach, Direction, EvidenceSet, Kind, WatchRule, lookup, watch_breaches
+from bot.core.reminder_plan import ReminderPolicy, end_of_working_day, zone
 from bot.db import db_now
-from bot.evidence import Breach, Direction, EvidenceSet, Kind, WatchRule, lookup, watch_breaches
-from bot.reminder_plan import ReminderPolicy, end_of_working_day, zone
 from bot.services import audit
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
 from bot.services.notices import WATCH_BREACH
 from bot.services.outbox import enqueue
-from bot.services.reminders import timezone_of
+from bot.services.people import timezone_of
 from models import Assessment, GoLive, OutboxMessage, WatchCheckin
 
 WATCH_DAYS = 7

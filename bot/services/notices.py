@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import db_now
 from bot.services.outbox import enqueue
-from models import Assessment
+from models import Approval, Assessment
 
 if TYPE_CHECKING:
     from bot.services.assessments import MarkOutcome
@@ -37,9 +38,6 @@ def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkO
     """Queue what this mark must tell: each row is delivered once, even if this process dies now."""
     if not outcome.changed:
         return
-    from bot.services.evidence import settle_on_mark
-
-    settle_on_mark(session, assessment, outcome.item_id, outcome.current.mark, actor)  # a suggestion it matches
     team, aid, item, rev = assessment.team_id, assessment.id, outcome.item_id, outcome.revision
     now = db_now(session)
     current = outcome.current
@@ -76,10 +74,6 @@ def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkO
 
 def enqueue_signoff_outcome(session: Session, assessment: Assessment, outcome: str) -> None:
     """Tell the release channel and the thread how the sign-off ended, once per set of decisions."""
-    from sqlalchemy import select
-
-    from models import Approval
-
     now = db_now(session)
     decided = ",".join(str(i) for i in session.scalars(select(Approval.id).where(
         Approval.assessment_id == assessment.id, Approval.voided_at.is_(None)).order_by(Approval.id)))

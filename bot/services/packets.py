@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.assessment_file import AssessmentFile
-from bot.checklist import Checklist
-from bot.packet import render_html, render_markdown, sign_packet_link
-from bot.packet.assemble import Side, assemble, trace
-from bot.packet.model import (
+from bot.core.assessment_file import AssessmentFile
+from bot.core.checklist import Checklist
+from bot.core.packet import render_html, render_markdown, sign_packet_link
+from bot.core.packet.assemble import Side, assemble, trace
+from bot.core.packet.model import (
     ApproverEntry,
     Checkin,
     Decision,
@@ -29,7 +29,7 @@ from bot.packet.model import (
     Waiver,
     person,
 )
-from bot.packet.render import safe_href
+from bot.core.packet.render import safe_href
 from bot.services import audit, evidence, signoff
 from bot.services.assessments import (
     checklist_of,

@@ -17,12 +17,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.evidence import PolicyError, ReleasePolicy, load_policy
+from bot.core.evidence.policy import policy_from_data
 from bot.db import clock_now
-from bot.evidence import PolicyError, ReleasePolicy, load_policy
-from bot.evidence.policy import policy_from_data
+from bot.errors import ConfigError
 from bot.services import audit
-from bot.services.assessments import ensure_workspace
 from bot.services.errors import ServiceError
+from bot.services.workspaces import ensure_workspace
+from bot.settings import load_settings
 from models import PolicyRecord
 
 log = logging.getLogger(__name__)
@@ -131,9 +133,6 @@ def file_policy(path: Path | None) -> ReleasePolicy:
 
 def configured_path() -> Path | None:
     """``POLICY_PATH`` from the environment (or .env), for callers that were given no settings."""
-    from bot.errors import ConfigError
-    from bot.settings import load_settings
-
     try:
         return load_settings().policy_path
     except ConfigError as exc:

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import Mark
-from bot.reminder_plan import (
+from bot.core.checklist import Mark
+from bot.core.reminder_plan import (
     GapRef,
     PlannedReminder,
     ReminderKind,
@@ -16,27 +16,16 @@ from bot.reminder_plan import (
     next_working_start,
     plan_gap,
 )
+from bot.services.golive import plan_watch
 from bot.services.outbox import cancel_gap, enqueue
-from models import Assessment, ItemMark, Person
+from bot.services.people import timezone_of
+from models import Assessment, GoLive, ItemMark, Person
 
 OPEN_ASSESSMENTS = ("open", "complete", "live")
 GAP_MARKS = (Mark.PARTIAL.value, Mark.YES.value)
 DM_KINDS = (ReminderKind.DUE_SOON.value, ReminderKind.DUE_TODAY.value, ReminderKind.OVERDUE.value)
 ESCALATION_THREAD = "escalation_thread"
 ESCALATION_CHANNEL = "escalation_channel"
-
-
-def timezone_of(session: Session, team_id: str, user_id: str) -> str | None:
-    person = session.get(Person, (team_id, user_id))
-    return person.tz if person is not None else None
-
-
-def remember_timezone(session: Session, team_id: str, user_id: str, tz: str | None, now: datetime) -> None:
-    person = session.get(Person, (team_id, user_id))
-    if person is None:
-        session.add(Person(team_id=team_id, user_id=user_id, tz=tz, fetched_at=now))
-    else:
-        person.tz, person.fetched_at = tz, now
 
 
 def is_open_gap(assessment: Assessment, row: ItemMark) -> bool:
@@ -110,9 +99,6 @@ def reconcile(session: Session, now: datetime, policy: ReminderPolicy, team_id: 
     inserted = 0
     for assessment, row in session.execute(query):
         inserted += replan_gap(session, assessment, row, now, policy)
-    from bot.services.golive import plan_watch
-    from models import GoLive
-
     watches = select(GoLive).join(Assessment, Assessment.id == GoLive.assessment_id).where(Assessment.status == "live")
     if team_id is not None:
         watches = watches.where(GoLive.team_id == team_id)
@@ -134,8 +120,6 @@ def owners_without_timezone(session: Session, limit: int = 50) -> list[tuple[str
     )
     found = [(team, owner) for team, owner in session.execute(query) if owner]
     # escalation owners of a first-week watch: their check-ins and nudges follow their working day
-    from models import GoLive
-
     watchers = (
         select(GoLive.team_id, GoLive.escalation_owner)
         .join(Assessment, Assessment.id == GoLive.assessment_id)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist, Mark
-from bot.review import GapRow, ItemStatus, Review, ReviewRow, WaiverNote, message_parts
-from bot.scoring import score
+from bot.core.checklist import Checklist, Mark
+from bot.core.review import GapRow, ItemStatus, Review, ReviewRow, WaiverNote, message_parts
+from bot.core.scoring import score
 from bot.services import evidence
 from bot.services.assessments import (
     OPEN_STATUSES,

@@ -12,19 +12,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.checklist import Verdict
+from bot.core.checklist import Verdict
+from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
-from bot.scoring import MarkEntry, Scorecard, score
 from bot.services import audit
 from bot.services.assessments import (
     checklist_of,
     current_marks,
-    ensure_workspace,
     get_assessment,
     live_scorecard,
     waived_items,
 )
+from bot.services.config import get as config_of
 from bot.services.errors import ServiceError
+from bot.services.workspaces import ensure_workspace
 from models import Approval, Approver, Assessment, Waiver, WorkspaceConfig
 from models.signoff import DEFAULT_ROLES
 
@@ -92,8 +93,6 @@ def roles_of(session: Session, team_id: str) -> list[str]:
 def check_namer(session: Session, assessment: Assessment, user: str) -> None:
     """Only the release lead, or the workspace's Readiness admin group, names (or changes) the approvers:
     whoever names them decides who may approve and who may waive."""
-    from bot.services.config import get as config_of
-
     if user != assessment.started_by and user not in config_of(session, assessment.team_id).admins:
         raise ServiceError(f"Only the release lead of review #{assessment.id}, <@{assessment.started_by}>, "
                            "or a Readiness admin can name its approvers.")

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.checklist import Checklist, Mark
+from bot.core.checklist import Checklist, Mark
+from bot.core.evidence import contradictions, suggest
 from bot.db import clock_now
 from bot.services import audit
+from bot.services.assessments import OPEN_STATUSES, checklist_of, current_marks, get_assessment
 from bot.services.errors import ServiceError
-from models import Assessment, MarkSuggestion
+from bot.services.notices import EVIDENCE_SUGGESTIONS, enqueue_evidence_suggestions
+from models import Assessment, MarkSuggestion, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.services.evidence import Judged
@@ -27,10 +30,6 @@ MAX_LISTED = 20
 def offer(session: Session, review: Assessment, evidence_id: int, scored: Judged) -> int:
     """Store what the numbers suggest per item (older open suggestions are superseded) and queue the thread
     message. Returns how many suggestions carry a mark."""
-    from bot.evidence import contradictions, suggest
-    from bot.services.assessments import checklist_of, current_marks, get_assessment
-    from bot.services.notices import enqueue_evidence_suggestions
-
     get_assessment(session, review.team_id, review.id, lock=True)  # two pushes at once: one after the other
     checklist = checklist_of(session, review)
     marks: dict[str, Mark | None] = {k: e.mark for k, e in current_marks(session, review).items()}
@@ -72,8 +71,6 @@ def get_suggestion(session: Session, team_id: str, suggestion_id: int) -> MarkSu
 
 def open_suggestion(session: Session, team_id: str, suggestion_id: int) -> MarkSuggestion:
     """A suggestion a person may still apply or dismiss; otherwise says what became of it."""
-    from bot.services.assessments import OPEN_STATUSES, get_assessment
-
     found = get_suggestion(session, team_id, suggestion_id)
     if found.status != OPEN:
         who = f" by <@{found.decided_by}>" if found.decided_by else ""
@@ -130,10 +127,6 @@ class SuggestionView:
 
 
 def suggestion_view(session: Session, team_id: str, assessment_id: int, evidence_id: int) -> SuggestionView | None:
-    from bot.services.assessments import checklist_of
-    from bot.services.notices import EVIDENCE_SUGGESTIONS
-    from models import OutboxMessage
-
     review = session.get(Assessment, assessment_id)
     if review is None or review.team_id != team_id:
         return None

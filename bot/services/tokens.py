@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import audit
-from bot.services.assessments import ensure_workspace
 from bot.services.errors import ServiceError
+from bot.services.workspaces import ensure_workspace
 from models import ApiToken
 
 PREFIX = "rdy_"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.checklist import Checklist, Mark
-from bot.evidence import Cell, Outcome
-from bot.marking import MAX_EVIDENCE, MAX_NOTE, MAX_REASON
+from bot.core.checklist import Checklist, Mark
+from bot.core.evidence import Cell, Outcome
+from bot.core.marking import MAX_EVIDENCE, MAX_NOTE, MAX_REASON
 from bot.services.evidence import OUTCOME_WORDS, Judged, cell_texts
 from handlers.blocks import text as t
 from handlers.blocks.kit import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.checklist import Verdict
-from bot.review import GapRow, ReviewRow
+from bot.core.checklist import Verdict
+from bot.core.review import GapRow, ReviewRow
 from handlers.blocks import text as t
 from handlers.blocks.kit import Block, context, divider, header, section, sections_of
 

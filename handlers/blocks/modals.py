@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.checklist import Checklist, Mark
-from bot.marking import MAX_EVIDENCE, MAX_NOTE, MAX_REASON
-from bot.review import ItemStatus
+from bot.core.checklist import Checklist, Mark
+from bot.core.marking import MAX_EVIDENCE, MAX_NOTE, MAX_REASON
+from bot.core.review import ItemStatus
 from handlers.blocks import text as t
 from handlers.blocks.kit import Block, context, input_block, modal, plain, section, text_input
 from handlers.ids import BlockId, CallbackId, InputId

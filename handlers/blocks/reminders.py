@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.review import Proposal
+from bot.core.review import Proposal
 from handlers.blocks import text as t
 from handlers.blocks.kit import (
     Block,

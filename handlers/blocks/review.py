@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.checklist import Item, Mark
-from bot.review import MessagePart, Review
+from bot.core.checklist import Item, Mark
+from bot.core.review import MessagePart, Review
 from handlers.blocks import text as t
 from handlers.blocks.kit import Block, actions, button, context, divider, header, section, sections_of
 from handlers.ids import ActionId, item_block_id, item_status_block_id

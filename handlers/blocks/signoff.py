@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.review import Review
+from bot.core.review import Review
 from bot.services.signoff import ALLOWED, APPROVE, REJECT, STAGED, WHY_NOT, WORDS, SignoffState
 from handlers.blocks import text as t
 from handlers.blocks.kit import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.checklist import Mark, Verdict
+from bot.core.checklist import Mark, Verdict
 
 SECTION_TEXT_LIMIT = 3000
 HEADER_LIMIT = 150

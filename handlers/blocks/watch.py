@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.evidence import Direction
+from bot.core.evidence import Direction
 from bot.services.golive import rule_text
 from handlers.blocks import text as t
 from handlers.blocks.kit import (

@@ -38,7 +38,7 @@ def _leave_timed_gaps_to_the_test() -> None:
 
 def main(argv: list[str]) -> int:
     _leave_timed_gaps_to_the_test()
-    from bot.cli import main as readiness
+    from bot.cli.main import main as readiness
 
     return readiness(["serve", *argv])
 

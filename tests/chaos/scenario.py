@@ -30,19 +30,15 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checklist import Checklist, Mark
+from bot.core.checklist import Checklist, Mark
+from bot.core.reminder_plan import ReminderKind, ReminderPolicy
 from bot.db import db_now, session_scope
-from bot.reminder_plan import ReminderKind, ReminderPolicy
 from bot.sandbox.server import SlackSandbox
 from bot.services import outbox
-from bot.services.assessments import (
-    MarkRequest,
-    StartRequest,
-    ensure_workspace,
-    record_mark,
-    start_assessment,
-)
-from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, remember_timezone
+from bot.services.assessments import MarkRequest, StartRequest, ensure_workspace, start_assessment
+from bot.services.marks import record_mark
+from bot.services.people import remember_timezone
+from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD
 from bot.settings import Settings
 from models import Assessment, OutboxMessage
 

@@ -43,9 +43,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
-from bot.checklist import Checklist
+from bot.core.checklist import Checklist
+from bot.core.reminder_plan import ReminderPolicy
 from bot.db import make_engine, session_factory, upgrade
-from bot.reminder_plan import ReminderPolicy
 from bot.sandbox.server import SlackSandbox
 from models import OutboxMessage
 from scheduler.delivery import Pacer
@@ -237,15 +237,10 @@ class _Small:
     def __init__(self, engine: Engine, checklist: Checklist, gaps: int) -> None:
         from datetime import date, timedelta
 
-        from bot.checklist import Mark
+        from bot.core.checklist import Mark
         from bot.db import session_scope
-        from bot.services.assessments import (
-            MarkRequest,
-            StartRequest,
-            ensure_workspace,
-            record_mark,
-            start_assessment,
-        )
+        from bot.services.assessments import MarkRequest, StartRequest, ensure_workspace, start_assessment
+        from bot.services.marks import record_mark
 
         self.sessions = session_factory(engine)
         self.sandbox = SlackSandbox(token="xoxb-chaos-small", team_id=TEAM).start()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.checklist import (
+from bot.core.checklist import (
     ChecklistError,
     Mark,
     Verdict,

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from bot.evidence.evidence_set import evidence_from_data, load_evidence
-from bot.evidence.judge import Check, JudgeError, Outcome, judge
-from bot.evidence.policy import load_policy, policy_from_data
+from bot.core.evidence.evidence_set import evidence_from_data, load_evidence
+from bot.core.evidence.judge import Check, JudgeError, Outcome, judge
+from bot.core.evidence.policy import load_policy, policy_from_data
 
 SAMPLES = resources.files("bot.samples").joinpath("evidence")
 
@@ -236,7 +236,7 @@ def test_the_samples_fail_exactly_two_cohorts_and_the_fixed_one_passes():
 
 
 def test_the_sample_assessment_names_the_same_system():
-    from bot import yamlio
+    from bot.core import yamlio
 
     assessment = yamlio.safe_load(
         resources.files("bot.samples").joinpath("search-assistant.yaml").read_text()
@@ -309,7 +309,7 @@ def test_a_metric_the_evidence_declares_otherwise_than_the_policy_cannot_be_judg
 
 
 def test_numbers_the_statistics_refuse_are_a_judge_error_not_a_crash():
-    from bot.evidence.evidence_set import EvidenceSet
+    from bot.core.evidence.evidence_set import EvidenceSet
 
     stored = EvidenceSet.model_validate(  # a stored body is not checked row by row again
         {"system": "search", "version": "2", "rows": [

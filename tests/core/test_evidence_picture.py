@@ -8,9 +8,9 @@ import zlib
 
 import pytest
 
-from bot.evidence.evidence_set import evidence_from_data
-from bot.evidence.judge import Outcome, judge
-from bot.evidence.picture import (
+from bot.core.evidence.evidence_set import evidence_from_data
+from bot.core.evidence.judge import Outcome, judge
+from bot.core.evidence.picture import (
     COLOURS,
     EMPTY,
     FONT,
@@ -20,7 +20,7 @@ from bot.evidence.picture import (
     grid_png,
     grid_svg,
 )
-from bot.evidence.policy import policy_from_data
+from bot.core.evidence.policy import policy_from_data
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "<script>alert(1)</script>"

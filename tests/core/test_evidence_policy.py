@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.evidence.metrics import base_metric
-from bot.evidence.policy import PolicyError, load_policy, parse_policy, policy_from_data
+from bot.core.evidence.metrics import base_metric
+from bot.core.evidence.policy import PolicyError, load_policy, parse_policy, policy_from_data
 
 MINIMAL: dict[str, Any] = {
     "id": "team-policy",

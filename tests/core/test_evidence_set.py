@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.evidence.evidence_set import (
+from bot.core.evidence.evidence_set import (
     EvidenceError,
     RowProblem,
     evidence_from_data,
     load_evidence,
     parse_evidence,
 )
-from bot.evidence.metrics import KNOWN_METRICS, Direction, Kind, base_metric, canonical_cohort, lookup
+from bot.core.evidence.metrics import KNOWN_METRICS, Direction, Kind, base_metric, canonical_cohort, lookup
 
 
 def row(**overrides):

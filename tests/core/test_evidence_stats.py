@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest, norm
 
-from bot.evidence.stats import newcombe_interval, two_proportion_z, wilson_interval, z_quantile
+from bot.core.evidence.stats import newcombe_interval, two_proportion_z, wilson_interval, z_quantile
 
 
 @pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95, 0.99, 0.999])

@@ -6,13 +6,13 @@ from importlib import resources
 
 import pytest
 
-from bot import yamlio
-from bot.checklist import Mark
-from bot.evidence.evidence_set import evidence_from_data, load_evidence
-from bot.evidence.judge import judge
-from bot.evidence.metrics import Direction
-from bot.evidence.policy import load_policy, policy_from_data
-from bot.evidence.suggest import WatchRule, contradictions, suggest, watch_breaches
+from bot.core import yamlio
+from bot.core.checklist import Mark
+from bot.core.evidence.evidence_set import evidence_from_data, load_evidence
+from bot.core.evidence.judge import judge
+from bot.core.evidence.metrics import Direction
+from bot.core.evidence.policy import load_policy, policy_from_data
+from bot.core.evidence.suggest import WatchRule, contradictions, suggest, watch_breaches
 
 SAMPLES = resources.files("bot.samples")
 
@@ -165,7 +165,7 @@ def test_a_metric_left_out_of_a_cohort_is_never_a_no(checklist):
 
 
 def test_watch_rows_below_the_policys_min_sample_are_skipped_and_said():
-    from bot.evidence.suggest import watch_check
+    from bot.core.evidence.suggest import watch_check
 
     policy = policy_from_data({"id": "p", "version": "1", "min_sample": 100, "rules": [
         {"metric": "task_success_rate", "floor": 0.9},

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.checklist import Checklist, Mark, Verdict
-from bot.packet import checklist_rows, compare, gate_policy, item_status, person
-from bot.packet.chart import section_chart
-from bot.packet.model import ItemState, Trend, Waiver
-from bot.packet.render import md_block, md_inline, md_line, md_link, safe_href
-from bot.scoring import MarkEntry
+from bot.core.checklist import Checklist, Mark, Verdict
+from bot.core.packet import checklist_rows, compare, gate_policy, item_status, person
+from bot.core.packet.chart import section_chart
+from bot.core.packet.model import ItemState, Trend, Waiver
+from bot.core.packet.render import md_block, md_inline, md_line, md_link, safe_href
+from bot.core.scoring import MarkEntry
 
 TODAY = date(2026, 12, 14)
 

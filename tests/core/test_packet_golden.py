@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.checklist import Checklist, Mark, load_checklist, parse_checklist
-from bot.packet import checklist_rows, compare, gate_policy, person, render_html, render_markdown
-from bot.packet.model import (
+from bot.core.checklist import Checklist, Mark, load_checklist, parse_checklist
+from bot.core.packet import checklist_rows, compare, gate_policy, person, render_html, render_markdown
+from bot.core.packet.model import (
     ApproverEntry,
     Checkin,
     CohortEvidence,
@@ -32,7 +32,7 @@ from bot.packet.model import (
     TraceKind,
     Waiver,
 )
-from bot.scoring import MarkEntry
+from bot.core.scoring import MarkEntry
 
 GOLDEN = Path(__file__).parent / "golden" / "packet.md"
 TODAY = date(2026, 12, 14)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.packet.links import LinkRefused, sign_packet_link, verify_packet_link
+from bot.core.packet.links import LinkRefused, sign_packet_link, verify_packet_link
 
 SECRET = b"test-secret-not-for-production"
 NOW = 1_800_000_000

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.reminder_plan import (
+from bot.core.reminder_plan import (
     GapRef,
     ReminderKind,
     ReminderPolicy,
@@ -303,7 +303,7 @@ def test_policy_is_frozen():
 
 def test_the_planner_imports_nothing_impure():
     code = (
-        "import sys, bot.reminder_plan\n"
+        "import sys, bot.core.reminder_plan\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('slack_bolt', 'slack_sdk', 'sqlalchemy', 'apscheduler', 'alembic'))\n"
         "print(','.join(bad))\n"

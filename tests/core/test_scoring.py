@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.checklist import Mark, Verdict
-from bot.scoring import MarkEntry, score
+from bot.core.checklist import Mark, Verdict
+from bot.core.scoring import MarkEntry, score
 
 DUE = date(2027, 1, 15)
 PLAIN = [f"s{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 19, 21)]  # no blocker flag

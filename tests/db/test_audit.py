@@ -11,17 +11,12 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from bot.checklist import Mark
-from bot.cli import main
+from bot.cli.main import main
+from bot.core.checklist import Mark
 from bot.db import session_scope
-from bot.services.assessments import (
-    MarkRequest,
-    StartRequest,
-    close_assessment,
-    record_mark,
-    start_assessment,
-)
+from bot.services.assessments import MarkRequest, StartRequest, start_assessment
 from bot.services.audit import events, export
+from bot.services.marks import close_review, record_mark
 from models import AuditEvent, AuditImmutable
 
 TEAM = "T001"
@@ -36,7 +31,7 @@ def review_with_history(sessions, checklist) -> int:
                     actor="U1", today=TODAY, now=NOW)
         record_mark(s, TEAM, a.id, MarkRequest(item_id="s16", mark=Mark.NO, evidence="rehearsed", reason="done"),
                     actor="U2", today=TODAY, now=NOW)
-        close_assessment(s, TEAM, a.id, actor="U0", now=NOW)
+        close_review(s, TEAM, a.id, actor="U0", now=NOW)
         return a.id
 
 

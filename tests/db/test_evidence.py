@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.checklist import Mark, Verdict
+from bot.core.checklist import Mark, Verdict
+from bot.core.evidence import evidence_from_data, load_evidence, parse_policy
 from bot.db import session_scope
-from bot.evidence import evidence_from_data, load_evidence, parse_policy
 from bot.services import evidence, policies
-from bot.services.assessments import MarkRequest, StartRequest, get_assessment, record_mark, start_assessment
+from bot.services.assessments import MarkRequest, StartRequest, get_assessment, start_assessment
 from bot.services.errors import ServiceError
 from bot.services.gate import evaluate
+from bot.services.marks import record_mark
 from bot.services.reviews import load_review
 from models import AuditEvent, EvidenceRecord, MarkSuggestion, OutboxMessage
 
@@ -364,7 +365,7 @@ def test_a_metric_declared_otherwise_than_the_policy_is_a_clear_reason_not_a_cra
 
 
 def test_watched_rows_with_too_little_data_are_skipped_and_said(sessions, checklist):
-    from bot.reminder_plan import ReminderPolicy
+    from bot.core.reminder_plan import ReminderPolicy
     from bot.services import golive
 
     store_policy(sessions)  # min_sample 100

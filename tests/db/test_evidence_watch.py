@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.core.evidence import Direction, evidence_from_data
+from bot.core.reminder_plan import ReminderPolicy
 from bot.db import session_scope
-from bot.evidence import Direction, evidence_from_data
-from bot.reminder_plan import ReminderPolicy
 from bot.services import golive
 from bot.services.assessments import StartRequest, start_assessment
 from bot.services.errors import ServiceError
@@ -99,10 +99,10 @@ def test_a_watch_without_rules_checks_nothing(sessions, checklist):
 
 
 def test_a_closed_review_is_no_longer_watched(sessions, checklist):
-    from bot.services.assessments import close_assessment
+    from bot.services.marks import close_review
 
     gid = _go_live(sessions, checklist, ["task_success_rate >= 0.9"])
     with session_scope(sessions) as s:
-        close_assessment(s, TEAM, s.get(GoLive, gid).assessment_id, actor="U_LEAD", now=NOW)
+        close_review(s, TEAM, s.get(GoLive, gid).assessment_id, actor="U_LEAD", now=NOW)
     with session_scope(sessions) as s:
         assert golive.check_evidence(s, TEAM, _set({"eu": 0.1}), 1, NOW + timedelta(days=1)) == 0

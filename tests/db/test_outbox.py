@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db import db_now, session_scope
 from bot.services import outbox
-from bot.services.assessments import ensure_workspace
+from bot.services.workspaces import ensure_workspace
 from models import OutboxMessage
 
 TEAM = "T001"

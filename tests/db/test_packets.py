@@ -11,21 +11,16 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.assessment_file import parse_assessment
-from bot.checklist import Checklist, Mark, parse_checklist
+from bot.core.assessment_file import parse_assessment
+from bot.core.checklist import Checklist, Mark, parse_checklist
+from bot.core.packet import verify_packet_link
+from bot.core.packet.model import DecisionKind
 from bot.db import session_factory, session_scope
-from bot.packet import verify_packet_link
-from bot.packet.model import DecisionKind
 from bot.services import packets, signoff, waivers
-from bot.services.assessments import (
-    MarkRequest,
-    StartRequest,
-    close_assessment,
-    record_mark,
-    start_assessment,
-)
+from bot.services.assessments import MarkRequest, StartRequest, start_assessment
 from bot.services.audit import events
 from bot.services.errors import NotFound, ServiceError
+from bot.services.marks import close_review, record_mark
 from bot.settings import Settings
 from models import PacketRecord, TraceExample
 
@@ -110,7 +105,7 @@ def test_the_rollout_plan_belongs_to_the_release_lead_and_the_approvers(sessions
     packet = build(sessions, aid)
     assert (packet.policy.staged_rollout, packet.policy.rollback) == ("canary 5%, then all", "flag off\nalias back")
     with session_scope(sessions) as s:
-        close_assessment(s, TEAM, aid, actor="U_LEAD", now=NOW)
+        close_review(s, TEAM, aid, actor="U_LEAD", now=NOW)
     with pytest.raises(ServiceError, match="closed"), session_scope(sessions) as s:
         packets.save_plan(s, TEAM, aid, staged_rollout="a", rollback="b", actor="U_LEAD", now=NOW)
 

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.checklist import Mark
+from bot.core.checklist import Mark
 from bot.db import session_scope
-from bot.services.assessments import MarkRequest, StartRequest, get_assessment, record_mark, start_assessment
+from bot.services.assessments import MarkRequest, StartRequest, get_assessment, start_assessment
+from bot.services.marks import record_mark
 from bot.services.reviews import claim_interaction, item_status, open_gaps_for, review_rows
 
 TEAM = "T001"

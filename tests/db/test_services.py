@@ -8,18 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.checklist import Mark, Verdict
+from bot.core.checklist import Mark, Verdict
 from bot.db import session_scope
 from bot.services.assessments import (
     MarkRequest,
     StartRequest,
     get_assessment,
     history,
-    record_mark,
     scorecard,
     start_assessment,
 )
 from bot.services.errors import MarkRejected, NotFound, ServiceError
+from bot.services.marks import record_mark
 from models import ItemMark, MarkChange
 
 TEAM, OTHER = "T001", "T002"

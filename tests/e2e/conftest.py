@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.local import Conversation, LocalSlack
+from bot.sandbox.local import Conversation, LocalSlack
 
 
 class Clock:

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL
 from bot.services import config, tokens
 from bot.services.audit import events
 from models import ApiToken, AuditEvent

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL
 from models import Assessment, ItemMark, MarkChange
 
 DUE = (date.today() + timedelta(days=10)).isoformat()

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import SecretStr
 
+from bot.cli.doctor import run
 from bot.db import session_scope
-from bot.doctor import run
-from bot.local import BOT_TOKEN, LocalSlack
+from bot.sandbox.local import BOT_TOKEN, LocalSlack
 from bot.services import outbox
-from bot.services.assessments import ensure_workspace
+from bot.services.workspaces import ensure_workspace
 from bot.settings import Settings
 
 

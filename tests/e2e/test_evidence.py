@@ -12,7 +12,7 @@ from importlib import resources
 from sqlalchemy import func, select
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL, TEAM, Conversation, LocalSlack
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, TEAM, Conversation, LocalSlack
 from bot.services import tokens
 from models import AuditEvent, EvidenceRecord, ItemMark, MarkSuggestion, OutboxMessage
 from tests.e2e.test_signoff import _get, click
@@ -182,7 +182,7 @@ def test_bad_pushes_store_nothing(local, monkeypatch):
     assert status == 422 and answer["problems"][0]["field"] == "version"
     assert post(local, b"cohort,metric\n", good, content_type="text/csv")[0] == 422
     assert post(local, body, good, content_type="application/xml")[0] == 415
-    monkeypatch.setattr("bot.api_evidence.MAX_BODY", 1000)
+    monkeypatch.setattr("bot.web.evidence.MAX_BODY", 1000)
     assert post(local, body, good)[0] == 413
     with session_scope(local.sessions) as s:
         assert s.scalar(select(func.count()).select_from(EvidenceRecord)) == 0
@@ -300,7 +300,7 @@ def test_pushed_names_and_sources_cannot_ping_or_link_in_slack(local, convo):
 
 
 def test_evidence_declared_otherwise_than_the_policy_is_stored_and_explained_never_a_crash(local, convo):
-    from bot.evidence import parse_policy
+    from bot.core.evidence import parse_policy
     from bot.services import policies
 
     p = local.people

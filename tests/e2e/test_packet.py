@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.packet import sign_packet_link
 from bot.db import session_scope
-from bot.local import REVIEW_CHANNEL
-from bot.packet import sign_packet_link
+from bot.sandbox.local import REVIEW_CHANNEL
 from bot.services import golive, packets
 from bot.services.audit import events
 from models import GoLive, PacketRecord, RolloutPlan, TraceExample
@@ -260,7 +260,7 @@ def test_the_rollout_plan_is_written_by_the_release_lead_or_an_approver(local, c
 
 
 def test_the_packet_from_an_assessment_file_matches_the_slack_one(local, convo, tmp_path, monkeypatch, capsys):
-    from bot.cli import main
+    from bot.cli.main import main
 
     p = local.people
     review(local, convo, "1.9", {"s1": "yes"})

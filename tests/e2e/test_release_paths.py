@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL
+from bot.sandbox.local import RELEASE_CHANNEL
 from models import Approval, Waiver
 from tests.e2e.test_signoff import _get, click, full_review, refusals, request_signoff
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.clocked
 
 
 def gate(local, monkeypatch, capsys) -> tuple[int, str]:
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("DATABASE_URL", local.engine.url.render_as_string(hide_password=False))
     code = main(["gate", "--system", "copilot", "--version", "2.0"])
@@ -29,7 +29,7 @@ def gate(local, monkeypatch, capsys) -> tuple[int, str]:
 
 
 def audit_actions(local, monkeypatch, capsys) -> list[dict]:
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("DATABASE_URL", local.engine.url.render_as_string(hide_password=False))
     assert main(["audit", "export", "--assessment", "1", "--format", "jsonl"]) == 0
@@ -147,8 +147,8 @@ def _decisions(local) -> list[tuple[str, str, str]]:
 
 
 def test_no_decision_or_waiver_gets_through_unauthorised(local, convo):
-    from bot.local import SIGNING_SECRET
     from bot.sandbox.driver import SlackDriver
+    from bot.sandbox.local import SIGNING_SECRET
 
     p = local.people
     full_review(local, convo, {"s14": ("yes", p.engineer)})

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
 from models import OutboxMessage
 
 

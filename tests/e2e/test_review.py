@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from bot.checklist import Verdict
+from bot.core.checklist import Verdict
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL, LocalSlack
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, LocalSlack
 from bot.services.assessments import history, scorecard
 from models import Assessment, MarkChange
 

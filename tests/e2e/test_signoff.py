@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL
 from bot.services.audit import events
 from models import Approval
 
@@ -128,7 +128,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict]:
 
 
 def test_the_gate_needs_the_verdict_and_a_complete_sign_off(local, convo, monkeypatch, capsys):
-    from bot.cli import main
+    from bot.cli.main import main
     from bot.services import tokens
 
     p = local.people

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.db import session_scope
-from bot.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
 from models import GoLive, OutboxMessage, WatchCheckin
 
 FAR = datetime(2100, 1, 1, tzinfo=UTC)

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.checklist import Mark, parse_checklist
-from bot.review import GapRow, ItemStatus, Review, ReviewRow, message_parts
+from bot.core.checklist import Mark, parse_checklist
+from bot.core.review import GapRow, ItemStatus, Review, ReviewRow, message_parts
+from bot.core.scoring import MarkEntry, score
 from bot.sandbox.blockkit import check_message_blocks, check_view
-from bot.scoring import MarkEntry, score
 from handlers.blocks import review as rb
 from handlers.blocks.home import help_blocks, home_view, lines_message
 from handlers.blocks.modals import mark_modal, start_modal

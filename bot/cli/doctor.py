@@ -1,0 +1,71 @@
+"""`readiness doctor`: the installation's health in a few lines, exit 1 when something needs a person."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db import current_revision, head_revision, make_engine, session_factory, session_scope
+from bot.services.outbox import backlog
+from bot.settings import Settings
+from models import OutboxMessage
+from models.outbox import DEAD
+
+
+def run(settings: Settings) -> tuple[list[str], bool]:
+    lines: list[str] = []
+    healthy = True
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    url = engine.url.render_as_string(hide_password=True)
+    try:
+        current, head = current_revision(engine), head_revision()
+    except Exception as exc:  # the doctor reports every failure as a finding
+        engine.dispose()
+        return [f"database  FAIL  {url}: {type(exc).__name__}: {exc}"], False
+    if current == head:
+        lines.append(f"database  ok    {url}, schema at {head}")
+    else:
+        healthy = False
+        lines.append(f"database  FAIL  {url}: schema at {current or 'nothing'}, needs {head}: run `readiness db upgrade`")
+        engine.dispose()
+        return lines, healthy
+
+    lines.append(_slack(settings))
+    healthy = healthy and " ok " in lines[-1]
+
+    with session_scope(session_factory(engine, readonly=True)) as session:
+        info = backlog(session)
+        dead = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)
+                                    .order_by(OutboxMessage.id.desc()).limit(10)))
+    counts = info["counts"]
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"
+    lines.append(f"outbox    ok    {summary}")
+    oldest = info["oldest_due"]
+    if oldest is not None and oldest <= info["now"]:
+        late = (info["now"] - oldest).total_seconds()
+        status = "ok  " if late < 300 else "LATE"
+        healthy = healthy and late < 300
+        lines.append(f"backlog   {status}  oldest due message waiting {late:.0f} s")
+    else:
+        lines.append("backlog   ok    nothing waiting")
+    if dead:
+        healthy = False
+        lines.append(f"dead      FAIL  {counts.get(DEAD, 0)} message(s) gave up after {settings.max_attempts} attempts:")
+        lines.extend(f"            #{r.id} {r.dedupe_key} ({r.kind} to {r.recipient}): {r.last_error}" for r in dead)
+    engine.dispose()
+    return lines, healthy
+
+
+def _slack(settings: Settings) -> str:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack import make_client
+
+    if settings.slack_bot_token is None:
+        return "slack     FAIL  SLACK_BOT_TOKEN is not set"
+    try:
+        answer = make_client(settings).auth_test()
+    except SlackApiError as exc:
+        return f"slack     FAIL  auth.test: {exc.response.get('error')}"
+    except OSError as exc:
+        return f"slack     FAIL  cannot reach Slack: {exc}"
+    return f"slack     ok    token valid for team {answer.get('team_id')} as {answer.get('user')}"

@@ -1,0 +1,79 @@
+"""What a listener reaches through the request's context: the shared dependencies and the unit of work.
+
+``bot.app`` puts both in every request's context; listeners read them with ``deps_of`` and ``db_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.checklist import Checklist
+from bot.core.reminder_plan import ReminderPolicy
+from bot.db import session_scope
+from bot.executor import ListenerExecutor
+from bot.settings import Settings
+
+
+@dataclass
+class Deps:
+    """What listeners need besides the request: put in every request's context by middleware.
+
+    Shared, not copied: bolt deep-copies the context for work after the ack, and these are safe to share.
+    """
+
+    settings: Settings
+    checklist: Checklist
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    policy: ReminderPolicy = field(default_factory=ReminderPolicy)
+    kick: Callable[[], object] = field(default=lambda: None)
+    modal_client: WebClient | None = None
+    executor: ListenerExecutor | None = None
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+        assert self.modal_client is not None
+        self.modal_client.views_open(trigger_id=trigger_id, view=view)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
+        return self
+
+
+class RequestScope:
+    """The request's unit of work: ``with context["db"].transaction() as session: ...`` commits or rolls back;
+    ``read()`` is for listeners that only read."""
+
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None) -> None:
+        self._sessions = sessions
+        self._read_sessions = read_sessions or sessions
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RequestScope:
+        return RequestScope(self._sessions, self._read_sessions)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with session_scope(self._sessions) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with session_scope(self._read_sessions) as session:
+            yield session
+
+
+def deps_of(context: BoltContext) -> Deps:
+    return context["deps"]
+
+
+def db_of(context: BoltContext) -> RequestScope:
+    return context["db"]

@@ -1,0 +1,57 @@
+"""The rules for a mark, checked before anything is stored. Pure core.
+
+Errors come back keyed by field (evidence, owner, due, note) so a modal can show each
+next to its input.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot.core.checklist import Checklist, Mark
+
+MAX_EVIDENCE = 2000
+MAX_NOTE = 2000
+MAX_REASON = 500
+
+
+def earliest_today(now: datetime) -> date:
+    """The earliest calendar date anywhere on Earth right now (UTC-12).
+
+    A due date is "in the past" only when it is before this, so a user far west of UTC can
+    still pick their own today.
+    """
+    return (now - timedelta(hours=12)).date()
+
+
+def validate_mark(
+    checklist: Checklist,
+    item_id: str,
+    mark: Mark,
+    *,
+    evidence: str | None,
+    owner: str | None,
+    due: date | None,
+    note: str | None,
+    today: date,
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if item_id not in checklist.item_ids:
+        errors["item"] = f"{item_id} is not an item of checklist {checklist.id} {checklist.version}"
+        return errors
+    evidence = (evidence or "").strip()
+    if mark is Mark.NO:
+        if not evidence:
+            errors["evidence"] = "Marking No needs evidence: a link or a short description of the proof."
+    else:
+        if not (owner or "").strip():
+            errors["owner"] = "A gap needs a named owner."
+        if due is None:
+            errors["due"] = "A gap needs a due date."
+        elif due < today:
+            errors["due"] = f"The due date {due.isoformat()} is in the past."
+    if len(evidence) > MAX_EVIDENCE:
+        errors["evidence"] = f"Evidence is limited to {MAX_EVIDENCE} characters."
+    if note and len(note) > MAX_NOTE:
+        errors["note"] = f"The note is limited to {MAX_NOTE} characters."
+    return errors

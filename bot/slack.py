@@ -1,0 +1,30 @@
+"""Slack Web API clients, configured once: which base URL, which token, which retries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.settings import Settings
+
+
+def make_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    kwargs: dict[str, Any] = {"token": token, "timeout": 10}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url
+    client = WebClient(**kwargs)
+    # Only 429s are retried (after Retry-After): Slack did nothing with those. A 5xx or a dropped
+    # connection may hide a post that went through, so it is never resent blindly.
+    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2)]
+    return client
+
+
+def make_modal_client(settings: Settings) -> WebClient:
+    """views.open runs before the ack with a trigger that lives three seconds: no retries, a short timeout."""
+    client = make_client(settings)
+    client.timeout = 2
+    client.retry_handlers = []
+    return client

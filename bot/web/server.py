@@ -1,0 +1,88 @@
+"""HTTP mode: a WSGI application (Slack requests at /slack/events and the routes of ``bot.web``) served by waitress."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+from waitress.server import create_server
+
+from bot.db import session_factory
+from bot.settings import Settings
+from bot.web import evidence, gate, health, packets
+from bot.web.http import Route, Site, StartResponse, json_response
+
+log = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+
+
+class WebApp:
+    """Routes requests: Slack's to bolt (which verifies signatures), everything else to the routes of the
+    ``bot.web`` modules (health, the gate, evidence pushes, packet pages)."""
+
+    def __init__(self, app: App, engine: Engine, clock: Callable[[], datetime] | None = None,
+                 settings: Settings | None = None) -> None:
+        self.slack = SlackRequestHandler(app, path=SLACK_PATH)
+        self.site = Site(engine=engine, sessions=session_factory(engine, clock=clock),
+                         settings=settings or Settings(), clock=clock)
+        self.routes: list[Route] = [*health.routes(), *gate.routes(), *packets.routes(), *evidence.routes()]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == SLACK_PATH:
+            if method != "POST":
+                return json_response(start_response, 405, {"error": "use POST"})
+            return self.slack(environ, start_response)
+        for route in self.routes:
+            if route.matches(method, path):
+                return route.handler(self.site, environ, start_response)
+        return json_response(start_response, 404, {"error": "not found"})
+
+
+class Server:
+    """A waitress server in this process; ``serve_forever`` for the CLI, ``start``/``stop`` for tests and the demo."""
+
+    def __init__(self, wsgi: Callable[..., Any], host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> None:
+        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="readiness",
+                                     clear_untrusted_proxy_headers=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            # Sockets are closed by the loop's own thread: closing them under its select() from here
+            # makes that select() fail with EBADF. With every socket closed, the loop ends.
+            self._server.trigger.pull_trigger(self._close_all)  # type: ignore[union-attr]
+            self._thread.join(timeout=5)
+        else:
+            self._server.close()
+        task_dispatcher = getattr(self._server, "task_dispatcher", None)
+        if task_dispatcher is not None:
+            task_dispatcher.shutdown()
+
+    def _close_all(self) -> None:
+        for dispatcher in list(self._server._map.values()):  # type: ignore[union-attr]
+            dispatcher.close()

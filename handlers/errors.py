@@ -1,0 +1,75 @@
+"""The one error handler: log the traceback under an id, show the person a short message, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
+
+from bot.services.errors import ServiceError
+
+DB_DOWN = "The review database is not reachable right now, so nothing was saved. Please try again in a minute."
+
+
+def user_message(error: Exception, error_id: str) -> str:
+    if isinstance(error, ServiceError):
+        return str(error)
+    if isinstance(error, DBAPIError):
+        return f"{DB_DOWN} (error id {error_id})"
+    return f"Something went wrong on our side and nothing was changed. (error id {error_id})"
+
+
+def _first_input_block(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks", []):
+        if block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def _error_handler(
+    error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger
+) -> BoltResponse | None:
+    acked = context.ack is not None and context.ack.response is not None
+    return report_error(error, body, context, client, logger, acked=acked)
+
+
+def report_error(
+    error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger,
+    *, acked: bool,
+) -> BoltResponse | None:
+    """Log the traceback under an error id and tell the user, in the ack when there is still one to give."""
+    error_id = uuid.uuid4().hex[:8]
+    if isinstance(error, ServiceError):
+        logger.info("refused (%s): %s", error_id, error)
+    else:
+        logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error)
+    message = user_message(error, error_id)
+    if acked and not isinstance(error, ServiceError):
+        message = (f"Your request was saved, but Readiness could not bring every Slack message up to date "
+                   f"(error id {error_id}). Alerts and reminders are queued and still go out.")
+    if not acked:
+        if body.get("type") == "view_submission":
+            block_id = _first_input_block(body.get("view", {}))
+            if block_id:
+                return BoltResponse(status=200, body={"response_action": "errors", "errors": {block_id: message}})
+        if body.get("command"):
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
+        if body.get("response_url") and context.respond is not None:
+            # a refused click: only the person who clicked sees why
+            context.respond(text=message, response_type="ephemeral", replace_original=False)
+        return BoltResponse(status=200, body="")
+    user_id = context.user_id or (body.get("user") or {}).get("id") or body.get("user_id")
+    response_url = body.get("response_url")
+    if response_url and context.respond is not None:
+        context.respond(text=message, response_type="ephemeral", replace_original=False)
+    elif user_id:
+        client.chat_postMessage(channel=user_id, text=message)
+    return None
+
+
+def register(app: App) -> None:
+    app.error(_error_handler)
