@@ -13,6 +13,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
@@ -128,3 +130,10 @@ def db_now(session: Session) -> datetime:
         return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
     value = session.execute(text("SELECT now()")).scalar_one()
     return value.astimezone(UTC)
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database could not be reached or is too busy (retry later), as opposed to a refused statement."""
+    if isinstance(error, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)

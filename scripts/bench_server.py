@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from slack_bolt import Ack, App
 
 from bot.db import make_engine
+from bot.settings import Settings
 from bot.web.server import Server, WebApp
 
 
@@ -42,16 +43,15 @@ def main() -> int:
     args = parser.parse_args()
 
     engine = make_engine(args.database_url)
+    settings = Settings(slack_bot_token=SecretStr(args.token), slack_signing_secret=SecretStr(args.signing_secret),
+                        slack_api_url=args.api_url, database_url=args.database_url)
     if args.mode == "bare":
         app = bare_app(args.signing_secret, args.token, args.api_url)
     else:
         from bot.app import build_app
-        from bot.settings import Settings
 
-        settings = Settings(slack_bot_token=SecretStr(args.token), slack_signing_secret=SecretStr(args.signing_secret),
-                            slack_api_url=args.api_url, database_url=args.database_url)
         app = build_app(settings, engine=engine)
-    server = Server(WebApp(app, engine), port=0, threads=args.threads)
+    server = Server(WebApp(app, engine, settings=settings), port=0, threads=args.threads)
     print(server.port, flush=True)
     server.serve_forever()
     return 0

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
+from bot.core import documents
 from bot.core.evidence import EvidenceError, parse_evidence
 from bot.db import session_scope
 from bot.services import evidence, tokens
-from bot.web.http import Route, Site, StartResponse, bearer_token, json_response
+from bot.web.http import Route, Site, StartResponse, bearer_token, json_response, query_params
 
 EVIDENCE_PATH = "/api/v1/evidence"
 MAX_BODY = 10 * 1024 * 1024
@@ -56,11 +56,11 @@ def push(site: Site, environ: dict[str, Any], start_response: StartResponse) -> 
     body = _body(environ)
     if body is None:
         return json_response(start_response, 413, {"error": f"the body is limited to {MAX_BODY // (1024 * 1024)} MB"})
-    query = {k: v[0].strip() for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    query = query_params(environ, ("system", "version"))
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return json_response(start_response, 422, {"error": "the body is not UTF-8 text", "problems": []})
+        text = documents.decode(body, "request body")
+    except documents.FileProblem as exc:
+        return json_response(start_response, 422, {"error": str(exc), "problems": []})
     try:
         parsed = parse_evidence(text, fmt, system=query.get("system") or None,  # type: ignore[arg-type]
                                 version=query.get("version") or None, source="request body")

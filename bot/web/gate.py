@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import parse_qs
 
 from bot.core.checklist import Verdict
 from bot.db import session_scope
 from bot.services import tokens
 from bot.services.assessments import find_latest
 from bot.services.gate import evaluate
-from bot.web.http import Environ, Route, Site, StartResponse, bearer_token, json_response
+from bot.web.http import Environ, Route, Site, StartResponse, bearer_token, json_response, query_params
 
 GATE_PATH = "/api/v1/gate"
 
 
 def gate(site: Site, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     with session_scope(site.sessions) as session:
         who = tokens.authenticate(session, bearer_token(environ))
         if who is None:
             return json_response(start_response, 401, {"error": "a valid workspace token is required"})
+        query = query_params(environ, ("system", "version", "allow"))
         system, version = query.get("system", "").strip(), query.get("version", "").strip()
         if not system or not version:
             return json_response(start_response, 400, {"error": "system and version are required"})

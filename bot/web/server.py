@@ -9,29 +9,30 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
 from bot.db import session_factory
+from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.web import evidence, gate, health, packets
-from bot.web.http import Route, Site, StartResponse, json_response
+from bot.web.http import Route, Site, StartResponse, guarded, json_response
+from bot.web.slack_events import SLACK_PATH, SlackEvents, bolt_handler
 
 log = logging.getLogger(__name__)
 
-SLACK_PATH = "/slack/events"
-
 
 class WebApp:
-    """Routes requests: Slack's to bolt (which verifies signatures), everything else to the routes of the
-    ``bot.web`` modules (health, the gate, evidence pushes, packet pages)."""
+    """Routes requests: Slack's (verified first, then handed to bolt), and everything else to the routes of
+    the ``bot.web`` modules (health, the gate, evidence pushes, packet pages), each behind one guard."""
 
     def __init__(self, app: App, engine: Engine, clock: Callable[[], datetime] | None = None,
                  settings: Settings | None = None) -> None:
-        self.slack = SlackRequestHandler(app, path=SLACK_PATH)
-        self.site = Site(engine=engine, sessions=session_factory(engine, clock=clock),
-                         settings=settings or Settings(), clock=clock)
+        settings = settings or Settings()
+        if settings.slack_signing_secret is None:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests without it")
+        self.slack = SlackEvents(bolt_handler(app), settings.slack_signing_secret.get_secret_value())
+        self.site = Site(engine=engine, sessions=session_factory(engine, clock=clock), settings=settings, clock=clock)
         self.routes: list[Route] = [*health.routes(), *gate.routes(), *packets.routes(), *evidence.routes()]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -43,7 +44,7 @@ class WebApp:
             return self.slack(environ, start_response)
         for route in self.routes:
             if route.matches(method, path):
-                return route.handler(self.site, environ, start_response)
+                return guarded(route, self.site, environ, start_response)
         return json_response(start_response, 404, {"error": "not found"})
 
 

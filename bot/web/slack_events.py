@@ -1,0 +1,92 @@
+"""POST /slack/events: Slack's requests, verified before anything else reads them.
+
+A request whose signature cannot be verified, for whatever reason (no or non-numeric timestamp, a stale one,
+a missing or forged signature, a body too large to be Slack's), gets 401 with an empty body and one short
+log line: its body is never parsed and nothing is sent anywhere because of it. Verified requests go to bolt
+(which checks the signature again); a verified body bolt cannot read gets 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.web.http import Environ, StartResponse, respond
+
+log = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+MAX_BODY = 1024 * 1024  # Slack's payloads (a view submission with its state) stay far below this
+MAX_SKEW_SECONDS = 5 * 60  # Slack's own rule: older (or newer) requests may be replays
+TIMESTAMP = re.compile(r"^[0-9]{1,11}$")
+SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+
+
+def refusal(environ: Environ, secret: bytes, body: bytes, now: float) -> str | None:
+    """Why this request is not verifiably Slack's, or None when its signature holds."""
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not TIMESTAMP.match(timestamp):
+        return "no valid timestamp"
+    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
+        return "stale timestamp"
+    if not SIGNATURE.match(signature):
+        return "no valid signature"
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(expected, signature) else "signature mismatch"
+
+
+def _read_body(environ: Environ) -> bytes | None:
+    """The body, or None when it is larger than MAX_BODY (nothing past that is read)."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length < 0 or length > MAX_BODY:
+        return None
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+class SlackEvents:
+    """The WSGI side of /slack/events in HTTP mode."""
+
+    def __init__(self, bolt: SlackRequestHandler, signing_secret: str,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self.bolt = bolt
+        self.secret = signing_secret.encode()
+        self.wall_clock = wall_clock  # Slack's timestamps are real time, whatever clock the app runs on
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        body = _read_body(environ)
+        why = "body missing or too large" if body is None else refusal(environ, self.secret, body, self.wall_clock())
+        if why is not None:
+            log.warning("refused an unverified request to %s from %s: %s", SLACK_PATH,
+                        environ.get("REMOTE_ADDR", "?"), why)
+            return respond(start_response, 401, b"", "text/plain; charset=utf-8")
+        assert body is not None
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        try:
+            return self.bolt(environ, start_response)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            # signed, but not a body bolt can read (a form without its payload, broken JSON)
+            log.warning("a signed request to %s could not be read: %s", SLACK_PATH, type(exc).__name__)
+            return respond(start_response, 400, b"", "text/plain; charset=utf-8")
+        except Exception:  # a real defect: logged once with an id, never a traceback to the caller
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error %s while handling a signed request to %s", error_id, SLACK_PATH)
+            return respond(start_response, 500, f'{{"error": "internal error", "error_id": "{error_id}"}}'.encode(),
+                           "application/json")
+
+
+def bolt_handler(app: Any) -> SlackRequestHandler:
+    return SlackRequestHandler(app, path=SLACK_PATH)
