@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core import yamlio
+from bot.core import documents
 from bot.core.checklist import Checklist, load_checklist
 from bot.db import make_engine, session_factory, upgrade
 
@@ -28,7 +28,7 @@ def checklist() -> Checklist:
 def checklist_data() -> dict[str, Any]:
     """The shipped checklist as plain data, for tests that build variants of it."""
     text_ = resources.files("bot.checklists").joinpath("enterprise-ai-rollout.yaml").read_text()
-    return yamlio.safe_load(text_)
+    return documents.safe_load(text_)
 
 
 def _pg_url() -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.core import yamlio
+from bot.core import documents
 from bot.core.checklist import Checklist, Mark
 from bot.core.scoring import MarkEntry
 
@@ -72,7 +72,7 @@ def _due(value: Any, where: str, source: str) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise AssessmentFileError(f"{source}: {where}: {value!r} is not a date (use YYYY-MM-DD)")
+    raise AssessmentFileError(f"{source}: {where}: {documents.shown(value)!r} is not a date (use YYYY-MM-DD)")
 
 
 def _mark_entry(item_id: str, raw: Any, source: str) -> MarkEntry:
@@ -98,7 +98,7 @@ def _mark_entry(item_id: str, raw: Any, source: str) -> MarkEntry:
     try:
         mark = Mark(str(value).strip().lower())
     except ValueError:
-        raise AssessmentFileError(f"{source}: {where}.mark: {value!r} is not one of {allowed}") from None
+        raise AssessmentFileError(f"{source}: {where}.mark: {documents.shown(value)!r} is not one of {allowed}") from None
     return MarkEntry(
         mark=mark,
         evidence=_text(raw.get("evidence"), f"{where}.evidence", source),
@@ -116,7 +116,7 @@ def _http_url(value: Any, where: str, source: str) -> str:
         parts = None
     odd = any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in url)
     if odd or parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise AssessmentFileError(f"{source}: {where}: {url!r} is not an http or https link")
+        raise AssessmentFileError(f"{source}: {where}: {documents.shown(url)!r} is not an http or https link")
     return url
 
 
@@ -130,7 +130,7 @@ def _trace(raw: Any, where: str, source: str) -> TraceEntry:
         )
     kind = (_text(raw.get("kind"), f"{where}.kind", source, required=True) or "").lower()
     if kind not in TRACE_KINDS:
-        raise AssessmentFileError(f"{source}: {where}.kind: {kind!r} is not one of {', '.join(TRACE_KINDS)}")
+        raise AssessmentFileError(f"{source}: {where}.kind: {documents.shown(kind)!r} is not one of {', '.join(TRACE_KINDS)}")
     return TraceEntry(
         kind=kind,
         url=_http_url(raw.get("url"), f"{where}.url", source),
@@ -153,7 +153,7 @@ def parse_assessment(data: Any, checklist: Checklist, source: str = "<assessment
     unknown = sorted(str(k) for k in data if k not in TOP_FIELDS)
     if unknown:
         raise AssessmentFileError(
-            f"{source}: {unknown[0]}: unknown field (expected one of {', '.join(TOP_FIELDS)})"
+            f"{source}: {documents.shown(unknown[0])}: unknown field (expected one of {', '.join(TOP_FIELDS)})"
         )
     system = _text(data.get("system"), "system", source, required=True)
     version = _text(data.get("version"), "version", source, required=True)
@@ -170,7 +170,7 @@ def parse_assessment(data: Any, checklist: Checklist, source: str = "<assessment
         item_id = str(key)
         if item_id not in known:
             raise AssessmentFileError(
-                f"{source}: marks.{item_id}: unknown item id (checklist {checklist.id} "
+                f"{source}: marks.{documents.shown(item_id)}: unknown item id (checklist {checklist.id} "
                 f"{checklist.version} has {checklist.item_ids[0]}..{checklist.item_ids[-1]})"
             )
         marks[item_id] = _mark_entry(item_id, raw, source)
@@ -184,7 +184,7 @@ def parse_assessment(data: Any, checklist: Checklist, source: str = "<assessment
 def load_assessment(path: str | Path, checklist: Checklist) -> AssessmentFile:
     source = str(path)
     try:
-        data = yamlio.parse(yamlio.read_text(path, source), source)
-    except yamlio.FileProblem as exc:
+        data = documents.parse(documents.read_text(path, source, documents.MAX_YAML_BYTES), source)
+    except documents.FileProblem as exc:
         raise AssessmentFileError(str(exc)) from None
     return parse_assessment(data, checklist, source)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.core.documents import shown
+
 
 def canonical_json(data: Any, *, ensure_ascii: bool = True) -> str:
     """Sorted keys, no whitespace: equal data gives equal text, whatever its layout was."""
@@ -23,5 +25,5 @@ def describe(error: ValidationError) -> str:
     """The first problem pydantic found, as ``field.path: message``."""
     first = error.errors()[0]
     msg = first["msg"].removeprefix("Value error, ")
-    where = ".".join(str(p) for p in first["loc"])
+    where = ".".join(shown(p) for p in first["loc"])  # keys come from the file: printable and short
     return f"{where}: {msg}" if where else msg

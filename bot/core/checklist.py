@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.core import yamlio
+from bot.core import documents
 from bot.core.canonical import content_hash, describe
 
 DEFAULT_CHECKLIST = "enterprise-ai-rollout.yaml"
@@ -220,16 +220,16 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
     else:
         source = str(path)
         try:
-            text = yamlio.read_text(path, source)
-        except yamlio.FileProblem as exc:
+            text = documents.read_text(path, source, documents.MAX_YAML_BYTES)
+        except documents.FileProblem as exc:
             raise ChecklistError(str(exc)) from None
     return checklist_from_text(text, source)
 
 
 def checklist_from_text(text: str, source: str = "<checklist>") -> Checklist:
     try:
-        data = yamlio.parse(text, source)
-    except yamlio.FileProblem as exc:
+        data = documents.parse(text, source)
+    except documents.FileProblem as exc:
         raise ChecklistError(str(exc)) from None
     return parse_checklist(data, source)
 

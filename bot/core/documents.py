@@ -1,12 +1,21 @@
-"""YAML reading with YAML 1.2 booleans and no implicit timestamps.
+"""Reading documents (checklists, policies, assessment files, evidence) within limits. Pure.
 
-Only true/false are booleans, so the marks no/partial/yes stay plain words; dates stay text
-and are parsed (and reported) by the reader that expects them.
+Files are read up to a size limit (never to the end of an endless file), text must be UTF-8 without NUL,
+and parsed JSON or YAML is checked before anything looks at it: nesting depth, numbers of sane size,
+strings without control characters or lone surrogates. Every refusal is a :class:`FileProblem` whose
+message is one line naming the file and, where there is one, the place.
+
+YAML is read with YAML 1.2 booleans and no implicit timestamps: only true/false are booleans, so the
+marks no/partial/yes stay plain words; dates stay text and are parsed (and reported) by the reader
+that expects them.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -29,32 +38,139 @@ _Loader.add_implicit_resolver(
 )
 
 
-def safe_load(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-
-
+MAX_YAML_BYTES = 2 * 1024 * 1024  # a checklist is about 10 KB; YAML this large is not one
+MAX_DATA_BYTES = 10 * 1024 * 1024  # evidence files, as over HTTP
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 30
+MAX_KEY_SHOWN = 40
 YAMLError = yaml.YAMLError
 
 
 class FileProblem(ValueError):
-    """A file that cannot be read as YAML text; the message is one line naming the file."""
+    """A document that cannot be read; the message is one line naming the file."""
 
 
-def read_text(path: Any, source: str) -> str:
-    from pathlib import Path
+def safe_load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
+
+def shown(value: object, limit: int = MAX_KEY_SHOWN) -> str:
+    """A piece of a document (a key, a value) safe to put in a one-line message: printable and short."""
+    text = value if isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_text(path: Any, source: str, limit: int = MAX_DATA_BYTES) -> str:
+    """The file's text: at most ``limit`` bytes are read (a larger file, or an endless one, is refused)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise FileProblem(f"{source}: cannot read file ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise FileProblem(f"{source}: larger than {limit // (1024 * 1024)} MB; nothing was read past that")
+    return decode(data, source)
+
+
+def decode(data: bytes, source: str) -> str:
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FileProblem(f"{source}: not a UTF-8 text file") from None
+    if "\x00" in text:
+        raise FileProblem(f"{source}: not a text file (it holds a NUL byte)")
+    return text
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored or shown (a control character, a lone surrogate), or None."""
+    for ch in text:
+        code = ord(ch)
+        if (code < 32 and ch not in "\t\n\r") or code == 127:
+            return f"holds a control character (U+{code:04X})"
+        if 0xD800 <= code <= 0xDFFF:
+            return "holds a lone surrogate (not valid Unicode)"
+    return None
+
+
+def tree_problem(data: Any, max_depth: int = MAX_DEPTH) -> str | None:
+    """The first place in parsed data that no reader should see: too deep, an outsize or non-finite number,
+    a string with a control character. Shared containers (YAML aliases) are looked at once."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        at = where or "the top level"
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                return f"{at}: {problem}"
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if value.bit_length() > MAX_INT_DIGITS * 3.33:
+                return f"{at}: a number with more than {MAX_INT_DIGITS} digits"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return f"{at}: a number that is not finite"
+        elif isinstance(value, dict | list):
+            if depth >= max_depth:
+                return f"{at}: nested more than {max_depth} levels deep"
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, child in items:
+                if isinstance(value, dict):
+                    if isinstance(key, str) and text_problem(key):
+                        return f"{at}: a key that {text_problem(key)}"
+                    stack.append((child, f"{where}.{shown(key)}" if where else shown(key), depth + 1))
+                else:
+                    stack.append((child, f"{where}[{key}]", depth + 1))
+    return None
+
+
+def _checked(data: Any, source: str) -> Any:
+    problem = tree_problem(data)
+    if problem:
+        raise FileProblem(f"{source}: {problem}")
+    return data
 
 
 def parse(text: str, source: str) -> Any:
+    """YAML text to data, checked."""
     try:
-        return safe_load(text)
+        data = safe_load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise FileProblem(f"{source}: not valid YAML{where}") from None
+    except RecursionError:
+        raise FileProblem(f"{source}: nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except (ValueError, OverflowError):  # an integer of thousands of digits, a float beyond range
+        raise FileProblem(f"{source}: holds a number too large to read") from None
+    return _checked(data, source)
+
+
+def _refuse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number with more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number this reader accepts")
+
+
+def parse_json(text: str, source: str) -> Any:
+    """JSON text to data, checked; numbers are refused before they are built when they are outsize."""
+    try:
+        data = json.loads(text, parse_int=_refuse_int, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise FileProblem(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise FileProblem(f"{source}: nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise FileProblem(f"{source}: {exc}") from None
+    return _checked(data, source)

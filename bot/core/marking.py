@@ -13,6 +13,7 @@ from bot.core.checklist import Checklist, Mark
 MAX_EVIDENCE = 2000
 MAX_NOTE = 2000
 MAX_REASON = 500
+MAX_DUE_DAYS = 3 * 365  # a gap's due date is a plan, not a placeholder
 
 
 def earliest_today(now: datetime) -> date:
@@ -50,6 +51,9 @@ def validate_mark(
             errors["due"] = "A gap needs a due date."
         elif due < today:
             errors["due"] = f"The due date {due.isoformat()} is in the past."
+        elif (due - today).days > MAX_DUE_DAYS:
+            errors["due"] = (f"The due date {due.isoformat()} is more than {MAX_DUE_DAYS // 365} years away; "
+                             "pick the date the gap will really be closed by.")
     if len(evidence) > MAX_EVIDENCE:
         errors["evidence"] = f"Evidence is limited to {MAX_EVIDENCE} characters."
     if note and len(note) > MAX_NOTE:

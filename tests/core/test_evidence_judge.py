@@ -236,9 +236,9 @@ def test_the_samples_fail_exactly_two_cohorts_and_the_fixed_one_passes():
 
 
 def test_the_sample_assessment_names_the_same_system():
-    from bot.core import yamlio
+    from bot.core import documents
 
-    assessment = yamlio.safe_load(
+    assessment = documents.safe_load(
         resources.files("bot.samples").joinpath("search-assistant.yaml").read_text()
     )
     candidate = load_evidence(str(SAMPLES.joinpath("candidate.json")))

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from bot.core import yamlio
+from bot.core import documents
 from bot.core.checklist import Mark
 from bot.core.evidence.evidence_set import evidence_from_data, load_evidence
 from bot.core.evidence.judge import judge
@@ -27,7 +27,7 @@ def sample_card(name="candidate.json"):
 
 
 def sample_marks() -> dict[str, Mark | None]:
-    data = yamlio.safe_load(SAMPLES.joinpath("search-assistant.yaml").read_text())
+    data = documents.safe_load(SAMPLES.joinpath("search-assistant.yaml").read_text())
     return {item_id: Mark(entry["mark"]) for item_id, entry in data["marks"].items()}
 
 

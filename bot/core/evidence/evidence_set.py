@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.core import yamlio
+from bot.core import documents
 from bot.core.canonical import content_hash
+from bot.core.documents import shown
 from bot.core.evidence.metrics import (
     KNOWN_METRICS,
     Kind,
@@ -156,7 +156,7 @@ class _Reader:
                 if chosen[name] is None:
                     chosen[name], origin[name] = value, "the file's top level"
                 elif value != chosen[name]:
-                    problems.append(RowProblem(0, name, f"{value!r} differs from {chosen[name]!r} (given)"))
+                    problems.append(RowProblem(0, name, f"{shown(value)!r} differs from {shown(chosen[name])!r} (given)"))
             first = next((r for r in first_rows if isinstance(r, Mapping) and r.get(name) is not None), None)
             if chosen[name] is None and first is not None:
                 chosen[name], origin[name] = str(first[name]).strip(), f"row {first_rows.index(first) + 1}"
@@ -200,7 +200,7 @@ class _Reader:
                 continue
             expected = getattr(self, name)
             if expected is not None and value != expected:
-                self.problem(row, line, name, f"{value!r} differs from {expected!r} ({self.origin[name]})")
+                self.problem(row, line, name, f"{shown(value)!r} differs from {shown(expected)!r} ({self.origin[name]})")
 
     def _consistent(self, row: int, line: int | None, got: dict[str, Any]) -> None:
         metric, value, n, count = got.get("metric"), got.get("value"), got.get("n"), got.get("count")
@@ -258,7 +258,7 @@ def evidence_from_data(
             source, [RowProblem(0, "rows", "expected a list of rows or an object with 'rows'")]
         )
     problems = [
-        RowProblem(0, str(k), f"unknown field (expected {', '.join(TOP_FIELDS)})")
+        RowProblem(0, shown(k), f"unknown field (expected {', '.join(TOP_FIELDS)})")
         for k in top
         if k not in TOP_FIELDS
     ]
@@ -276,7 +276,7 @@ def evidence_from_data(
             continue
         for key in raw:
             if key not in ROW_FIELDS:
-                reader.problem(index, None, str(key), f"unknown field (expected {', '.join(ROW_FIELDS)})")
+                reader.problem(index, None, shown(key), f"unknown field (expected {', '.join(ROW_FIELDS)})")
         reader.add(index, None, raw)
     return reader.result(source)
 
@@ -287,7 +287,7 @@ def _json_declarations(raw: Any, problems: list[RowProblem]) -> dict[str, Metric
         return {}
     declared: dict[str, MetricSpec] = {}
     for name, spec in raw.items():
-        where = f"metrics.{name}"
+        where = f"metrics.{shown(name)}"
         if not isinstance(spec, Mapping) or set(spec) - {"unit", "direction", "kind"}:
             problems.append(RowProblem(0, where, "expected {unit, direction, kind}"))
             continue
@@ -383,11 +383,9 @@ def parse_evidence(
     if fmt != "json":
         raise EvidenceError(source, [RowProblem(0, "format", f"{fmt!r} is not json or csv")])
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EvidenceError(
-            source, [RowProblem(0, "file", f"not valid JSON at line {exc.lineno}, column {exc.colno}")]
-        ) from None
+        data = documents.parse_json(text, source)
+    except documents.FileProblem as exc:
+        raise EvidenceError(source, [RowProblem(0, "file", str(exc).removeprefix(f"{source}: "))]) from None
     return evidence_from_data(data, system=system, version=version, source=source)
 
 
@@ -401,7 +399,7 @@ def load_evidence(
     if chosen not in ("json", "csv"):
         raise EvidenceError(source, [RowProblem(0, "file", "unknown format: name it .json or .csv")])
     try:
-        text = yamlio.read_text(path, source)
-    except yamlio.FileProblem as exc:
+        text = documents.read_text(path, source)
+    except documents.FileProblem as exc:
         raise EvidenceError(source, [RowProblem(0, "file", str(exc).removeprefix(f"{source}: "))]) from None
     return parse_evidence(text, chosen, system=system, version=version, source=source)  # type: ignore[arg-type]

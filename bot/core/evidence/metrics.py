@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.core.documents import shown, text_problem
+
 
 class Direction(StrEnum):
     HIGHER = "higher"
@@ -67,6 +69,7 @@ STAGES = ("end_to_end", "model", "retrieval", "rerank", "tool")
 #: Metrics that may carry a class suffix, as in ``major_failure_rate:wrong_action``.
 CLASSED = frozenset({"major_failure_rate"})
 MAX_TEXT = 200
+MAX_WHOLE = 1_000_000_000  # sample sizes and counts: stored as 32-bit integers
 
 
 def _registry() -> dict[str, MetricSpec]:
@@ -132,6 +135,8 @@ def canonical_cohort(raw: Any) -> str:
         if "=" not in text:
             if "," in text or "\n" in text or len(text) > MAX_TEXT:
                 raise ValueError("a plain cohort name has no commas or newlines and at most 200 characters")
+            if text_problem(text):
+                raise ValueError(f"the cohort name {text_problem(text)}")
             return text
         pairs = [_pair(part) for part in text.split(",")]
     else:
@@ -155,27 +160,29 @@ def _label(raw: Any) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ValueError("labels are text")
     text = str(raw).strip()
-    if not text or any(c in text for c in ",=\n") or len(text) > MAX_TEXT:
-        raise ValueError(f"label {text!r} must be non-empty, without ',', '=' or newlines")
+    if not text or any(c in text for c in ",=\n") or len(text) > MAX_TEXT or text_problem(text):
+        raise ValueError(f"label {shown(text)!r} must be non-empty, printable, without ',', '=' or newlines")
     return text
 
 
 def number(raw: Any) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValueError(f"{raw!r} is not a number")
+        raise ValueError(f"{shown(raw)} is not a number")
     try:
         value = float(raw.strip() if isinstance(raw, str) else raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a number") from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"{shown(raw)} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"{raw!r} is not a finite number")
+        raise ValueError(f"{shown(raw)} is not a finite number")
     return value
 
 
 def whole(raw: Any) -> int:
     value = number(raw)
     if value != int(value):
-        raise ValueError(f"{raw!r} is not a whole number")
+        raise ValueError(f"{shown(raw)} is not a whole number")
+    if abs(value) > MAX_WHOLE:
+        raise ValueError(f"at most {MAX_WHOLE:,} (a sample size or a count)")
     return int(value)
 
 
@@ -185,6 +192,9 @@ def text_value(raw: Any, limit: int = MAX_TEXT) -> str:
     text = str(raw).strip()
     if not text or len(text) > limit or "\n" in text:
         raise ValueError(f"must be one line of 1 to {limit} characters")
+    problem = text_problem(text)
+    if problem:
+        raise ValueError(problem)
     return text
 
 

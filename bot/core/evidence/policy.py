@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.core import yamlio
+from bot.core import documents
 from bot.core.canonical import content_hash, describe
+from bot.core.documents import shown
 from bot.core.evidence.metrics import (
     Kind,
     MetricSpec,
@@ -74,7 +75,7 @@ class Rule(_Strict):
     @classmethod
     def _name(cls, metric: str) -> str:
         if not valid_name(metric):
-            raise ValueError(f"{metric!r} is not a metric name")
+            raise ValueError(f"{shown(metric)!r} is not a metric name")
         return metric
 
     @field_validator("cohorts", mode="before")
@@ -122,7 +123,7 @@ class ReleasePolicy(_Strict):
         for name, spec in self.metrics.items():
             problem = declaration_problem(name, spec)
             if problem:
-                raise ValueError(f"metrics.{name}: {problem}")
+                raise ValueError(f"metrics.{shown(name)}: {problem}")
         taken: dict[tuple[str, str], int] = {}
         for index, rule in enumerate(self.rules):
             self._check_rule(index, rule)
@@ -137,7 +138,7 @@ class ReleasePolicy(_Strict):
         spec = self.spec(rule.metric)
         if spec is None:
             raise ValueError(
-                f"rules.{index}.metric: unknown metric {rule.metric!r} (declare it under metrics:)"
+                f"rules.{index}.metric: unknown metric {shown(rule.metric)!r} (declare it under metrics:)"
             )
         if spec.kind is Kind.RATE:
             for name in ("floor", "ceiling"):
@@ -191,8 +192,8 @@ def policy_from_data(data: Any, source: str = "<policy>") -> ReleasePolicy:
 
 def parse_policy(text: str, source: str = "<policy>") -> ReleasePolicy:
     try:
-        data = yamlio.parse(text, source)
-    except yamlio.FileProblem as exc:
+        data = documents.parse(text, source)
+    except documents.FileProblem as exc:
         raise PolicyError(str(exc)) from None
     return policy_from_data(data, source)
 
@@ -204,8 +205,8 @@ def load_policy(path: str | Path | None = None) -> ReleasePolicy:
         return parse_policy(text, SAMPLE_POLICY)
     source = str(path)
     try:
-        text = yamlio.read_text(path, source)
-    except yamlio.FileProblem as exc:
+        text = documents.read_text(path, source, documents.MAX_YAML_BYTES)
+    except documents.FileProblem as exc:
         raise PolicyError(str(exc)) from None
     return parse_policy(text, source)
 
