@@ -15,6 +15,7 @@ from handlers import evidence, packet, publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
+from handlers.common import review_number
 from handlers.config import config_command, open_config_modal
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.signoff import open_approvers_modal, signoff_command
@@ -44,7 +45,7 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     elif sub == "status":
         with db_of(context).read() as session:
             rows = reviews.review_rows(session, team_id, system=args[0] if args else None, limit=1)
-        title = f"Latest review of {args[0]}" if args else "Latest review"
+        title = f"Latest review of {esc(args[0][:120])}" if args else "Latest review"
         ack(blocks=home.lines_message(title, [home.review_line(r) for r in rows], "No review found."), text=title)
     elif sub == "list":
         with db_of(context).read() as session:
@@ -58,10 +59,10 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps], "You own no open gaps."),
             text="Your open gaps")
     elif sub == "close":
-        if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        assessment_id = review_number(args[0]) if len(args) == 1 else None
+        if assessment_id is None:
             ack(text="Usage: `/readiness close <review number>`, for example `/readiness close 12`.")
             return
-        assessment_id = int(args[0].lstrip("#"))
         with db_of(context).transaction() as session:
             close_review(session, team_id, assessment_id, actor=command["user_id"], now=deps_of(context).now())
         context["closed"] = assessment_id

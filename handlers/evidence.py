@@ -18,8 +18,9 @@ from bot.services.errors import ServiceError
 from bot.services.golive import latest_in_channel
 from handlers import forms, views
 from handlers.blocks import evidence as eb
+from handlers.blocks import text as t
 from handlers.blocks.modals import mark_modal
-from handlers.common import parse_control, team_of, view_key
+from handlers.common import parse_control, review_number, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, opens_modal
 from handlers.state import ApplySuggestionState, DismissSuggestionState, MarkModalState, SuggestionRef
@@ -34,8 +35,9 @@ def _target(session: Session, team_id: str, channel_id: str, args: list[str]) ->
     """(system, version, the review if any) that `/readiness evidence [args]` asks about."""
     if len(args) == 2:
         return args[0], args[1], find_latest(session, team_id, args[0], args[1])
-    if len(args) == 1 and args[0].lstrip("#").isdigit():
-        review = get_assessment(session, team_id, int(args[0].lstrip("#")))
+    number = review_number(args[0]) if len(args) == 1 else None
+    if number is not None:
+        review = get_assessment(session, team_id, number)
         return review.system, review.version, review
     if args:
         raise ServiceError(USAGE)
@@ -54,7 +56,7 @@ def command(ack: Ack, command: dict[str, Any], context: BoltContext, sub: str, a
         scored = evidence.judged(session, team_id, system, version, assessment=review,
                                  policy_path=deps_of(context).settings.policy_path)
         if scored is None:
-            ack(text=f"No evidence is stored for {system} {version} yet. Push it from CI with "
+            ack(text=f"No evidence is stored for {t.esc(system)} {t.esc(version)} yet. Push it from CI with "
                      "`readiness evidence push FILE` or `POST /api/v1/evidence`.")
             return
         contradicted: tuple[str, ...] = ()

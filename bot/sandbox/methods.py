@@ -109,6 +109,38 @@ def payload_problems(method: str, args: dict[str, Any]) -> ApiError | None:
     return None
 
 
+BROADCASTS = ("<!channel", "<!here", "<!everyone", "<!subteam^")
+TEXT_ARGS = ("text", "blocks", "view", "attachments")
+
+
+NOT_RENDERED = ("value", "action_id", "block_id", "callback_id", "private_metadata", "external_id", "url",
+                "image_url", "type", "style", "initial_value", "initial_date", "initial_user", "initial_channel")
+
+
+def rendered_mrkdwn(args: dict[str, Any]) -> list[str]:
+    """Every text of a call that Slack renders as mrkdwn (where mentions, pings and links come alive): the
+    top-level ``text`` and every text object that is not ``plain_text``; ids, values and plain text are not."""
+    found: list[str] = []
+    stack: list[Any] = [args.get(name) for name in TEXT_ARGS]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            if value.get("type") == "plain_text":
+                continue
+            stack.extend(v for k, v in value.items() if k not in NOT_RENDERED)
+    return found
+
+
+def broadcast_mentions(args: dict[str, Any]) -> list[str]:
+    """The @channel, @here, @everyone and user-group mentions in a call's mrkdwn. Slack would deliver them; the
+    product never sends one (user text is escaped), so the sandbox records each as a violation."""
+    return [b for text in rendered_mrkdwn(args) for b in BROADCASTS if b in text]
+
+
 def metadata_problem(metadata: Any) -> str | None:
     if not isinstance(metadata, dict):
         return "metadata must be a JSON object with event_type and event_payload"

@@ -249,6 +249,8 @@ class SlackSandbox(WorkspaceMixin):
         payload_error = methods.payload_problems(method, args)
         if payload_error is not None:
             return self._violation(method, payload_error.error, payload_error.messages)
+        for mention in methods.broadcast_mentions(args):
+            self._state.violate(method, "broadcast_mention", f"the text holds {mention}>: a ping nobody asked for")
         handler = HANDLERS.get(method)
         if handler is None:
             return self._violation(method, "sandbox_unsupported_method",

@@ -96,7 +96,7 @@ def suggestions_message(label: str, checklist: Checklist, payload: Mapping[str, 
         blocks.extend(sections_of(["Too little evidence to suggest a mark:", *lines], 3, "more items"))
     blocks.append(context("A suggestion is advice: a mark changes only when someone saves it. "
                           "`/readiness evidence` shows the whole cohort scorecard."))
-    text = f"Cohort evidence for {label}: {len(marked)} suggested mark(s)"
+    text = f"Cohort evidence for {t.esc(label)}: {len(marked)} suggested mark(s)"
     return text, blocks
 
 
@@ -169,7 +169,7 @@ def scorecard_reply(label: str, judged: Judged, contradicted: Sequence[str] = ()
     if card.unjudged:
         blocks.append(context(f"{len(card.unjudged)} row(s) had no rule in the policy and were not judged."))
     blocks.append(context("The grid follows in this channel as a picture."))
-    text = f"Cohort scorecard for {label}: {counts_text(card.counts())}"
+    text = f"Cohort scorecard for {t.esc(label)}: {counts_text(card.counts())}"
     return text, blocks
 
 

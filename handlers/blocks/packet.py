@@ -65,13 +65,13 @@ def trace_added(label: str, user: str, kind: str, url: str, description: str,
                 missing: list[str]) -> tuple[str, list[Block]]:
     line = (f"{t.user(user)} added a trace example to the packet of *{t.esc(label)}*: "
             f"{KIND_LABELS[kind].lower()}, {slack_link(url, t.clip(description, 200))}")
-    return f"Trace example added to the packet of {label}", [section(line), context(missing_text(missing))]
+    return f"Trace example added to the packet of {t.esc(label)}", [section(line), context(missing_text(missing))]
 
 
 def plan_saved(label: str, user: str) -> tuple[str, list[Block]]:
     line = (f"{t.user(user)} wrote the rollout plan of *{t.esc(label)}*: its staged rollout path and rollback "
             "steps are in the next packet.")
-    return f"Rollout plan of {label} saved", [section(line)]
+    return f"Rollout plan of {t.esc(label)} saved", [section(line)]
 
 
 def packet_ready(label: str, link: str, expires: datetime, content_hash: str,
@@ -84,7 +84,7 @@ def packet_ready(label: str, link: str, expires: datetime, content_hash: str,
     if missing:
         lines.append(f":warning: {missing_text(missing)} Add them with *Add trace example* or `/readiness trace`.")
     blocks = [section("\n".join(lines)), context(f"Content hash sha256:{content_hash}")]
-    return f"Rollout packet of {label}", blocks
+    return f"Rollout packet of {t.esc(label)}", blocks
 
 
 def file_name(system: str, version: str, extension: str) -> str:

@@ -69,7 +69,7 @@ def digest(lines: list[GapLine]) -> tuple[str, list[Block]]:
     if rest:
         blocks.extend(sections_of(["*Also open:*", *rest], 50 - len(blocks) - 1, "more open gaps"))
     blocks.append(context("Reminders stop when a gap is marked No with evidence, or when the review is closed."))
-    text = "Reminder: " + "; ".join(f"{g.item_id} {g.title} ({g.label})" for g in lines[:5])
+    text = "Reminder: " + "; ".join(f"{g.item_id} {t.esc(g.title)} ({t.esc(g.label)})" for g in lines[:5])
     return t.clip(text, 3000), blocks
 
 
@@ -80,7 +80,7 @@ def escalation(gap: GapLine, in_thread: bool) -> tuple[str, list[Block]]:
     link = f" · <{gap.thread_link}|Open the thread>" if gap.thread_link and not in_thread else ""
     line = (f":warning: *{gap.item_id}* {t.esc(gap.title)}{where} is overdue by {overdue} day"
             f"{'s' if overdue != 1 else ''}. {who}, please close it or propose a new due date.{link}")
-    return f"Overdue gap {gap.item_id} {gap.title} ({gap.label})", [section(line)]
+    return f"Overdue gap {gap.item_id} {t.esc(gap.title)} ({t.esc(gap.label)})", [section(line)]
 
 
 def propose_modal(ref: ItemRef, title: str, current_due: date, today: date) -> dict[str, object]:
@@ -103,11 +103,11 @@ def proposal_message(p: Proposal, ref: ProposalRef, reason: str | None) -> tuple
     blocks = [section(line), actions([button("Accept", ActionId.DUE_ACCEPT, value, style="primary"),
                                       button("Refuse", ActionId.DUE_REFUSE, value, style="danger")],
                                      block_id=f"proposal:{p.assessment_id}:{p.item_id}")]
-    return f"New due date proposed for {p.item_id} in {p.label}", blocks
+    return f"New due date proposed for {p.item_id} in {t.esc(p.label)}", blocks
 
 
 def proposal_decided(ref: ProposalRef, accepted: bool, lead: str) -> tuple[str, list[Block]]:
     verdict = "accepted" if accepted else "refused"
     line = (f"{':white_check_mark:' if accepted else ':no_entry_sign:'} {t.user(lead)} {verdict} moving "
             f"*{ref.item}* (review #{ref.assessment}) from {ref.was.isoformat()} to {ref.due.isoformat()}.")
-    return f"Due date change {verdict}: {ref.item}", [section(line)]
+    return f"Due date change {verdict}: {t.esc(ref.item)}", [section(line)]

@@ -66,7 +66,7 @@ def parent_message(review: Review) -> Message:
         blocks.append(section(":lock: *Closed.* Marks are frozen and reminders stopped."))
     blocks.append(context(" · ".join(details) + f" · review #{review.assessment_id}. Mark each item in the thread."))
     text = (
-        f"Rollout readiness {review.label}: {card.marked}/{card.total} marked, score {_score_line(review)}, "
+        f"Rollout readiness {t.esc(review.label)}: {card.marked}/{card.total} marked, score {_score_line(review)}, "
         f"band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
     )
     return text, blocks
@@ -132,7 +132,7 @@ def section_message(review: Review, part: MessagePart) -> Message:
         if index:
             blocks.append(divider())
         blocks.extend(item_blocks(review, item))
-    text = f"{sec.title}{suffix}: " + ", ".join(i.id for i in part.items)
+    text = f"{t.esc(sec.title)}{suffix}: " + ", ".join(i.id for i in part.items)
     return text, blocks
 
 
@@ -170,7 +170,7 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
                           block_id=f"result:{review.assessment_id}"))
     if thread_link:
         blocks.append(context(f"<{thread_link}|Open the review thread> · review #{review.assessment_id}"))
-    text = f"Result for {review.label}: score {card.score}/{card.max_score}, band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
+    text = f"Result for {t.esc(review.label)}: score {card.score}/{card.max_score}, band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
     return text, blocks
 
 
@@ -203,7 +203,7 @@ def blocker_alert(review: Review, item_id: str, actor: str, thread_link: str | N
         f"by {t.user(actor)}. Owner {t.user(owner)}, due {due or 'no date'}."
     )
     blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
-    return f"Blocker in {review.label}: {item_id} {item.title} marked {mark}", blocks
+    return f"Blocker in {t.esc(review.label)}: {item_id} {t.esc(item.title)} marked {mark}", blocks
 
 
 def blocker_cleared(review: Review, item_id: str, actor: str, thread_link: str | None,
@@ -214,7 +214,7 @@ def blocker_cleared(review: Review, item_id: str, actor: str, thread_link: str |
     line = (f":white_check_mark: *Blocker cleared in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} "
             f"is now *{mark}* (set by {t.user(actor)}).")
     blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
-    return f"Blocker cleared in {review.label}: {item_id} {item.title}", blocks
+    return f"Blocker cleared in {t.esc(review.label)}: {item_id} {t.esc(item.title)}", blocks
 
 
 def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | None,
@@ -228,4 +228,4 @@ def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | 
         f"{t.user(actor)} made you the owner of a gap in the *{t.esc(review.label)}* readiness review.\n"
         f"*{item_id}* {t.esc(item.title)}: marked *{mark}*, due *{due or 'no date'}*.{note}{link}"
     )
-    return f"You own {item_id} {item.title} in {review.label}, due {due or 'no date'}", [section(line)]
+    return f"You own {item_id} {t.esc(item.title)} in {t.esc(review.label)}, due {due or 'no date'}", [section(line)]

@@ -70,7 +70,7 @@ def card(review: Review, st: SignoffState) -> tuple[str, list[Block]]:
     allowed = ", ".join(d for d in (APPROVE, STAGED, REJECT) if d in ALLOWED[verdict])
     outcome = f" Outcome: *{st.outcome}*." if st.outcome else ""
     blocks.append(context(f"Allowed now: {allowed}. Any change of a mark voids the decisions given so far.{outcome}"))
-    return f"Sign-off for {review.label}: verdict {t.VERDICT_WORD[verdict]}", blocks
+    return f"Sign-off for {t.esc(review.label)}: verdict {t.VERDICT_WORD[verdict]}", blocks
 
 
 def reason_modal(ref: DecisionRef, decision: str, label: str) -> dict[str, Any]:
@@ -105,12 +105,12 @@ def waiver_notice(review: Review, item_id: str, granted_by: str, reason: str, ex
     if not ended:
         line = (f":shield: {t.user(granted_by)} waived blocker *{item_id}* {title} in *{t.esc(review.label)}* "
                 f"until {t.when(expires_at)}: {t.esc(reason)}. Verdict now {t.verdict(review.card.verdict)}.")
-        summary = f"Blocker {item_id} waived for {review.label}"
+        summary = f"Blocker {item_id} waived for {t.esc(review.label)}"
     else:
         why = "was re-marked" if end_reason == "re-marked" else "expired"
         line = (f":rotating_light: The waiver of *{item_id}* {title} in *{t.esc(review.label)}* {why}: the blocker "
                 f"is back. Verdict now {t.verdict(review.card.verdict)}.")
-        summary = f"Waiver of {item_id} ended for {review.label}: blocker back"
+        summary = f"Waiver of {item_id} ended for {t.esc(review.label)}: blocker back"
     if voided:
         line += f" {voided} sign-off decision(s) given on the waived scorecard are void: approvers, decide again."
     return summary, [section(t.clip(line, 2900))]
@@ -119,10 +119,10 @@ def waiver_notice(review: Review, item_id: str, granted_by: str, reason: str, ex
 def voided(review: Review, item_id: str, actor: str, count: int) -> tuple[str, list[Block]]:
     line = (f":warning: {t.user(actor)} re-marked *{item_id}* in *{t.esc(review.label)}*: the {count} sign-off "
             f"decision(s) given so far are void, because they saw another scorecard. Approvers, please decide again.")
-    return f"Sign-off decisions voided for {review.label}", [section(line)]
+    return f"Sign-off decisions voided for {t.esc(review.label)}", [section(line)]
 
 
 def outcome(review: Review, result: str) -> tuple[str, list[Block]]:
     icon = {"approved": ":white_check_mark:", "approved-staged": ":large_yellow_circle:"}.get(result, ":no_entry:")
     line = f"{icon} *Sign-off for {t.esc(review.label)}: {result}.*"
-    return f"Sign-off for {review.label}: {result}", [section(line)]
+    return f"Sign-off for {t.esc(review.label)}: {result}", [section(line)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from bot.core.checklist import Mark, Verdict
@@ -38,12 +39,22 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Slack's ids: users U… (W… on Enterprise Grid), channels C…, G… (private, older), D… (direct messages)
+USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,30}$")
+
+
 def user(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "nobody"
+    """A mention of a person by id; anything that is not a Slack user id is shown as escaped text."""
+    if not user_id:
+        return "nobody"
+    return f"<@{user_id}>" if USER_ID.match(user_id) else esc(user_id)
 
 
 def channel(channel_id: str | None) -> str:
-    return f"<#{channel_id}>" if channel_id else "no channel"
+    if not channel_id:
+        return "no channel"
+    return f"<#{channel_id}>" if CHANNEL_ID.match(channel_id) else esc(channel_id)
 
 
 def day(value: date | None) -> str:

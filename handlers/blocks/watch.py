@@ -57,7 +57,7 @@ def announcement(golive: GoLive, label: str) -> tuple[str, list[Block]]:
         section(f"*First-week watch list*\n{items}"),
         context(f"A check-in is posted in this thread every day for {golive.days} days."),
     ]
-    return f"Go-live of {label} recorded; first-week watch starts", blocks
+    return f"Go-live of {t.esc(label)} recorded; first-week watch starts", blocks
 
 
 def _answers_text(answers: list[WatchCheckin]) -> str:
@@ -83,14 +83,14 @@ def checkin(golive: GoLive, label: str, day: int, answers: list[WatchCheckin]) -
                 block_id=f"checkin:{golive.id}:{day}"),
         context(_answers_text(answers), block_id=f"answers:{golive.id}:{day}"),
     ]
-    return f"Day {day} check-in for {label}", blocks
+    return f"Day {day} check-in for {t.esc(label)}", blocks
 
 
 def nudge(golive: GoLive, label: str, day: int, link: str | None) -> tuple[str, list[Block]]:
     where = f" <{link}|Open the review>" if link else ""
     line = (f":bell: Nobody answered the day {day} check-in for *{t.esc(label)}* in {t.channel(golive.channel_id)}. "
             f"As escalation owner, please check the watch list and answer it.{where}")
-    return f"Day {day} check-in for {label} is unanswered", [section(line)]
+    return f"Day {day} check-in for {t.esc(label)} is unanswered", [section(line)]
 
 
 def summary(golive: GoLive, label: str, answers: list[WatchCheckin]) -> tuple[str, list[Block]]:
@@ -102,7 +102,7 @@ def summary(golive: GoLive, label: str, answers: list[WatchCheckin]) -> tuple[st
         lines.append(f"Day {day}: {_answers_text(day_answers) if day_answers else ':grey_question: unanswered'}")
     blocks: list[Block] = [section(chunk) for chunk in t.split_lines(lines)][:40]
     blocks.append(context(f"{issues} issue(s) reported. Escalation owner: {t.user(golive.escalation_owner)}."))
-    return f"First-week summary for {label}: {issues} issue(s)", blocks
+    return f"First-week summary for {t.esc(label)}: {issues} issue(s)", blocks
 
 
 def issue_modal(ref: IssueModalState, label: str) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def issue_alert(golive: GoLive, label: str, answer: WatchCheckin) -> tuple[str, 
     link = f"\n{slack_link(answer.link, answer.link)}" if answer.link and answer.link.startswith(("http://", "https://")) else ""
     line = (f":rotating_light: *Issue in the {t.esc(label)} rollout* (day {answer.day} of {golive.days}), reported by "
             f"{t.user(answer.user_id)}: {t.esc(answer.description)}{link}\nEscalation owner: {t.user(golive.escalation_owner)}")
-    return f"Issue in the {label} rollout, day {answer.day}", [section(line)]
+    return f"Issue in the {t.esc(label)} rollout, day {answer.day}", [section(line)]
 
 
 def _breach_line(b: dict[str, Any]) -> str:
@@ -144,5 +144,5 @@ def breach_alert(golive: GoLive, label: str, payload: dict[str, Any], *, to_owne
     head = (f":rotating_light: *Watch-list breach in the {t.esc(label)} rollout*: evidence set "
             f"#{payload.get('evidence')} crosses {count} threshold(s) of the first-week watch list.")
     blocks: list[Block] = [section(head), *[section(chunk) for chunk in t.split_lines(lines)][:40], context(owner)]
-    return f"Watch-list breach in the {label} rollout: {count} threshold(s) crossed", blocks
+    return f"Watch-list breach in the {t.esc(label)} rollout: {count} threshold(s) crossed", blocks
 
