@@ -9,14 +9,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.cli import audit as cli_audit
 from bot.cli import evidence as cli_evidence
+from bot.cli import logs
 from bot.cli import packet as cli_packet
-from bot.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, UsageError
+from bot.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, EXIT_TEMPFAIL, UsageError
 from bot.core.assessment_file import AssessmentFileError, load_assessment
 from bot.core.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
+from bot.core.documents import FileProblem, text_problem
 from bot.core.scorecard_view import scorecard_text
 from bot.core.scoring import score
 from bot.errors import ConfigError, SchemaNotAtHead
+
+log = logging.getLogger("readiness")
 
 
 def _checklist(path: str | None) -> Checklist:
@@ -165,7 +170,7 @@ def _runtime(socket_mode: bool):  # type: ignore[no-untyped-def]
     from bot.settings import load_settings
 
     settings = load_settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    logs.configure(settings.log_level)
     if settings.slack_bot_token is None:
         raise UsageError("SLACK_BOT_TOKEN is not set (see .env.example)")
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -185,10 +190,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     delivery.start()
     server = Server(WebApp(app, engine, settings=settings), host=args.host, port=args.port, threads=args.threads)
     print(f"readiness: serving Slack requests on http://{args.host}:{server.port}/slack/events", flush=True)
+    log.info("started: HTTP on %s:%s, database %s", args.host, server.port,
+             engine.url.render_as_string(hide_password=True))
     try:
         server.serve_forever()
     finally:
         delivery.stop()
+        log.info("stopped")
     return EXIT_OK
 
 
@@ -202,30 +210,12 @@ def cmd_run(_args: argparse.Namespace) -> int:
     if settings.slack_app_token is None:
         raise UsageError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
     delivery.start()
+    log.info("started: Socket Mode, database %s", _engine.url.render_as_string(hide_password=True))
     try:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     finally:
         delivery.stop()
-    return EXIT_OK
-
-
-def cmd_audit_export(args: argparse.Namespace) -> int:
-    from bot.db import make_engine, session_factory, session_scope
-    from bot.services.audit import events, export
-    from bot.settings import load_settings
-    from models import Assessment
-
-    settings = load_settings()
-    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    with session_scope(session_factory(engine, readonly=True)) as session:
-        if session.get(Assessment, args.assessment) is None:
-            raise UsageError(f"--assessment: there is no assessment {args.assessment}")
-        text = export(events(session, args.assessment), args.format)
-    engine.dispose()
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+        log.info("stopped")
     return EXIT_OK
 
 
@@ -297,13 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument("--name", required=True, help="a name for the token, e.g. ci-main")
         t.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("audit", help="the append-only audit trail")
-    asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    e = asub.add_parser("export", help="every event of one assessment, oldest first")
-    e.add_argument("--assessment", type=int, required=True, metavar="ID")
-    e.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
-    e.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    e.set_defaults(func=cmd_audit_export)
+    cli_audit.add_commands(sub)
 
     p = sub.add_parser("doctor", help="the installation's health: database, Slack token, outbox backlog")
     p.set_defaults(func=cmd_doctor)
@@ -321,17 +305,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        check_arguments(args)
         return int(args.func(args))
-    except (ChecklistError, AssessmentFileError, UsageError, ConfigError, SchemaNotAtHead) as exc:
+    except (ChecklistError, AssessmentFileError, UsageError, ConfigError, SchemaNotAtHead, FileProblem) as exc:
         print(f"readiness: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # the last line of defence: a message, never a traceback
+    except Exception as exc:  # the last line of defence: one line, never a traceback
         if args.debug:
             raise
-        print(f"readiness: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        from bot.db import is_outage  # here, so the pure commands start without the database layer
+
+        if is_outage(exc):
+            print(f"readiness: the database is not reachable ({type(exc).__name__}); try again shortly",
+                  file=sys.stderr)
+            return EXIT_TEMPFAIL
+        print(f"readiness: unexpected error: {type(exc).__name__} (rerun with --debug to see where)", file=sys.stderr)
         return 70
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Text given on the command line must be storable: no control characters or undecodable bytes."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and text_problem(value):
+            raise UsageError(f"--{name.replace('_', '-')}: {text_problem(value)}")
 
 
 if __name__ == "__main__":
