@@ -1,7 +1,7 @@
 """SQLAlchemy tables, one module per aggregate."""
 
 from models.assessment import Assessment, ItemMark, MarkChange
-from models.audit import AuditEvent, AuditImmutable
+from models.audit import AuditEvent, AuditHead, AuditImmutable
 from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from models.checklist import ChecklistSnapshot
 from models.evidence import EvidenceRecord, MarkSuggestion, PolicyRecord
@@ -22,6 +22,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Assessment",
     "AuditEvent",
+    "AuditHead",
     "AuditImmutable",
     "Base",
     "ChecklistSnapshot",

@@ -1,7 +1,9 @@
-"""The audit trail: who did what, when, with the state before and after. Append-only.
+"""The audit trail: who did what, when, with the state before and after. Append-only and hash-chained.
 
 The application never updates or deletes an audit row: a flush that would, or an UPDATE/DELETE
-statement aimed at the table, raises before anything reaches the database.
+statement aimed at the table, raises before anything reaches the database (and database triggers refuse
+it too). Each workspace's events form a hash chain (``bot.core.audit_chain``); its head is kept in
+``audit_heads``, so removing events from the end shows as well.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from models.base import Base, TeamScoped, UTCDateTime, utcnow
@@ -21,6 +23,7 @@ class AuditImmutable(RuntimeError):
 
 class AuditEvent(TeamScoped, Base):
     __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("team_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
@@ -30,6 +33,19 @@ class AuditEvent(TeamScoped, Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seq: Mapped[int] = mapped_column(Integer)  # the event's place in its workspace's chain, from 1
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The end of a workspace's chain: the last event's number and hash."""
+
+    __tablename__ = "audit_heads"
+
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 @event.listens_for(Session, "before_flush")
