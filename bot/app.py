@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.context import Deps, RequestScope
+from bot.context import VERIFIED, Deps, RequestScope
 from bot.core.checklist import Checklist, load_checklist
 from bot.db import ensure_schema, make_engine, session_factory
 from bot.errors import ConfigError
@@ -82,6 +82,8 @@ def build_app(
 
     @app.middleware
     def inject(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - bolt's name
+        # custom middleware runs after bolt's own: a request that reaches this point passed its verification
+        context[VERIFIED] = True
         context["deps"] = deps
         context["db"] = RequestScope(deps.sessions, read_sessions)
         next()

@@ -53,17 +53,25 @@ class RequestScope:
     """The request's unit of work: ``with context["db"].transaction() as session: ...`` commits or rolls back;
     ``read()`` is for listeners that only read."""
 
-    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None) -> None:
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None,
+                 commits: list[int] | None = None) -> None:
         self._sessions = sessions
         self._read_sessions = read_sessions or sessions
+        self._commits = commits if commits is not None else [0]  # shared by the copies bolt makes
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RequestScope:
-        return RequestScope(self._sessions, self._read_sessions)
+        return RequestScope(self._sessions, self._read_sessions, self._commits)
+
+    @property
+    def commits(self) -> int:
+        """How many transactions of this request have committed so far."""
+        return self._commits[0]
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with session_scope(self._sessions) as session:
             yield session
+        self._commits[0] += 1
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -77,3 +85,11 @@ def deps_of(context: BoltContext) -> Deps:
 
 def db_of(context: BoltContext) -> RequestScope:
     return context["db"]
+
+
+VERIFIED, SAVED = "readiness_verified", "readiness_saved"
+
+
+def saved_in_ack(context: BoltContext) -> bool:
+    """Whether the request's acknowledgement stored something (set by ``handlers.lazy.listen``)."""
+    return bool(context.get(SAVED))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -29,17 +30,28 @@ def team_of(body: dict[str, Any], context: BoltContext) -> str:
     return context.team_id or body.get("team_id") or body["team"]["id"]
 
 
+MAX_ROW_ID = 2**31 - 1
+REVIEW_NUMBER = re.compile(r"^#?([0-9]{1,10})$")
+
+
+def review_number(text: str) -> int | None:
+    """``12`` or ``#12`` as a review number; None for anything else (no review can have it)."""
+    found = REVIEW_NUMBER.match(text.strip())
+    number = int(found.group(1)) if found else 0
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
 def review_from_args(ack: Ack, command: dict[str, Any], context: BoltContext, args: list[str],
                      subcommand: str) -> int | None:
     """`/readiness <subcommand> [n]`: review n, or the latest open review started in this channel.
 
     Answers the usage in the ack and returns None when neither can be found.
     """
-    if args and not args[0].lstrip("#").isdigit():
-        ack(text=f"Usage: `/readiness {subcommand} [review number]`.")
-        return None
     if args:
-        return int(args[0].lstrip("#"))
+        number = review_number(args[0])
+        if number is None:
+            ack(text=f"Usage: `/readiness {subcommand} [review number]`, for example `/readiness {subcommand} 12`.")
+        return number
     with db_of(context).read() as session:
         found = latest_in_channel(session, team_of(command, context), command["channel_id"])
     if found is None:
@@ -48,7 +60,7 @@ def review_from_args(ack: Ack, command: dict[str, Any], context: BoltContext, ar
 
 
 def review_from_button(action: dict[str, Any]) -> int:
-    value = action.get("value") or ""
-    if not value.isdigit():
+    number = review_number(action.get("value") or "")
+    if number is None or (action.get("value") or "").startswith("#"):
         raise ServiceError("That button was not made by Readiness; nothing was changed.")
-    return int(value)
+    return number

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.context import db_of, deps_of
@@ -32,7 +33,12 @@ def config_command(ack: Ack, context: BoltContext) -> None:
 
 
 def is_workspace_admin(client: WebClient, user_id: str) -> bool:
-    user = client.users_info(user=user_id)["user"]
+    """Slack's own answer, asked each time: a person demoted since is no longer an admin here."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as exc:
+        raise ServiceError("Readiness could not check your rights in Slack just now, so nothing was changed. "
+                           f"Please try again ({exc.response.get('error')}).") from None
     return bool(user.get("is_admin") or user.get("is_owner"))
 
 
@@ -51,7 +57,7 @@ def open_config_modal(body: dict[str, Any], context: BoltContext, client: WebCli
     admin = is_workspace_admin(client, user_id)
     if not config.may_configure(current, user_id, workspace_admin=admin):
         raise ServiceError(REFUSED)
-    view = config_modal(ConfigModalState(user_id=user_id, workspace_admin=admin), current, live)
+    view = config_modal(ConfigModalState(user_id=user_id), current, live)
     deps_of(context).open_modal(body["trigger_id"], view)
 
 
@@ -70,12 +76,17 @@ def _wanted(values: dict[str, Any]) -> tuple[config.Config, dict[str, str]]:
     return wanted, errors
 
 
-def submit_config(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    """Settings, a new token and revocations are one change: all stored, or (with a reason per field) none."""
+def submit_config(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                  client: WebClient) -> None:
+    """Settings, a new token and revocations are one change: all stored, or (with a reason per field) none.
+
+    The person's rights are checked again here, from Slack and the database: the form's own state only says
+    who opened it, and a person demoted since then (or a forged submission) is refused."""
     state = parse_control(ConfigModalState, view.get("private_metadata"))
     user_id, team_id = body["user"]["id"], team_of(body, context)
     if user_id != state.user_id:
         raise ServiceError("This settings form was opened by someone else.")
+    workspace_admin = is_workspace_admin(client, user_id)
     values = view["state"]["values"]
     wanted, errors = _wanted(values)
     new_token = (forms.text_value(values, BlockId.NEW_TOKEN) or "").strip()
@@ -87,7 +98,7 @@ def submit_config(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
             if errors:
                 raise config.ConfigRefused(errors)
             # checked again: the admin group may have changed since the form was opened
-            if not config.may_configure(config.get(session, team_id), user_id, workspace_admin=state.workspace_admin):
+            if not config.may_configure(config.get(session, team_id), user_id, workspace_admin=workspace_admin):
                 raise ServiceError(REFUSED)
             if reviews.claim_interaction(session, team_id, view_key(view), "config"):
                 config.update(session, team_id, wanted, actor=user_id)

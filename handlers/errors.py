@@ -8,17 +8,24 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError
 
+from bot.context import VERIFIED, saved_in_ack
+from bot.db import is_outage
 from bot.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
 
 DB_DOWN = "The review database is not reachable right now, so nothing was saved. Please try again in a minute."
 
 
-def user_message(error: Exception, error_id: str) -> str:
+def user_message(error: Exception, error_id: str, *, saved: bool = False) -> str:
+    """What the person is told: a refusal says why; otherwise whether anything was saved, and the error id."""
     if isinstance(error, ServiceError):
         return str(error)
-    if isinstance(error, DBAPIError):
+    if saved:
+        return (f"Your request was saved, but Readiness could not bring every Slack message up to date "
+                f"(error id {error_id}). Alerts and reminders are queued and still go out.")
+    if is_outage(error):
         return f"{DB_DOWN} (error id {error_id})"
     return f"Something went wrong on our side and nothing was changed. (error id {error_id})"
 
@@ -41,16 +48,21 @@ def report_error(
     error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger,
     *, acked: bool,
 ) -> BoltResponse | None:
-    """Log the traceback under an error id and tell the user, in the ack when there is still one to give."""
+    """Log the traceback under an error id and tell the user, in the ack when there is still one to give.
+
+    A request that never passed signature verification is answered 401 and nothing else: no message is sent
+    anywhere on its behalf (its response_url and user are whatever the sender wrote)."""
     error_id = uuid.uuid4().hex[:8]
+    if not context.get(VERIFIED):
+        log.warning("error %s before the request was verified (%s): answered 401", error_id, type(error).__name__)
+        return BoltResponse(status=401, body="")
     if isinstance(error, ServiceError):
         logger.info("refused (%s): %s", error_id, error)
+    elif is_outage(error):
+        logger.warning("error %s: the database is not reachable (%s)", error_id, type(error).__name__)
     else:
         logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error)
-    message = user_message(error, error_id)
-    if acked and not isinstance(error, ServiceError):
-        message = (f"Your request was saved, but Readiness could not bring every Slack message up to date "
-                   f"(error id {error_id}). Alerts and reminders are queued and still go out.")
+    message = user_message(error, error_id, saved=acked and saved_in_ack(context))
     if not acked:
         if body.get("type") == "view_submission":
             block_id = _first_input_block(body.get("view", {}))

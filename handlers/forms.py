@@ -44,8 +44,8 @@ def date_value(values: dict[str, Any], block: BlockId) -> tuple[date | None, str
         return None, None
     try:
         return date.fromisoformat(raw), None
-    except ValueError:
-        return None, f"{raw!r} is not a date."
+    except (ValueError, TypeError):
+        return None, f"{str(raw)[:40]!r} is not a date."
 
 
 def cohorts_value(values: dict[str, Any]) -> list[str]:

@@ -17,12 +17,15 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.context import deps_of
+from bot.context import SAVED, db_of, deps_of
+from bot.core.documents import tree_problem
 from bot.executor import BACKGROUND, INTERACTIVE
+from bot.services.errors import ServiceError
 from handlers.errors import report_error
 
 AfterAck = Callable[[dict[str, Any], BoltContext, WebClient], None]
 PAYLOAD_NAMES = ("command", "action", "view", "event")
+MAX_BODY_DEPTH = 24  # Slack's deepest payloads (a view with its state) stay well inside this
 
 
 def after_ack(fn: AfterAck, lane: str = BACKGROUND) -> Callable[..., None]:
@@ -47,9 +50,13 @@ def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable
 
     def listener(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext,
                  client: WebClient, logger: logging.Logger) -> None:
+        problem = tree_problem(body, max_depth=MAX_BODY_DEPTH)
+        if problem:  # a NUL or a lone surrogate can be neither stored nor shown: refused before anything reads it
+            raise ServiceError(f"That request holds text Readiness cannot take ({problem}); nothing was changed.")
         available: dict[str, Any] = {"ack": ack, "body": body, "context": context, "client": client,
                                      "logger": logger, **{name: payload for name in PAYLOAD_NAMES}}
         ack_fn(**{name: available[name] for name in wanted})
+        context[SAVED] = db_of(context).commits > 0  # what the error handler may tell if later work fails
         executor = deps_of(context).executor
         for work in after:
             job = functools.partial(work, body, context, client, logger)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.checklist import Mark
+
+# A database row id as it travels through Slack: refused when no row could have it (a forged value).
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class _Wire(BaseModel):
@@ -28,7 +32,7 @@ class _Button(_Wire):
 class ItemRef(_Button):
     """The value of an item's mark buttons."""
 
-    assessment: int = Field(alias="a")
+    assessment: RowId = Field(alias="a")
     item: str = Field(alias="i", max_length=48)
 
 
@@ -38,7 +42,7 @@ class StartModalState(_Wire):
 
 
 class MarkModalState(_Wire):
-    assessment_id: int
+    assessment_id: RowId
     item_id: str
     mark: Mark
     channel_id: str | None = None
@@ -48,7 +52,7 @@ class MarkModalState(_Wire):
 class ProposalRef(_Button):
     """A proposed due date, carried by the release lead's Accept / Refuse buttons."""
 
-    assessment: int = Field(alias="a")
+    assessment: RowId = Field(alias="a")
     item: str = Field(alias="i", max_length=48)
     was: date = Field(alias="w")
     due: date = Field(alias="d")
@@ -56,42 +60,42 @@ class ProposalRef(_Button):
 
 
 class GoLiveModalState(_Wire):
-    assessment_id: int
+    assessment_id: RowId
 
 
 class CheckinRef(_Button):
     """A day of a go-live's watch, carried by the check-in buttons and the issue modal."""
 
-    golive: int = Field(alias="g")
+    golive: RowId = Field(alias="g")
     day: int = Field(alias="d", ge=1, le=31)
 
 
 class IssueModalState(_Wire):
-    golive: int
+    golive: RowId
     day: int
     channel_id: str | None = None
     message_ts: str | None = None
 
 
 class SignoffModalState(_Wire):
-    assessment_id: int
+    assessment_id: RowId
 
 
 class SuggestionRef(_Button):
     """A suggested mark's Apply / Dismiss buttons (in the thread message that offers it)."""
 
-    suggestion: int = Field(alias="s")
+    suggestion: RowId = Field(alias="s")
 
 
 class ApplySuggestionState(_Wire):
     """The usual mark modal, opened from a suggestion: ``mark`` is what that modal carries anyway."""
 
-    suggestion_id: int
+    suggestion_id: RowId
     mark: MarkModalState
 
 
 class DismissSuggestionState(_Wire):
-    suggestion_id: int
+    suggestion_id: RowId
     channel_id: str | None = None
     message_ts: str | None = None
 
@@ -99,7 +103,7 @@ class DismissSuggestionState(_Wire):
 class DecisionRef(_Button):
     """A role's decision buttons on the approval card (and the reason modal)."""
 
-    assessment: int = Field(alias="a")
+    assessment: RowId = Field(alias="a")
     role: str = Field(alias="r", max_length=40)
     decision: str | None = Field(default=None, alias="d", max_length=12)
 
@@ -110,11 +114,12 @@ class DecisionRef(_Button):
 
 
 class ConfigModalState(_Wire):
+    """Who opened the settings form; their rights are checked again on submit, never read from here."""
+
     user_id: str
-    workspace_admin: bool = False
 
 
 class PacketModalState(_Wire):
     """The review a trace-example or rollout-plan modal writes to."""
 
-    assessment_id: int
+    assessment_id: RowId

@@ -14,7 +14,7 @@ from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, sta
 from bot.services.errors import MarkRejected, ServiceError
 from bot.services.marks import record_mark
 from handlers import forms, publish
-from handlers.common import parse_control, view_key
+from handlers.common import parse_control, review_number, view_key
 from handlers.ids import BlockId, CallbackId
 from handlers.lazy import after_ack, listen
 from handlers.state import MarkModalState, StartModalState
@@ -45,7 +45,7 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
         cohorts=forms.cohorts_value(values),
         channel_id=state.channel_id,
         release_channel_id=release,
-        baseline_id=int(baseline) if baseline and baseline.isdigit() else None,
+        baseline_id=review_number(baseline) if baseline else None,
     )
     try:
         with scope.transaction() as session:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Mark
+from bot.core.marking import MAX_DUE_DAYS
 from bot.core.reminder_plan import ReminderPolicy
 from bot.core.review import Proposal
 from bot.services import audit
@@ -33,6 +34,8 @@ def propose(session: Session, team_id: str, assessment_id: int, item_id: str, *,
     assert row.due is not None
     if new_due < today:
         raise ServiceError(f"The date {new_due.isoformat()} is in the past.")
+    if (new_due - today).days > MAX_DUE_DAYS:
+        raise ServiceError(f"The date {new_due.isoformat()} is more than {MAX_DUE_DAYS // 365} years away.")
     if new_due == row.due:
         raise ServiceError(f"{item_id} is already due on {new_due.isoformat()}.")
     checklist = checklist_of(session, assessment)

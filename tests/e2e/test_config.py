@@ -78,3 +78,28 @@ def test_configured_release_channels_and_waiver_limit_apply(local, convo):
     assert "release_channel" in json.loads(refused.body)["errors"]
     with session_scope(local.sessions) as s:
         assert [e.action for e in events(s, 1)] == []
+
+
+def test_rights_are_checked_again_on_submit_from_slack_and_the_database(local, convo):
+    """A forged submission (validly signed, its form state naming the sender) and an admin demoted after
+    opening the form are both refused, and nothing changes."""
+    p = local.people
+    local.sandbox.add_user(p.lead, "alex", tz="America/New_York", is_admin=True)
+    view_id = open_config(local, convo, p.lead)
+    assert view_id is not None
+    form = local.sandbox.calls_to("views.open")[-1].response["view"]
+    for metadata in ({"user_id": p.engineer}, {"user_id": p.engineer, "workspace_admin": True}):
+        forged = {**form, "private_metadata": json.dumps(metadata),
+                  "state": {"values": {"waiver_days": {"value": {"type": "plain_text_input", "value": "30"}},
+                                       "new_token": {"value": {"type": "plain_text_input", "value": "stolen"}}}}}
+        payload = local.driver._common("view_submission", p.engineer)
+        payload.update(trigger_id=local.sandbox.issue_trigger_id(p.engineer), view=forged, response_urls=[])
+        refused = local.driver._send_interactive(payload, retry_num=None, retry_reason="", timestamp=None)
+        assert refused.status == 200 and "errors" in refused.body
+    local.sandbox.add_user(p.lead, "alex", tz="America/New_York", is_admin=False)  # demoted meanwhile
+    demoted = local.driver.submit_view(p.lead, view_id, {"waiver_days": "30", "new_token": "late"})
+    assert demoted.status == 200 and "Only workspace admins" in demoted.body
+    with session_scope(local.sessions) as s:
+        assert s.scalars(select(ApiToken)).all() == []
+        assert [e.action for e in s.scalars(select(AuditEvent))] == []
+    assert stored(local).waiver_max_days == config.DEFAULT_WAIVER_DAYS
