@@ -272,6 +272,9 @@ class Deliverer:
                 if status == "dead":
                     log.error("outbox row %s (%s) is dead after %s attempts: %s", row.id, row.dedupe_key,
                               self.max_attempts, error)
+                elif counts:
+                    log.warning("outbox row %s (%s) not delivered: %s; trying again in %.0fs", row.id, row.kind,
+                                error, after)
 
     def _backoff(self, rows: list[Claimed]) -> float:
         with session_scope(self.sessions) as session:
