@@ -271,7 +271,7 @@ def test_bad_files_are_refused_with_one_line():
     assert "a ZIP archive, not a lm-eval file" in refused(eval_bytes, "log.eval", "lm-eval")
     record = raw_lines(one("promptfoo/baseline/results.jsonl.gz"))[0]
     del record["success"]
-    assert "line 1: not a promptfoo result" in refused((json.dumps(record) + "\n").encode() * 2, "r.jsonl",
+    assert "line 1, success: expected true or false" in refused((json.dumps(record) + "\n").encode() * 2, "r.jsonl",
                                                        "promptfoo")
     lm_line = raw_lines(one("lm_eval/baseline/samples_*.jsonl.gz"))[0]
     del lm_line["exact_match"]

@@ -26,7 +26,7 @@ def is_results(data: Any) -> bool:
 
 
 def is_record(data: Any) -> bool:
-    return isinstance(data, Mapping) and "success" in data and ("testCase" in data or "failureReason" in data)
+    return isinstance(data, Mapping) and "testCase" in data and ("promptIdx" in data or "provider" in data)
 
 
 def from_results(data: Any, source: str, options: Options) -> Imported:
@@ -52,7 +52,7 @@ def read(records: Iterable[tuple[str, Any]], source: str, options: Options, vers
     runs: set[tuple[Any, Any]] = set()
     for where, record in records:
         if not is_record(record):
-            raise ImportProblem(f"{where}: not a promptfoo result (no success and testCase)")
+            raise ImportProblem(f"{where}: not a promptfoo result (no testCase and provider)")
         found.add(_sample(record, where, options, found, scores))
         provider = record.get("provider")
         runs.add((record.get("promptIdx"), provider.get("id") if isinstance(provider, Mapping) else provider))
