@@ -95,7 +95,7 @@ def _table(rows: list[list[str]]) -> str:
 
 def cmd_evidence_show(args: argparse.Namespace) -> int:
     from bot.core.checklist import Mark
-    from bot.core.evidence import grid_png, grid_svg
+    from bot.core.evidence import grid_svg
     from bot.services import evidence
     from bot.services.assessments import current_marks, find_latest
 
@@ -111,11 +111,7 @@ def cmd_evidence_show(args: argparse.Namespace) -> int:
             marks: dict[str, Mark | None] = {k: e.mark for k, e in current_marks(session, review).items()}
             contradicted = evidence.contradicted_items(session, review, marks, scored)
     if args.picture:
-        out = Path(args.picture)
-        if out.suffix.lower() == ".png":
-            out.write_bytes(grid_png(scored.scorecard))
-        else:
-            out.write_text(grid_svg(scored.scorecard), encoding="utf-8")
+        Path(args.picture).write_text(grid_svg(scored.scorecard), encoding="utf-8")
     if args.json:
         print(json.dumps({**scored.summary(), "contradicted": list(contradicted),
                           "cells": [c.model_dump(mode="json") for c in scored.scorecard.cells]}))
@@ -214,7 +210,7 @@ def add_commands(sub: Any) -> None:  # argparse's _SubParsersAction
     e.add_argument("--baseline", metavar="V", help="compare with this version instead of the usual baseline")
     e.add_argument("--team", help="the workspace, when several review the same system")
     e.add_argument("--json", action="store_true", help="print one JSON object (summary and every cell)")
-    e.add_argument("--picture", metavar="FILE", help="also write the grid: FILE.svg or FILE.png")
+    e.add_argument("--picture", metavar="FILE.svg", help="also write the grid as SVG")
     add_import(esub, _command, push_and_report)
 
     p = sub.add_parser("policy", help="release policies: thresholds per metric and cohort")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.evidence.importers import import_file, options_from, to_evidence
+from bot.core.evidence.importers import import_bytes, import_file, options_from, to_evidence
 from tests.db.test_evidence import cohort_reasons, mark_all_no, push, start, store_policy
 
 EVAL = Path(__file__).parents[1] / "fixtures" / "eval"
@@ -47,3 +47,17 @@ def test_noise_passes_the_gate_and_a_regression_fails_it(sessions, checklist, to
     reasons, cohort = cohort_reasons(sessions)
     assert len(reasons) == 1 and reasons[0].startswith("cohort eu-legal, task_success_rate: regression"), reasons
     assert [f["cohort"] for f in cohort["failures"]] == ["eu-legal"]
+
+
+def test_non_ascii_cohorts_show_in_the_packets_grid(sessions, checklist):
+    from bot.core.packet import render_html
+    from tests.db.test_packets import build
+
+    store_policy(sessions, POLICY.replace("cohorts: [eu-legal, us-retail, apac-support]", "cohorts: all"))
+    aid = start(sessions, checklist, version="2.0")
+    export = "tenant,ok\n" + "日本-サポート,1\n" * 25 + "Zürich,0\n" * 25
+    found = import_bytes(export.encode(), "export.csv", options_from(cohort=["tenant"], pass_field="ok"))
+    push(sessions, to_evidence(found, system="copilot", version="2.0", source="export.csv"))
+    page = render_html(build(sessions, aid))
+    [svg] = [part for part in page.split("<svg")[1:] if 'class="cell"' in part]  # the cohort grid
+    assert ">日本-サポート</text>" in svg and ">Zürich</text>" in svg
