@@ -96,23 +96,23 @@ def import_bytes(data: bytes, source: str, options: Options | None = None, tool:
     return _read(chosen, kind, parsed, text, source, options)
 
 
+# tool -> (the reader of its JSON document, the reader of its JSON Lines, what its files are)
+_JSON_TOOLS = {
+    "promptfoo": (promptfoo.from_results, promptfoo.read, "a promptfoo results.json or results.jsonl"),
+    "lm-eval": (lm_eval.from_results, lm_eval.from_samples, "an lm-eval samples_*.jsonl or results_*.json"),
+}
+
+
 def _read(chosen: str, kind: str, parsed: Any, text: str, source: str, options: Options) -> Imported:
-    if chosen == "promptfoo":
-        if kind == "json":
-            return promptfoo.from_results(parsed, source, options)
-        if kind == "jsonl":
-            return promptfoo.read(parsed, source, options)
-        raise ImportProblem(f"{source}: not a promptfoo results.json or results.jsonl (not JSON)")
+    if chosen in _JSON_TOOLS:
+        document, lines, files = _JSON_TOOLS[chosen]
+        if kind == "csv":
+            raise ImportProblem(f"{source}: not {files} (not JSON)")
+        return document(parsed, source, options) if kind == "json" else lines(parsed, source, options)
     if chosen == "inspect":
         if kind != "json":
             raise ImportProblem(f"{source}: not an Inspect log (an .eval ZIP or a --log-format json log)")
         return inspect_log.from_json(parsed, source, options)
-    if chosen == "lm-eval":
-        if kind == "json":
-            return lm_eval.from_results(parsed, source, options)
-        if kind == "jsonl":
-            return lm_eval.from_samples(parsed, source, options)
-        raise ImportProblem(f"{source}: not an lm-eval samples_*.jsonl or results_*.json (not JSON)")
     if kind == "csv":
         return samples.read(samples.csv_samples(csv_records(text, source)[1], source), source, options, "csv")
     if kind == "jsonl":
