@@ -75,6 +75,9 @@ def test_push_then_show_the_scorecard(capsys, tmp_path):
     assert summary["baseline_version"] == "2.3.0" and len(summary["cells"]) == 108
     assert [f["cohort"] for f in summary["failures"]] == ["eu-legal", "jp-support"]
     assert picture.read_text(encoding="utf-8").startswith("<svg")
+    code, _, err = run(capsys, "evidence", "show", "--system", SYSTEM, "--version", "2.4.0", "--team", "T1",
+                       "--picture", str(tmp_path / "grid.png"))
+    assert code == 2 and "name the file .svg" in err
     code, out, _ = run(capsys, "evidence", "show", "--system", SYSTEM, "--version", "2.4.0", "--team", "T1",
                        "--baseline", "2.4.0", "--json")
     against_itself = json.loads(out)

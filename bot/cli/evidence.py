@@ -99,6 +99,8 @@ def cmd_evidence_show(args: argparse.Namespace) -> int:
     from bot.services import evidence
     from bot.services.assessments import current_marks, find_latest
 
+    if args.picture and Path(args.picture).suffix.lower() != ".svg":
+        raise _usage(f"--picture {args.picture}: the grid is written as SVG; name the file .svg")
     with _session(write=False) as (session, settings):
         team = _team(session, args.system, args.team)
         review = find_latest(session, team, args.system, args.version)
