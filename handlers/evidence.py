@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from bot.context import db_of, deps_of
 from bot.core.checklist import Mark
-from bot.core.evidence import grid_png
 from bot.services import evidence, reviews
 from bot.services.assessments import current_marks, find_latest, get_assessment
 from bot.services.errors import ServiceError
 from bot.services.golive import latest_in_channel
 from handlers import forms, views
+from handlers.blocks import cohort_table
 from handlers.blocks import evidence as eb
 from handlers.blocks import text as t
 from handlers.blocks.modals import mark_modal
@@ -49,7 +49,7 @@ def _target(session: Session, team_id: str, channel_id: str, args: list[str]) ->
 
 
 def command(ack: Ack, command: dict[str, Any], context: BoltContext, sub: str, args: list[str]) -> None:
-    """`/readiness evidence [n | system version]`: the cohort scorecard, to you; its picture follows in the channel."""
+    """`/readiness evidence [n | system version]`: the cohort scorecard, to you; its grid follows in the channel."""
     team_id = team_of(command, context)
     with db_of(context).read() as session:
         system, version, review = _target(session, team_id, command["channel_id"], args)
@@ -64,13 +64,14 @@ def command(ack: Ack, command: dict[str, Any], context: BoltContext, sub: str, a
             marks: dict[str, Mark | None] = {k: e.mark for k, e in current_marks(session, review).items()}
             contradicted = evidence.contradicted_items(session, review, marks, scored)
     text, blocks = eb.scorecard_reply(f"{system} {version}", scored, contradicted)
-    context["evidence_picture"] = {"system": system, "version": version,
+    context["evidence_grid"] = {"system": system, "version": version,
                                    "assessment": review.id if review is not None else None}
     ack(text=text, blocks=blocks)
 
 
-def upload_picture(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    asked = context.get("evidence_picture")
+def post_tables(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """The cohort-by-metric grid, posted in the channel as table blocks (split above Slack's table limits)."""
+    asked = context.get("evidence_grid")
     if asked is None:
         return
     team_id = team_of(body, context)
@@ -81,13 +82,11 @@ def upload_picture(body: dict[str, Any], context: BoltContext, client: WebClient
     if scored is None:
         return
     label = f"{asked['system']} {asked['version']}"
-    slug = "".join(ch if ch.isalnum() or ch in ".-" else "-" for ch in label)[:80]
-    client.files_upload_v2(channel=body["channel_id"], content=grid_png(scored.scorecard),
-                           filename=f"cohorts-{slug}.png", title=f"Cohort scorecard: {label}",
-                           alt_txt=f"Cohort-by-metric grid of {label}", initial_comment=eb.picture_comment(label, scored))
+    for message in cohort_table.grid_messages(label, scored.scorecard, eb.grid_comment(scored)):
+        client.chat_postMessage(channel=body["channel_id"], **message)
 
 
-AFTER_COMMAND: list[Callable[..., None]] = [after_ack(upload_picture)]
+AFTER_COMMAND: list[Callable[..., None]] = [after_ack(post_tables)]
 
 
 # -- Apply: the usual mark modal, prefilled ----------------------------------------------------------

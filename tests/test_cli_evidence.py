@@ -68,13 +68,16 @@ def test_push_then_show_the_scorecard(capsys, tmp_path):
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith(f"{SYSTEM} 2.4.0: NOT A PASS") and "Baseline 2.3.0" in lines[1]
     assert lines[3].split()[:2] == ["eu-legal", "task_success_rate"] and "fail" in lines[3]
-    picture = tmp_path / "grid.png"
+    picture = tmp_path / "grid.svg"
     code, out, _ = run(capsys, "evidence", "show", "--system", SYSTEM, "--version", "2.4.0", "--team", "T1",
                        "--json", "--picture", str(picture))
     summary = json.loads(out)
     assert summary["baseline_version"] == "2.3.0" and len(summary["cells"]) == 108
     assert [f["cohort"] for f in summary["failures"]] == ["eu-legal", "jp-support"]
-    assert picture.read_bytes().startswith(b"\x89PNG")
+    assert picture.read_text(encoding="utf-8").startswith("<svg")
+    code, _, err = run(capsys, "evidence", "show", "--system", SYSTEM, "--version", "2.4.0", "--team", "T1",
+                       "--picture", str(tmp_path / "grid.png"))
+    assert code == 2 and "name the file .svg" in err
     code, out, _ = run(capsys, "evidence", "show", "--system", SYSTEM, "--version", "2.4.0", "--team", "T1",
                        "--baseline", "2.4.0", "--json")
     against_itself = json.loads(out)

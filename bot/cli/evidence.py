@@ -1,4 +1,4 @@
-"""The `readiness` subcommands of the evidence feature: `evidence push|show`, `policy validate|push|show|schema`."""
+"""The `readiness` subcommands of the evidence feature: `evidence push|show|import|schema`, `policy validate|push|show|schema`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.cli.common import EXIT_OK, UsageError
+from bot.cli.eval_import import add_import
 
 
 def _usage(message: str) -> Exception:
@@ -52,17 +53,23 @@ def _team(session: Session, system: str, team: str | None) -> str:
 
 def cmd_evidence_push(args: argparse.Namespace) -> int:
     from bot.core.evidence import EvidenceError, load_evidence
-    from bot.services import evidence
 
     try:
         parsed = load_evidence(args.file, system=args.system, version=args.version, fmt=args.format)
     except EvidenceError as exc:
         raise _usage(str(exc)) from None
+    return push_and_report(args, parsed)
+
+
+def push_and_report(args: argparse.Namespace, parsed: Any, extra: dict[str, Any] | None = None) -> int:
+    """Store a validated set as `evidence push` does, and say what happened (``extra`` joins the JSON)."""
+    from bot.services import evidence
+
     with _session(write=True) as (session, settings):
         team = _team(session, parsed.system, args.team)
         result = evidence.push(session, team, parsed, actor=f"cli:{args.actor}", policy_path=settings.policy_path)
     if args.json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({**result.as_json(), **(extra or {})}))
         return EXIT_OK
     label = f"{result.system} {result.version}"
     if result.duplicate:
@@ -88,10 +95,12 @@ def _table(rows: list[list[str]]) -> str:
 
 def cmd_evidence_show(args: argparse.Namespace) -> int:
     from bot.core.checklist import Mark
-    from bot.core.evidence import grid_png, grid_svg
+    from bot.core.evidence import grid_svg
     from bot.services import evidence
     from bot.services.assessments import current_marks, find_latest
 
+    if args.picture and Path(args.picture).suffix.lower() != ".svg":
+        raise _usage(f"--picture {args.picture}: the grid is written as SVG; name the file .svg")
     with _session(write=False) as (session, settings):
         team = _team(session, args.system, args.team)
         review = find_latest(session, team, args.system, args.version)
@@ -104,11 +113,7 @@ def cmd_evidence_show(args: argparse.Namespace) -> int:
             marks: dict[str, Mark | None] = {k: e.mark for k, e in current_marks(session, review).items()}
             contradicted = evidence.contradicted_items(session, review, marks, scored)
     if args.picture:
-        out = Path(args.picture)
-        if out.suffix.lower() == ".png":
-            out.write_bytes(grid_png(scored.scorecard))
-        else:
-            out.write_text(grid_svg(scored.scorecard), encoding="utf-8")
+        Path(args.picture).write_text(grid_svg(scored.scorecard), encoding="utf-8")
     if args.json:
         print(json.dumps({**scored.summary(), "contradicted": list(contradicted),
                           "cells": [c.model_dump(mode="json") for c in scored.scorecard.cells]}))
@@ -207,7 +212,8 @@ def add_commands(sub: Any) -> None:  # argparse's _SubParsersAction
     e.add_argument("--baseline", metavar="V", help="compare with this version instead of the usual baseline")
     e.add_argument("--team", help="the workspace, when several review the same system")
     e.add_argument("--json", action="store_true", help="print one JSON object (summary and every cell)")
-    e.add_argument("--picture", metavar="FILE", help="also write the grid: FILE.svg or FILE.png")
+    e.add_argument("--picture", metavar="FILE.svg", help="also write the grid as SVG")
+    add_import(esub, _command, push_and_report)
 
     p = sub.add_parser("policy", help="release policies: thresholds per metric and cohort")
     psub = p.add_subparsers(dest="policy_command", required=True, metavar="ACTION")

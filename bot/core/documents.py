@@ -61,8 +61,8 @@ def shown(value: object, limit: int = MAX_KEY_SHOWN) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def read_text(path: Any, source: str, limit: int = MAX_DATA_BYTES) -> str:
-    """The file's text: at most ``limit`` bytes are read (a larger file, or an endless one, is refused)."""
+def read_bytes(path: Any, source: str, limit: int = MAX_DATA_BYTES) -> bytes:
+    """At most ``limit`` bytes of the file: a larger file, or an endless one, is refused, never read to its end."""
     try:
         with Path(path).open("rb") as handle:
             data = handle.read(limit + 1)
@@ -70,14 +70,19 @@ def read_text(path: Any, source: str, limit: int = MAX_DATA_BYTES) -> str:
         raise FileProblem(f"{source}: cannot read file ({exc.strerror or exc})") from None
     if len(data) > limit:
         raise FileProblem(f"{source}: larger than {limit // (1024 * 1024)} MB; nothing was read past that")
-    return decode(data, source)
+    return data
+
+
+def read_text(path: Any, source: str, limit: int = MAX_DATA_BYTES) -> str:
+    """The file's text, read within ``limit`` bytes."""
+    return decode(read_bytes(path, source, limit), source)
 
 
 def decode(data: bytes, source: str) -> str:
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FileProblem(f"{source}: not a UTF-8 text file") from None
+    except UnicodeDecodeError as exc:
+        raise FileProblem(f"{source}: not UTF-8 text (at byte {exc.start})") from None
     if "\x00" in text:
         raise FileProblem(f"{source}: not a text file (it holds a NUL byte)")
     return text
@@ -94,16 +99,19 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-def tree_problem(data: Any, max_depth: int = MAX_DEPTH) -> str | None:
+def tree_problem(data: Any, max_depth: int = MAX_DEPTH, *, check_text: bool = True,
+                 allow_nan: bool = False) -> str | None:
     """The first place in parsed data that no reader should see: too deep, an outsize or non-finite number,
-    a string with a control character. Shared containers (YAML aliases) are looked at once."""
+    a string with a control character (unless ``check_text`` is off: an eval tool's transcripts may hold
+    them, and only the labels taken from them are stored). Shared containers (YAML aliases) are looked at
+    once."""
     seen: set[int] = set()
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:
         value, where, depth = stack.pop()
         at = where or "the top level"
         if isinstance(value, str):
-            problem = text_problem(value)
+            problem = text_problem(value) if check_text else None
             if problem:
                 return f"{at}: {problem}"
         elif isinstance(value, bool) or value is None:
@@ -112,7 +120,7 @@ def tree_problem(data: Any, max_depth: int = MAX_DEPTH) -> str | None:
             if value.bit_length() > MAX_INT_DIGITS * 3.33:
                 return f"{at}: a number with more than {MAX_INT_DIGITS} digits"
         elif isinstance(value, float):
-            if not math.isfinite(value):
+            if not math.isfinite(value) and not (allow_nan and math.isnan(value)):
                 return f"{at}: a number that is not finite"
         elif isinstance(value, dict | list):
             if depth >= max_depth:
@@ -123,7 +131,7 @@ def tree_problem(data: Any, max_depth: int = MAX_DEPTH) -> str | None:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, child in items:
                 if isinstance(value, dict):
-                    if isinstance(key, str) and text_problem(key):
+                    if check_text and isinstance(key, str) and text_problem(key):
                         return f"{at}: a key that {text_problem(key)}"
                     stack.append((child, f"{where}.{shown(key)}" if where else shown(key), depth + 1))
                 else:
@@ -131,8 +139,8 @@ def tree_problem(data: Any, max_depth: int = MAX_DEPTH) -> str | None:
     return None
 
 
-def _checked(data: Any, source: str) -> Any:
-    problem = tree_problem(data)
+def _checked(data: Any, source: str, **limits: Any) -> Any:
+    problem = tree_problem(data, **limits)
     if problem:
         raise FileProblem(f"{source}: {problem}")
     return data
@@ -163,14 +171,21 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number this reader accepts")
 
 
-def parse_json(text: str, source: str) -> Any:
-    """JSON text to data, checked; numbers are refused before they are built when they are outsize."""
+def _nan(name: str) -> float:
+    return math.nan  # Python's json writes NaN and Infinity for non-finite floats: read them as missing
+
+
+def parse_json(text: str, source: str, *, max_depth: int = MAX_DEPTH, check_text: bool = True,
+               allow_nan: bool = False) -> Any:
+    """JSON text to data, checked; numbers are refused before they are built when they are outsize.
+
+    ``allow_nan`` reads NaN/Infinity as not-a-number (an eval tool's own output), instead of refusing them."""
     try:
-        data = json.loads(text, parse_int=_refuse_int, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_int=_refuse_int, parse_constant=_nan if allow_nan else _refuse_constant)
     except json.JSONDecodeError as exc:
         raise FileProblem(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise FileProblem(f"{source}: nested too deeply (at most {MAX_DEPTH} levels)") from None
     except ValueError as exc:
         raise FileProblem(f"{source}: {exc}") from None
-    return _checked(data, source)
+    return _checked(data, source, max_depth=max_depth, check_text=check_text, allow_nan=allow_nan)

@@ -46,6 +46,15 @@ EXTERNAL_ID_MAX = 255
 VIEW_TITLE_MAX = 24
 VIEW_BUTTON_TEXT_MAX = 24
 VIEW_TYPES = ("modal", "home")
+# the table block (Slack's table block reference): rows, cells a row, column settings, one table a message,
+# carried in the message's attachments; and the characters across a table's cells, as Slack enforces them
+TABLE_ROWS_MAX = 100
+TABLE_CELLS_MAX = 20
+TABLE_COLUMN_SETTINGS_MAX = 20
+TABLE_CHARS_MAX = 10_000
+TABLES_PER_MESSAGE = 1
+TABLE_ALIGN = ("left", "center", "right")
+ATTACHMENTS_MAX = 100
 
 ELEMENT_TYPES: frozenset[str] = frozenset(
     t for c in BlockElement._get_sub_block_elements() if isinstance(t := getattr(c, "type", None), str)
@@ -202,6 +211,8 @@ def _check_block(block: Any, where: str, problems: list[str]) -> None:
         elements = block.get("elements")
         if isinstance(elements, list) and len(elements) > CONTEXT_ELEMENTS_MAX:
             problems.append(f"{where}.elements: has {len(elements)} elements; the limit is {CONTEXT_ELEMENTS_MAX}")
+    elif kind == "table":
+        _check_table(block, where, problems)
     elif kind == "input":
         _check_plain_text(block.get("label"), f"{where}.label", INPUT_LABEL_MAX, problems)
         if block.get("hint") is not None:
@@ -216,6 +227,64 @@ def _check_block(block: Any, where: str, problems: list[str]) -> None:
             if action_id in action_ids:
                 problems.append(f"{where}.{suffix}.action_id: duplicate action_id {action_id!r} in the same block")
             action_ids.add(action_id)
+
+
+def _check_cell(cell: Any, where: str, problems: list[str]) -> int:
+    """Problems of one table cell; returns its characters."""
+    kind = cell.get("type") if isinstance(cell, Mapping) else None
+    if kind == "raw_text":
+        text = cell.get("text")
+        if not isinstance(text, str) or not text:
+            problems.append(f"{where}.text: a raw_text cell needs non-empty text")
+            return 0
+        return len(text)
+    if kind == "rich_text":
+        problem = _sdk_block_problem(cell)
+        if problem:
+            problems.append(f"{where}: {problem}")
+        return len(json.dumps(cell.get("elements"), ensure_ascii=False))
+    problems.append(f"{where}: a table cell is a raw_text or rich_text object, got {kind!r}")
+    return 0
+
+
+def _check_table(block: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        problems.append(f"{where}.rows: a table needs at least one row")
+        return
+    if len(rows) > TABLE_ROWS_MAX:
+        problems.append(f"{where}.rows: has {len(rows)} rows; the limit is {TABLE_ROWS_MAX}")
+    chars = 0
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or not row:
+            problems.append(f"{where}.rows[{i}]: a row is a non-empty array of cells")
+            continue
+        if len(row) > TABLE_CELLS_MAX:
+            problems.append(f"{where}.rows[{i}]: has {len(row)} cells; the limit is {TABLE_CELLS_MAX}")
+        chars += sum(_check_cell(cell, f"{where}.rows[{i}][{j}]", problems) for j, cell in enumerate(row))
+    if chars > TABLE_CHARS_MAX:
+        problems.append(f"{where}.rows: the cells hold {chars} characters; the limit is {TABLE_CHARS_MAX}")
+    settings = block.get("column_settings")
+    if settings is None:
+        return
+    if not isinstance(settings, list) or len(settings) > TABLE_COLUMN_SETTINGS_MAX:
+        problems.append(f"{where}.column_settings: an array of at most {TABLE_COLUMN_SETTINGS_MAX} items")
+        return
+    for i, setting in enumerate(settings):
+        at = f"{where}.column_settings[{i}]"
+        if setting is None:
+            continue
+        if not isinstance(setting, Mapping) or set(setting) - {"align", "is_wrapped"}:
+            problems.append(f"{at}: null or an object of align and is_wrapped")
+        elif "align" in setting and setting["align"] not in TABLE_ALIGN:
+            problems.append(f"{at}.align: one of {', '.join(TABLE_ALIGN)}, got {setting['align']!r}")
+        elif "is_wrapped" in setting and not isinstance(setting["is_wrapped"], bool):
+            problems.append(f"{at}.is_wrapped: must be a boolean")
+
+
+def _tables(blocks: Any) -> int:
+    return sum(1 for b in blocks if isinstance(b, Mapping) and b.get("type") == "table") \
+        if isinstance(blocks, list) else 0
 
 
 def _canonical(value: Any) -> str | None:
@@ -276,7 +345,32 @@ def _check_block_list(blocks: Any, limit: int, surface: str) -> list[str]:
 
 def check_message_blocks(blocks: Any) -> list[str]:
     """Problems Slack would report (as ``invalid_blocks``) for a message's ``blocks``."""
-    return _check_block_list(blocks, MESSAGE_BLOCKS_MAX, "a message")
+    problems = _check_block_list(blocks, MESSAGE_BLOCKS_MAX, "a message")
+    if _tables(blocks):
+        problems.append("blocks: a table block goes in the message's attachments (Slack's table block reference)")
+    return problems
+
+
+def check_attachments(attachments: Any) -> list[str]:
+    """Problems Slack would report (as ``invalid_attachments``) for a message's ``attachments``: the blocks
+    each one carries, and one table in the whole message at most."""
+    if not isinstance(attachments, list):
+        return [f"attachments: must be a JSON array, got {type(attachments).__name__}"]
+    if len(attachments) > ATTACHMENTS_MAX:
+        return [f"attachments: {len(attachments)} attachments; the limit is {ATTACHMENTS_MAX}"]
+    problems: list[str] = []
+    tables = 0
+    for index, attachment in enumerate(attachments):
+        if not isinstance(attachment, Mapping):
+            problems.append(f"attachments[{index}]: must be an object")
+            continue
+        if "blocks" in attachment:
+            problems += [f"attachments[{index}].{p}" for p in
+                         _check_block_list(attachment["blocks"], MESSAGE_BLOCKS_MAX, "an attachment")]
+            tables += _tables(attachment["blocks"])
+    if tables > TABLES_PER_MESSAGE:
+        problems.append(f"attachments: {tables} table blocks; a message holds at most {TABLES_PER_MESSAGE}")
+    return problems
 
 
 def check_view(view: Any) -> list[str]:

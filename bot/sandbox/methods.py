@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.sandbox.blockkit import check_message_blocks, check_view, with_generated_ids
+from bot.sandbox.blockkit import check_attachments, check_message_blocks, check_view, with_generated_ids
 from bot.sandbox.state import ApiError, Channel, SandboxState
 
 Handler = Callable[[SandboxState, dict[str, Any]], dict[str, Any]]
@@ -106,6 +106,10 @@ def payload_problems(method: str, args: dict[str, Any]) -> ApiError | None:
     attachments = args.get("attachments")
     if isinstance(attachments, str) and attachments:
         return ApiError("invalid_attachments", "[ERROR] attachments is not a valid JSON array", violation=True)
+    if attachments is not None and attachments != "":
+        problems = check_attachments(attachments)
+        if problems:
+            return ApiError("invalid_attachments", *(f"[ERROR] {p}" for p in problems), violation=True)
     return None
 
 
@@ -129,7 +133,7 @@ def rendered_mrkdwn(args: dict[str, Any]) -> list[str]:
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, dict):
-            if value.get("type") == "plain_text":
+            if value.get("type") in ("plain_text", "raw_text"):  # shown as typed: no mentions, no links
                 continue
             stack.extend(v for k, v in value.items() if k not in NOT_RENDERED)
     return found

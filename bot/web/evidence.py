@@ -5,6 +5,7 @@
 when given, must match every row. Answers: 201 stored, 200 the same set was stored before
 (``"duplicate": true``), 401 no or a wrong token, 413 too large, 415 another content type,
 422 refused rows (every problem, with its row number). Nothing is stored unless the whole set is valid.
+An eval tool's own file (``?format=...``, a ZIP, JSON Lines) goes through ``bot.web.evidence_import``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from bot.core import documents
 from bot.core.evidence import EvidenceError, parse_evidence
 from bot.db import session_scope
 from bot.services import evidence, tokens
+from bot.web import evidence_import
 from bot.web.http import Route, Site, StartResponse, bearer_token, json_response, query_params
 
 EVIDENCE_PATH = "/api/v1/evidence"
 MAX_BODY = 10 * 1024 * 1024
-FORMATS = {"application/json": "json", "text/json": "json", "text/csv": "csv", "application/csv": "csv"}
+FORMATS = {"application/json": "json", "text/json": "json", "text/csv": "csv", "application/csv": "csv",
+           "application/zip": "binary", "application/octet-stream": "binary", "application/gzip": "binary",
+           "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
 
 
 def _format(environ: dict[str, Any]) -> str | None:
@@ -52,11 +56,14 @@ def push(site: Site, environ: dict[str, Any], start_response: StartResponse) -> 
         return json_response(start_response, 401, {"error": "a valid workspace token is required"})
     fmt = _format(environ)
     if fmt is None:
-        return json_response(start_response, 415, {"error": "send JSON (application/json) or CSV (text/csv)"})
+        return json_response(start_response, 415, {"error": "send JSON (application/json), CSV (text/csv), JSON "
+                                                            "Lines or an Inspect log (application/zip)"})
     body = _body(environ)
     if body is None:
         return json_response(start_response, 413, {"error": f"the body is limited to {MAX_BODY // (1024 * 1024)} MB"})
-    query = query_params(environ, ("system", "version"))
+    query = query_params(environ, ("system", "version", "format"))
+    if "format" in query or fmt in ("binary", "jsonl"):  # an eval tool's own file: counted, then pushed
+        return evidence_import.answer(site, who, environ, body, start_response)
     try:
         text = documents.decode(body, "request body")
     except documents.FileProblem as exc:

@@ -154,7 +154,7 @@ def scorecard_reply(label: str, judged: Judged, contradicted: Sequence[str] = ()
     ]
     failed = [_cell_line(c) for c in card.failures()]
     if failed:
-        blocks.extend(sections_of(["*Failures and regressions*", *failed], 4, "more: see the picture"))
+        blocks.extend(sections_of(["*Failures and regressions*", *failed], 4, "more: see the table"))
     thin = [_cell_line(c) for c in card.with_outcome(Outcome.NOT_ENOUGH)]
     if thin:
         blocks.extend(sections_of(["*Not enough evidence* (never a pass)", *thin[:MAX_LINES]], 3, "more"))
@@ -168,11 +168,10 @@ def scorecard_reply(label: str, judged: Judged, contradicted: Sequence[str] = ()
         blocks.append(section(f":warning: Marked No but contradicted by the numbers: {t.esc(', '.join(contradicted))}"))
     if card.unjudged:
         blocks.append(context(f"{len(card.unjudged)} row(s) had no rule in the policy and were not judged."))
-    blocks.append(context("The grid follows in this channel as a picture."))
+    blocks.append(context("The cohort-by-metric grid follows in this channel as a table."))
     text = f"Cohort scorecard for {t.esc(label)}: {counts_text(card.counts())}"
     return text, blocks
 
 
-def picture_comment(label: str, judged: Judged) -> str:
-    card = judged.scorecard
-    return f"Cohort scorecard for {t.esc(label)}: {counts_text(card.counts())} ({t.esc(judged.baseline_note)})."
+def grid_comment(judged: Judged) -> str:
+    return f"{counts_text(judged.scorecard.counts())} ({t.esc(judged.baseline_note)})."

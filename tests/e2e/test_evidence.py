@@ -189,7 +189,12 @@ def test_bad_pushes_store_nothing(local, monkeypatch):
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
-def test_slash_command_answers_with_the_scorecard_and_uploads_the_grid(local, convo):
+def table_messages(local: LocalSlack) -> list[dict]:
+    return [m for m in local.sandbox.messages(REVIEW_CHANNEL)
+            if any(b.get("type") == "table" for a in m.get("attachments", []) for b in a.get("blocks", []))]
+
+
+def test_slash_command_answers_with_the_scorecard_and_posts_the_grid_as_a_table(local, convo):
     p = local.people
     token = token_for(local)
     convo.start_review(p.lead, SYSTEM, VERSION)
@@ -202,15 +207,26 @@ def test_slash_command_answers_with_the_scorecard_and_uploads_the_grid(local, co
     local.settle()
     text = json.dumps(json.loads(answer.body))
     assert "Cohort scorecard" in text and "eu-legal" in text and "Baseline 2.3.0" in text
-    uploads = [m for m in local.sandbox.messages(REVIEW_CHANNEL) if m.get("files")]
-    assert len(uploads) == 1 and uploads[0]["files"][0]["name"].endswith(".png")
-    stored = local.sandbox.files[uploads[0]["files"][0]["id"]]
-    assert stored["content"].startswith(b"\x89PNG")
+    [grid] = table_messages(local)  # checked by the sandbox against the table block's limits
+    assert not [m for m in local.sandbox.messages(REVIEW_CHANNEL) if m.get("files")]  # no picture any more
+    [table] = grid["attachments"][0]["blocks"]
+    cohorts = [row[0]["text"] for row in table["rows"][1:]]
+    assert "eu-legal" in cohorts and "jp-support" in cohorts
     by_name = local.driver.slash_command("/readiness", f"evidence {SYSTEM} 2.3.0", user=p.lead,
                                          channel=REVIEW_CHANNEL)
     assert "No baseline" in by_name.body
     usage = local.driver.slash_command("/readiness", "evidence a b c", user=p.lead, channel=REVIEW_CHANNEL)
     assert "Usage" in usage.body
+
+    rows = [{"cohort": name, "metric": "task_success_rate", "value": 0.9, "n": 300, "count": 270}
+            for name in ("日本-サポート", "Zürich")]
+    status, _ = post(local, json.dumps({"system": SYSTEM, "version": "3.0", "rows": rows}).encode(), token)
+    assert status == 201
+    local.driver.slash_command("/readiness", f"evidence {SYSTEM} 3.0", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    newest = table_messages(local)[-1]["attachments"][0]["blocks"][0]
+    assert [row[0] for row in newest["rows"][1:]] == [{"type": "raw_text", "text": "Zürich"},
+                                                      {"type": "raw_text", "text": "日本-サポート"}]
 
 
 def test_a_watch_list_breach_is_alerted_once(local, convo):

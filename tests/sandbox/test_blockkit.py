@@ -93,3 +93,37 @@ def test_generated_ids_fill_only_missing_ones() -> None:
     assert "block_id" not in blocks[0]  # input untouched
     assert filled[0]["block_id"] and filled[1]["block_id"] == "keep"
     assert filled[1]["elements"][0]["action_id"] == "mine" and filled[1]["elements"][1]["action_id"]
+
+
+def raw_cell(text: str = "x") -> dict[str, Any]:
+    return {"type": "raw_text", "text": text}
+
+
+def a_table(rows: int = 2, cells: int = 2, **extra: Any) -> dict[str, Any]:
+    return {"type": "table", "rows": [[raw_cell() for _ in range(cells)] for _ in range(rows)], **extra}
+
+
+def test_table_blocks_are_checked_against_slacks_limits() -> None:
+    from bot.sandbox.blockkit import check_attachments
+
+    rich = {"type": "rich_text", "elements": [{"type": "rich_text_section",
+                                               "elements": [{"type": "text", "text": "日本-サポート"}]}]}
+    good = a_table(column_settings=[{"is_wrapped": True}, None, {"align": "right"}])
+    good["rows"][1][0] = rich
+    assert check_attachments([{"blocks": [good]}]) == []
+    assert check_attachments([{"blocks": [a_table(100, 20)]}]) == []
+    problems = check_attachments([{"blocks": [a_table(101, 21)]}])
+    assert "attachments[0].blocks[0].rows: has 101 rows; the limit is 100" in problems
+    assert "attachments[0].blocks[0].rows[0]: has 21 cells; the limit is 20" in problems
+    assert check_attachments([{"blocks": [a_table(column_settings=[None] * 21)]}]) == [
+        "attachments[0].blocks[0].column_settings: an array of at most 20 items"]
+    assert "align: one of left, center, right" in check_attachments(
+        [{"blocks": [a_table(column_settings=[{"align": "middle"}])]}])[0]
+    assert "a raw_text cell needs non-empty text" in check_attachments(
+        [{"blocks": [{"type": "table", "rows": [[raw_cell("")]]}]}])[0]
+    assert "the cells hold 10001 characters" in check_attachments(
+        [{"blocks": [{"type": "table", "rows": [[raw_cell("x" * 10_001)]]}]}])[0]
+    assert check_attachments([{"blocks": [a_table()]}, {"blocks": [a_table()]}]) == [
+        "attachments: 2 table blocks; a message holds at most 1"]
+    assert check_message_blocks([a_table()]) == [
+        "blocks: a table block goes in the message's attachments (Slack's table block reference)"]

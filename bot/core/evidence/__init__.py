@@ -17,7 +17,7 @@ from bot.core.evidence.evidence_set import (
 )
 from bot.core.evidence.judge import Cell, CellKey, Check, CohortScorecard, JudgeError, Outcome, judge
 from bot.core.evidence.metrics import KNOWN_METRICS, Direction, Kind, MetricSpec, base_metric, lookup
-from bot.core.evidence.picture import grid_png, grid_svg
+from bot.core.evidence.picture import grid_svg
 from bot.core.evidence.policy import PolicyError, Regression, ReleasePolicy, Rule, load_policy, parse_policy
 from bot.core.evidence.suggest import Breach, Suggestion, WatchRule, contradictions, suggest, watch_breaches
 
@@ -47,7 +47,6 @@ __all__ = [
     "canonical_cohort",
     "contradictions",
     "evidence_from_data",
-    "grid_png",
     "grid_svg",
     "judge",
     "load_evidence",

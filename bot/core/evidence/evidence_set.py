@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.core import documents
 from bot.core.canonical import content_hash
@@ -403,3 +403,37 @@ def load_evidence(
     except documents.FileProblem as exc:
         raise EvidenceError(source, [RowProblem(0, "file", str(exc).removeprefix(f"{source}: "))]) from None
     return parse_evidence(text, chosen, system=system, version=version, source=source)  # type: ignore[arg-type]
+
+
+class EvidenceFileRow(BaseModel):
+    """One row of an evidence file: a cohort's value of one metric, on n samples."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cohort: str | dict[str, str] = Field(description="a cohort name, or label=value pairs (tenant=acme,"
+                                                      "workflow=refund), or in JSON an object of labels")
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]{0,60}(:[a-z0-9][a-z0-9_-]{0,40})?$",
+                        description="a known metric, or one declared under metrics (major_failure_rate:<class>)")
+    value: float = Field(description="a rate in [0, 1], a latency in its unit (ms), or any other value")
+    n: int = Field(ge=1, description="the sample size")
+    count: int | None = Field(default=None, ge=0, description="rates only: the successes behind the rate")
+    source: str | None = Field(default=None, max_length=MAX_SOURCE)
+    system: str | None = None
+    version: str | None = None
+
+
+class EvidenceFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: str | None = None
+    version: str | None = None
+    metrics: dict[str, MetricSpec] = Field(default={}, description="declarations of metrics that are not known")
+    rows: list[EvidenceFileRow]
+
+
+def evidence_json_schema() -> dict[str, Any]:
+    """The JSON Schema of an evidence file: a list of rows, or an object with system, version, metrics, rows."""
+    schema = TypeAdapter(list[EvidenceFileRow] | EvidenceFile).json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Readiness evidence set",
+            "description": "Cohort metric rows (cohort, metric, value, n, count); CSV files have the same "
+                           "columns, plus unit, direction and kind to declare a metric", **schema}

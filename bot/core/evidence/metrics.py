@@ -63,6 +63,7 @@ _RATES_DOWN = (
     "major_failure_rate",
     "unsupported_claim_rate",
     "retry_rate",
+    "error_rate",  # samples whose provider, solver or tool call errored (as the eval tools record them)
 )
 PERCENTILES = ("p50", "p95", "p99")
 STAGES = ("end_to_end", "model", "retrieval", "rerank", "tool")
