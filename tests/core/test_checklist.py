@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot.core.checklist import (
     checklist_json_schema,
     parse_checklist,
 )
+from bot.core.scoring import MarkEntry, score
 
 EXPECTED_IDS = [f"s{n}" for n in range(1, 22)] + ["data-boundary"]
 
@@ -51,9 +53,17 @@ def test_bands_and_points_come_from_the_file(checklist):
     assert checklist.scoring.points == {Mark.NO: 0, Mark.PARTIAL: 1, Mark.YES: 2}
 
 
-def test_every_item_has_texts(checklist):
-    for item in checklist.items:
-        assert item.title and item.question and item.evidence
+def test_every_item_and_section_has_texts_that_are_not_blank(checklist):
+    # The model only requires non-empty strings; a title of spaces would pass it and show as nothing.
+    blank = [
+        f"{item.id}.{field}" for item in checklist.items
+        for field in ("title", "question", "evidence") if not getattr(item, field).strip()
+    ]
+    blank += [f"{section.id}.title" for section in checklist.sections if not section.title.strip()]
+    blank += [f"mark {mark}.{field}" for mark, text in checklist.marks.items()
+              for field in ("label", "meaning", "action") if not getattr(text, field).strip()]
+    blank += [f"band {band.label}.action" for band in checklist.scoring.bands if not band.action.strip()]
+    assert blank == []
 
 
 def _expect_error(data: dict[str, Any], fragment: str) -> None:
@@ -127,7 +137,26 @@ def test_a_smaller_team_checklist_is_accepted_and_scored_to_its_own_max(checklis
         {"label": "3+", "min": 3, "verdict": "hold", "action": "fix"},
     ]
     checklist = parse_checklist(data)
+    assert checklist.item_ids == ("s1", "s2", "s3", "s4")
     assert checklist.max_score == 8
+
+    def card(**marks: str):
+        entries = {
+            item_id: MarkEntry(mark=Mark(mark), evidence="proof", owner="U1", due=date(2027, 1, 15))
+            for item_id, mark in marks.items()
+        }
+        return score(checklist, entries)
+
+    assert [(b.label, b.min, b.max) for b in checklist.scoring.bands] == [("0-2", 0, 2), ("3+", 3, None)]
+    on_the_edge = card(s1="yes", s2="no", s3="no", s4="no")
+    assert (on_the_edge.score, on_the_edge.max_score, on_the_edge.band, on_the_edge.verdict) == (2, 8, "0-2", Verdict.GO)
+    assert on_the_edge.band_action == "ship"
+    over = card(s1="yes", s2="partial", s3="no", s4="no")
+    assert (over.score, over.max_score, over.band, over.band_action, over.verdict) == (3, 8, "3+", "fix", Verdict.HOLD)
+    worst = card(s1="yes", s2="yes", s3="yes", s4="yes")
+    assert (worst.score, worst.band, worst.verdict, worst.total) == (8, "3+", Verdict.HOLD, 4)
+    assert [(s.id, s.score, s.max_score) for s in worst.sections] == [("outcome", 8, 8)]
+    assert card(s1="no").verdict is Verdict.INCOMPLETE and card(s1="no").unmarked == ["s2", "s3", "s4"]
 
 
 def test_content_hash_ignores_layout_but_not_content(checklist, checklist_data):
