@@ -7,7 +7,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binomtest, norm
+from scipy.stats import binomtest, chi2_contingency, norm
 
 from bot.core.evidence.stats import newcombe_interval, two_proportion_z, wilson_interval, z_quantile
 
@@ -52,20 +52,36 @@ def test_wilson_contains_the_estimate_and_stays_in_0_1(kn, confidence):
     assert 0.0 <= low <= k / n <= high <= 1.0
 
 
-def _scipy_z(x1, n1, x2, n2):
-    p1, p2, pooled = x1 / n1, x2 / n2, (x1 + x2) / (n1 + n2)
-    z = (p2 - p1) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    return z, 2 * norm.sf(abs(z))
-
-
 @pytest.mark.parametrize(
-    ("x1", "n1", "x2", "n2"), [(180, 200, 182, 200), (930, 1000, 870, 1000), (5, 50, 15, 60)]
+    ("x1", "n1", "x2", "n2"),
+    [(180, 200, 182, 200), (930, 1000, 870, 1000), (5, 50, 15, 60), (1, 3, 7, 9), (0, 40, 3, 10), (999, 1000, 1, 2)],
 )
 def test_two_proportion_z_matches_scipy(x1, n1, x2, n2):
-    z, p = _scipy_z(x1, n1, x2, n2)
+    # The pooled z test is Pearson's chi-squared test of the 2x2 table without Yates' correction:
+    # z^2 is the statistic and the two-sided p is the same.
+    chi2, p, dof, _ = chi2_contingency([[x1, n1 - x1], [x2, n2 - x2]], correction=False)
     test = two_proportion_z(x1, n1, x2, n2)
-    assert test.z == pytest.approx(z, rel=1e-9)
+    assert dof == 1
+    assert test.z**2 == pytest.approx(chi2, rel=1e-9)
     assert test.p_value == pytest.approx(p, rel=1e-6, abs=1e-15)
+    assert math.copysign(1, test.z) == math.copysign(1, x2 / n2 - x1 / n1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 3000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(1, 3000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+)
+def test_two_proportion_z_matches_scipy_on_any_table(first, second):
+    (x1, n1), (x2, n2) = first, second
+    test = two_proportion_z(x1, n1, x2, n2)
+    if x1 + x2 in (0, n1 + n2):  # a column of zeros: no variance, and scipy refuses the table
+        assert (test.z, test.p_value) == (0.0, 1.0)
+        return
+    chi2, p, _, _ = chi2_contingency([[x1, n1 - x1], [x2, n2 - x2]], correction=False)
+    assert test.z**2 == pytest.approx(chi2, rel=1e-7, abs=1e-12)
+    assert test.p_value == pytest.approx(p, rel=1e-6, abs=1e-12)
+    assert test.z == 0 or (test.z > 0) == (x2 * n1 > x1 * n2)
 
 
 def test_two_proportion_z_sign_and_degenerate_case():
