@@ -116,3 +116,39 @@ def test_bad_inputs_are_refused():
         wilson_interval(6, 5)
     with pytest.raises(ValueError):
         z_quantile(1.0)
+
+
+def test_the_default_confidence_is_95_percent():
+    assert wilson_interval(81, 263) == wilson_interval(81, 263, 0.95)
+    assert newcombe_interval(48, 80, 56, 70) == newcombe_interval(48, 80, 56, 70, 0.95)
+
+
+def test_no_successes_give_a_lower_end_of_exactly_zero_and_all_an_upper_end_of_exactly_one():
+    # Without the exact ends, rounding leaves 2.8e-17 for 0 of 5: an interval that excludes its own estimate.
+    for n in (1, 5, 7, 263, 1000):
+        assert wilson_interval(0, n)[0] == 0.0
+        assert wilson_interval(n, n)[1] == 1.0
+
+
+def test_newcombe_at_another_confidence_uses_it_on_both_proportions():
+    # Newcombe's method 10 from scipy's Wilson intervals at 99%: d -/+ sqrt of the two squared distances.
+    x1, n1, x2, n2 = 48, 80, 56, 70
+    a = binomtest(x1, n1).proportion_ci(confidence_level=0.99, method="wilson")
+    b = binomtest(x2, n2).proportion_ci(confidence_level=0.99, method="wilson")
+    p1, p2 = x1 / n1, x2 / n2
+    low = p2 - p1 - math.sqrt((p2 - b.low) ** 2 + (a.high - p1) ** 2)
+    high = p2 - p1 + math.sqrt((b.high - p2) ** 2 + (p1 - a.low) ** 2)
+    assert newcombe_interval(x1, n1, x2, n2, 0.99) == pytest.approx((low, high), abs=1e-9)
+
+
+def test_refusals_say_what_was_wrong():
+    with pytest.raises(ValueError, match=r"^sample size must be at least 1, got 0$"):
+        wilson_interval(0, 0)
+    with pytest.raises(ValueError, match=r"^successes must be between 0 and 5, got 6$"):
+        two_proportion_z(6, 5, 1, 5)
+    for confidence in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=rf"^confidence must be between 0 and 1, got {confidence}$"):
+            z_quantile(confidence)
+        with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
+            wilson_interval(1, 2, confidence)
+    assert z_quantile(0.5) == pytest.approx(norm.ppf(0.75), abs=1e-12)
