@@ -14,6 +14,7 @@ from bot.core.checklist import (
     Verdict,
     checklist_from_text,
     checklist_json_schema,
+    load_checklist,
     parse_checklist,
 )
 from bot.core.scoring import MarkEntry, score
@@ -178,3 +179,60 @@ def test_json_schema_describes_the_format():
     schema = checklist_json_schema()
     assert "sections" in schema["properties"]
     assert "Item" in schema["$defs"]
+
+
+def test_band_errors_read_in_full(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][0]["min"] = 1
+    with pytest.raises(ChecklistError, match=r"^team\.yaml: scoring\.bands: the first band must start at 0$"):
+        parse_checklist(data, "team.yaml")
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][-1]["max"] = 41
+    with pytest.raises(ChecklistError, match=r"^<checklist>: scoring\.bands: the last band ends at 41, below the "
+                                             r"maximum score 42$"):
+        parse_checklist(data)
+
+
+def test_a_closed_last_band_may_end_exactly_at_the_maximum(checklist_data):
+    data = copy.deepcopy(checklist_data)
+    data["scoring"]["bands"][-1]["max"] = 42
+    closed = parse_checklist(data)
+    assert closed.band_for(42).label == "16+" and closed.band_for(16).label == "16+"
+    # a score past every band (not one `score` can reach) falls in the last band
+    assert closed.band_for(43).label == "16+"
+    assert closed.band_for(0).label == "0-4" and closed.band_for(5).label == "5-9"
+
+
+def test_an_unknown_item_is_a_key_error_naming_it(checklist):
+    with pytest.raises(KeyError) as info:
+        checklist.item("s99")
+    assert info.value.args == ("s99",)
+    assert checklist.item("s14").title == checklist.items[13].title
+
+
+def test_errors_name_the_source_and_default_to_checklist(checklist_data):
+    with pytest.raises(ChecklistError, match=r"^x\.yaml: expected a mapping at the top level$"):
+        parse_checklist([checklist_data], "x.yaml")
+    with pytest.raises(ChecklistError, match=r"^<checklist>: expected a mapping at the top level$"):
+        parse_checklist("id: a")
+    with pytest.raises(ChecklistError, match=r"^<checklist>: version: Field required$"):
+        checklist_from_text("id: a\n")
+    with pytest.raises(ChecklistError, match=r"^team\.yaml: version: Field required$"):
+        checklist_from_text("id: a\n", "team.yaml")
+
+
+def test_a_team_checklist_file_is_loaded_and_its_problems_name_the_file(tmp_path, checklist, checklist_data):
+    import yaml
+
+    good = tmp_path / "team.yaml"
+    good.write_text(yaml.safe_dump(checklist_data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    loaded = load_checklist(good)
+    assert loaded.content_hash == checklist.content_hash and loaded.item_ids == checklist.item_ids
+    assert load_checklist(str(good)).content_hash == checklist.content_hash
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: a\n", encoding="utf-8")
+    with pytest.raises(ChecklistError, match=rf"^{broken}: version: Field required$"):
+        load_checklist(broken)
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ChecklistError, match=rf"^{missing}: cannot read file"):
+        load_checklist(missing)

@@ -283,3 +283,16 @@ def test_verdict_is_never_go_with_a_blocker(checklist):
 
     check()
     assert reached == set(Verdict), f"the strategy reached only {sorted(v.value for v in reached)}"
+
+
+def test_an_unmarked_item_is_never_a_blocker(checklist):
+    from bot.core.scoring import is_blocker
+
+    assert [i for i in checklist.item_ids if is_blocker(checklist, i, None)] == []
+    assert is_blocker(checklist, "s16", Mark.PARTIAL) and not is_blocker(checklist, "s10", Mark.PARTIAL)
+
+
+def test_unknown_item_ids_are_named(checklist):
+    with pytest.raises(KeyError) as info:
+        score(checklist, {"s99": no(), "s98": no(), "s1": no()})
+    assert info.value.args == ("unknown item id(s): s98, s99",)
