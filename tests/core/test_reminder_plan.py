@@ -210,6 +210,70 @@ def test_a_gap_due_far_ahead_has_no_overdue_reminders_yet():
     assert [r.kind for r in plan] == [K.DUE_SOON, K.DUE_TODAY, K.ESCALATION]
 
 
+def test_an_overdue_day_still_inside_the_grace_is_planned_for_a_gap_long_overdue():
+    # Due 20 Nov, planned on Thursday 3 Dec at 08:00: Wednesday's 09:00 overdue DM is within the day's grace.
+    plan = plan_gap(gap(date(2026, 11, 20)), "UTC", utc(2026, 12, 3, 8))
+    assert [r.day for r in plan if r.kind is K.OVERDUE] == [date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 4)]
+
+
+def test_an_overdue_reminder_exactly_at_the_horizon_is_planned():
+    plan = plan_gap(gap(date(2026, 12, 1)), "UTC", utc(2026, 12, 4, 9))  # horizon: Monday 7 Dec 09:00
+    assert [r.send_at for r in plan if r.kind is K.OVERDUE][-1] == utc(2026, 12, 7, 9)
+    plan = plan_gap(gap(date(2026, 12, 1)), "UTC", utc(2026, 12, 4, 8, 59))
+    assert [r.send_at for r in plan if r.kind is K.OVERDUE][-1] == utc(2026, 12, 4, 9)
+
+
+@pytest.mark.parametrize("server_tz", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "America/St_Johns"])
+def test_nothing_depends_on_the_servers_own_time_zone(monkeypatch, server_tz):
+    import time as time_module
+
+    def run():
+        policy = ReminderPolicy(window_start=time(22, 30), window_end=time(23, 59), working_days=frozenset(range(7)))
+        return (
+            plan_gap(gap(date(2026, 11, 25)), "Etc/GMT+12", utc(2026, 12, 4, 10, 10), policy),
+            next_working_start(utc(2026, 12, 4, 10, 10), "Etc/GMT+12", policy),
+            next_working_start(utc(2026, 12, 5, 10, 40), "Pacific/Kiritimati", ReminderPolicy()),
+        )
+
+    expected = run()
+    try:
+        monkeypatch.setenv("TZ", server_tz)
+        time_module.tzset()
+        assert run() == expected
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
+    plan, start, kiritimati = expected
+    # Planned at 22:10 on 3 Dec at UTC-12 with a day's grace: the 22:30 window of 2 Dec is not missed by
+    # more than the grace, so 2 Dec's overdue DM is the first (a server east of the date line must agree).
+    assert [r.day for r in plan if r.kind is K.OVERDUE][0] == date(2026, 12, 2)
+    assert start == utc(2026, 12, 4, 10, 30) and start.tzinfo is UTC
+    assert kiritimati == utc(2026, 12, 6, 19)  # 00:40 Sunday at UTC+14 -> Monday 09:00
+
+
+def test_a_moment_inside_the_window_comes_back_in_utc():
+    tokyo = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    start = next_working_start(tokyo, "Asia/Tokyo", ReminderPolicy())
+    assert start == tokyo and start.tzinfo is UTC
+
+
+def test_a_time_zone_that_gives_no_offset_is_refused():
+    from datetime import tzinfo
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+        def dst(self, dt):
+            return None
+
+    for call in (lambda m: plan_gap(gap(date(2026, 12, 3)), "UTC", m), lambda m: in_working_hours(m, "UTC")):
+        with pytest.raises(ValueError, match=r"^a timezone-aware datetime is required$"):
+            call(datetime(2026, 12, 1, 10, tzinfo=NoOffset()))
+        with pytest.raises(ValueError, match=r"^a timezone-aware datetime is required$"):
+            call(datetime(2026, 12, 1, 10))
+
+
 # --- keys across replans -------------------------------------------------------------------------
 
 def test_another_owner_or_due_date_gives_other_keys():
