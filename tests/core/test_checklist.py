@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from importlib import resources
 from typing import Any
 
 import pytest
 
 from bot.core.checklist import (
+    DEFAULT_CHECKLIST,
     ChecklistError,
     Mark,
     Verdict,
@@ -44,6 +46,12 @@ def test_shipped_flags_match_the_blocker_rules(checklist):
     assert checklist.points_for(gate, Mark.YES) == 0
     assert checklist.blocks_on(checklist.item("s10")) == {Mark.YES}
     assert checklist.blocks_on(checklist.item("s16")) == {Mark.PARTIAL, Mark.YES}
+
+
+def test_shipped_checklist_is_plain_ascii():
+    # Read as UTF-8; being ASCII it also reads the same under any locale's default encoding.
+    raw = resources.files("bot.checklists").joinpath(DEFAULT_CHECKLIST).read_bytes()
+    assert raw.isascii()
 
 
 def test_bands_and_points_come_from_the_file(checklist):

@@ -497,3 +497,27 @@ def test_a_baseline_cell_needs_its_own_row_not_a_class_of_it():
     assert [(k.cohort, k.metric, k.expected_by) for k in card.missing_cells] == [
         ("a", "major_failure_rate", "baseline")
     ]
+
+
+def test_the_rounding_tolerance_counts_as_within_the_allowance():
+    from bot.core.evidence.judge import EPSILON
+
+    base, cand = evidence(rate("a", 930, 1000), version="1"), evidence(rate("a", 850, 1000))
+    worse = 0.93 - 0.85
+    allowance = worse - EPSILON  # the drop is the allowance plus exactly the tolerance
+    assert allowance + EPSILON == worse
+    at = only_cell(judge(policy({"metric": "task_success_rate", "max_regression": {"absolute": allowance}}), cand, base))
+    assert at.outcome is Outcome.PASS and at.p_value < 1e-6
+    beyond = {"metric": "task_success_rate", "max_regression": {"absolute": allowance - 1e-9}}
+    assert only_cell(judge(policy(beyond), cand, base)).outcome is Outcome.REGRESSION
+
+    declared = {"csat": {"unit": "points", "direction": "higher"}}
+    csat = policy({"metric": "csat", "max_regression": {"absolute": 0.0}}, metrics=declared)
+    zero = evidence({"cohort": "a", "metric": "csat", "value": 0, "n": 300}, version="1", metrics=declared)
+
+    def against_zero(value: float):
+        return only_cell(judge(csat, evidence({"cohort": "a", "metric": "csat", "value": value, "n": 300},
+                                              metrics=declared), zero))
+
+    assert against_zero(-EPSILON).outcome is Outcome.PASS
+    assert against_zero(-10 * EPSILON).outcome is Outcome.REGRESSION
