@@ -280,6 +280,10 @@ def test_verdict_is_never_go_with_a_blocker(checklist):
             assert low <= card.score <= high
         if card.verdict is Verdict.INCOMPLETE:
             assert card.unmarked and not card.blockers and card.score <= 15
+        if card.verdict is Verdict.NO_GO:
+            assert card.blockers or card.score >= 16
+        assert card.band == ("0-4" if card.score <= 4 else "5-9" if card.score <= 9 else "10-15" if card.score <= 15
+                             else "16+")
 
     check()
     assert reached == set(Verdict), f"the strategy reached only {sorted(v.value for v in reached)}"
