@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test demo bench lint contract clean
+.PHONY: setup test demo bench lint contract mutate clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ bench: $(STAMP)
 	$(PY) scripts/bench_outbox.py
 	$(PY) scripts/bench_evidence.py
 
+# Mutation testing of the pure core's rules (slow; not part of `make test` or CI). See the README's Testing section.
+mutate: $(STAMP)
+	$(PY) scripts/mutate.py $(MUTATE_ARGS)
+
 # Regenerate the Slack contract data from the method reference beside the project (not read at run time).
 contract: $(STAMP)
 	$(PY) scripts/derive_slack_contract.py ../shared/slack-api-ref
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache mutants mutants.log

@@ -14,6 +14,11 @@ A timed row is *expected* (must be posted exactly once) unless the test closed o
 A row whose gap was closed or changed while it was still in the future (due after the change
 committed) *must never be posted*: it was cancelled before its due time. A row whose gap was closed
 after it came due is *either*: it may have gone out before the close, but never twice.
+
+Rows the product wrote are judged by the same rule: one the outbox shows cancelled is fine only when
+its gap is one the test closed or changed midway (then *must never be posted* if it was due after the
+change, else *either*); a product row cancelled for a gap nobody touched is a problem, as is one that
+was due after the change and posted anyway.
 """
 
 from __future__ import annotations
@@ -114,6 +119,7 @@ class Scenario:
     t0: datetime | None = None
     phase2_committed: float = 0.0
     midway_committed: float | None = None
+    midway_db_time: datetime | None = None  # the database's clock when the midway change committed
     midway_plan: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     changes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -269,6 +275,7 @@ class Scenario:
         with session_scope(self.sessions) as s:
             committed = db_now(s)
         self.midway_committed = time.time()
+        self.midway_db_time = committed
         for row in replacements:
             row.created_at = self.midway_committed
         replaced = {key for key in (r.key for r in replacements)}
@@ -336,7 +343,8 @@ class Scenario:
             problems.append(f"bot message without outbox keys: {line}")
 
         reminder = {"expected": 0, "posted": 0, "lost": 0, "early": 0, "must_not": 0, "must_not_posted": 0,
-                    "either": 0, "either_posted": 0, "future": 0}
+                    "either": 0, "either_posted": 0, "future": 0, "cancelled_without_cause": 0}
+        touched = {gap for gaps in self.midway_plan.values() for gap in gaps}  # closed or changed midway
         notices = {"rows": 0, "posted": 0, "lost": 0}
         lateness: list[tuple[float, float, str]] = []  # (late, bound, key)
         claimed_once: list[float] = []
@@ -364,7 +372,15 @@ class Scenario:
                 if row.due_at.timestamp() > end:
                     category = "future"
                 elif row.status == "cancelled":
-                    category = EITHER
+                    if (row.assessment_id, row.item_id) not in touched:
+                        reminder["cancelled_without_cause"] += 1
+                        problems.append(f"{key} ({row.kind}) was cancelled, but the test never closed or "
+                                        f"changed its gap (assessment {row.assessment_id}, item {row.item_id})")
+                        continue
+                    if self.midway_db_time is None:
+                        problems.append(f"{key} was cancelled, but the midway change never happened")
+                        continue
+                    category = MUST_NOT if row.due_at > self.midway_db_time else EITHER
                 else:
                     category = EXPECTED
             if category == "future":
@@ -436,6 +452,7 @@ class Scenario:
             "closed after due (at most once)": reminder["either"],
             "of those posted ": reminder["either_posted"],
             "future rows (not due yet)": reminder["future"],
+            "product rows cancelled without cause": reminder["cancelled_without_cause"],
             "notices expected": notices["rows"],
             "notices posted": notices["posted"],
             "outbox rows": len(rows),

@@ -8,11 +8,12 @@ from importlib import resources
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import norm
+from scipy.stats import binomtest, norm
 
 from bot.core.evidence.evidence_set import evidence_from_data, load_evidence
 from bot.core.evidence.judge import Check, JudgeError, Outcome, judge
 from bot.core.evidence.policy import load_policy, policy_from_data
+from bot.core.evidence.stats import newcombe_interval
 
 SAMPLES = resources.files("bot.samples").joinpath("evidence")
 
@@ -317,3 +318,206 @@ def test_numbers_the_statistics_refuse_are_a_judge_error_not_a_crash():
     )
     with pytest.raises(JudgeError, match="cohort a, task_success_rate: successes must be between 0 and 100"):
         judge(policy(TSR_FLOOR), stored)
+
+
+# -- edges, exact rule texts, the summary ----------------------------------------------------------------
+
+
+def test_the_summary_is_the_documented_machine_readable_result():
+    rules = (TSR_FLOOR, {"metric": "latency_p95_end_to_end", "ceiling": 3000})
+    the_policy = policy(*rules)
+    candidate = evidence(rate("a", 850, 1000), rate("thin", 5, 10), rate("a", 5, 100, "retry_rate"))
+    baseline = evidence(rate("a", 930, 1000), rate("gone", 90, 100), version="1")
+    card = judge(the_policy, candidate, baseline)
+    regression = card.cell("a", "task_success_rate")
+    assert regression is not None and regression.outcome is Outcome.REGRESSION
+    assert card.summary() == {
+        "system": "search",
+        "version": "2.4.0",
+        "baseline_version": "1",
+        "policy": {"id": "p", "version": "1", "hash": the_policy.content_hash},
+        "candidate_hash": candidate.content_hash,
+        "baseline_hash": baseline.content_hash,
+        "passed": False,
+        "counts": {"pass": 0, "regression": 1, "fail": 0, "not-enough-evidence": 1},
+        "failures": [{"cohort": "a", "metric": "task_success_rate", "outcome": "regression", "rule": regression.rule}],
+        "not_enough_evidence": [{"cohort": "thin", "metric": "task_success_rate", "outcome": "not-enough-evidence",
+                                 "rule": "min_sample 30: candidate n=10 is too small to judge"}],
+        "missing_cohorts": ["gone"],
+        "missing_cells": [],
+        "unjudged": [{"cohort": "a", "metric": "retry_rate"}],
+    }
+    alone = judge(the_policy, candidate)
+    assert (alone.baseline_version, alone.baseline_hash) == (None, None)
+    assert alone.summary()["baseline_hash"] is None
+
+
+def test_a_cell_is_found_by_its_cohort_and_metric():
+    card = judge(
+        policy(TSR_FLOOR, LATENCY),
+        evidence(rate("a", 90, 100), latency("a", 2000), rate("b", 95, 100), latency("b", 2500)),
+    )
+    assert sorted((c.cohort, c.metric) for c in card.cells) == [
+        ("a", "latency_p95_end_to_end"), ("a", "task_success_rate"),
+        ("b", "latency_p95_end_to_end"), ("b", "task_success_rate"),
+    ]
+    cell = card.cell("b", "latency_p95_end_to_end")
+    assert cell is not None and (cell.cohort, cell.metric, cell.candidate) == ("b", "latency_p95_end_to_end", 2500)
+    assert card.cell("b", "task_success_rate").candidate == 0.95
+    assert card.cell("c", "task_success_rate") is None and card.cell("a", "retry_rate") is None
+
+
+def test_a_value_on_the_floor_or_the_ceiling_is_within():
+    both = {"metric": "task_success_rate", "floor": 0.8, "ceiling": 0.95}
+    on_floor = only_cell(judge(policy(both), evidence(rate("a", 800, 1000))))
+    assert on_floor.outcome is Outcome.PASS
+    assert on_floor.rule == "floor 0.80 and ceiling 0.95: candidate 0.80 [0.774, 0.824] within"
+    on_ceiling = only_cell(judge(policy(both), evidence(rate("a", 950, 1000))))
+    assert on_ceiling.outcome is Outcome.PASS and on_ceiling.rule.startswith("floor 0.80 and ceiling 0.95: ")
+    # a rounding error's worth below the floor still counts as on it
+    declared = {"csat": {"unit": "points", "direction": "higher"}}
+    row = {"cohort": "a", "metric": "csat", "value": 3.5 - 1e-12, "n": 300}
+    csat = policy({"metric": "csat", "floor": 3.5, "ceiling": 4.5}, metrics=declared)
+    assert only_cell(judge(csat, evidence(row, metrics=declared))).outcome is Outcome.PASS
+    above = {"cohort": "a", "metric": "csat", "value": 4.5 + 1e-12, "n": 300}
+    assert only_cell(judge(csat, evidence(above, metrics=declared))).outcome is Outcome.PASS
+    below = {"cohort": "a", "metric": "csat", "value": 3.49, "n": 300}
+    assert only_cell(judge(csat, evidence(below, metrics=declared))).rule == "floor 3.5: candidate 3.49 below"
+
+
+def test_a_drop_of_exactly_the_allowance_is_within_it():
+    rule = {"metric": "task_success_rate", "max_regression": {"absolute": 0.02}}
+    cell = only_cell(judge(policy(rule), evidence(rate("a", 18200, 20000)), evidence(rate("a", 18600, 20000), version="1")))
+    assert cell.p_value < 1e-10 and cell.delta == pytest.approx(-0.02)
+    assert cell.outcome is Outcome.PASS
+    assert cell.rule == "change -0.02 [-0.025, -0.015], p=1.7e-13 is within the allowed -0.02"
+    declared = {"csat": {"unit": "points", "direction": "higher"}}
+    csat = policy({"metric": "csat", "max_regression": {"absolute": 0.2}}, metrics=declared)
+    base = evidence({"cohort": "a", "metric": "csat", "value": 4.5, "n": 300}, version="1", metrics=declared)
+    exact = evidence({"cohort": "a", "metric": "csat", "value": 4.3, "n": 300}, metrics=declared)
+    assert only_cell(judge(csat, exact, base)).outcome is Outcome.PASS
+
+
+def test_no_change_reads_plus_zero_and_p_has_three_decimals_from_a_thousandth():
+    same = only_cell(judge(policy(TSR_FLOOR), evidence(rate("a", 900, 1000)), evidence(rate("a", 900, 1000), version="1")))
+    assert same.rule == ("floor 0.80: candidate 0.90 [0.88, 0.917] within; "
+                         "change +0.00 [-0.026, 0.026], p=1.000 is within noise (needs p < 0.05)")
+    noisy = only_cell(judge(policy(TSR_FLOOR), evidence(rate("a", 180, 200)), evidence(rate("a", 186, 200), version="1")))
+    assert noisy.p_value == pytest.approx(0.282, abs=5e-4)
+    assert "change -0.03 [-0.087, 0.026], p=0.282 is within noise" in noisy.rule
+
+
+def test_the_rules_confidence_sets_both_intervals():
+    rule = TSR_FLOOR | {"confidence": 0.99}
+    alone = only_cell(judge(policy(rule), evidence(rate("a", 850, 1000))))
+    wilson99 = binomtest(850, 1000).proportion_ci(confidence_level=0.99, method="wilson")
+    assert alone.interval == pytest.approx((wilson99.low, wilson99.high), abs=1e-9)
+    compared = only_cell(judge(policy(rule), evidence(rate("a", 850, 1000)), evidence(rate("a", 930, 1000), version="1")))
+    assert compared.interval_of == "difference"
+    assert compared.interval == pytest.approx(newcombe_interval(930, 1000, 850, 1000, 0.99), abs=1e-12)
+    assert compared.interval[0] < newcombe_interval(930, 1000, 850, 1000, 0.95)[0]  # wider than at 95%
+
+
+def test_a_latency_has_no_interval_and_no_tolerance_means_any_slowdown_regresses():
+    within = only_cell(judge(policy({"metric": "latency_p95_end_to_end", "ceiling": 5000}, latency_tolerance=0.1),
+                             evidence(latency("a", 2150)), evidence(latency("a", 2000), version="1")))
+    assert (within.interval, within.interval_of, within.outcome) == (None, None, Outcome.PASS)
+    assert within.rule == ("ceiling 5000 ms: candidate 2150 ms within; "
+                           "change 2150 ms vs baseline 2000 ms (+7.5%) is within the allowed +200 ms")
+    strict = policy({"metric": "latency_p95_end_to_end", "ceiling": 5000}, latency_tolerance=0)
+    slower = only_cell(judge(strict, evidence(latency("a", 2001)), evidence(latency("a", 2000), version="1")))
+    assert slower.outcome is Outcome.REGRESSION
+    assert slower.rule == "regression: 2001 ms vs baseline 2000 ms (+0.1%), allowed +0 ms"
+    assert slower.notes == ("ceiling 5000 ms: candidate 2001 ms within",)
+
+
+def test_plain_values_show_their_change_against_the_baseline():
+    declared = {"csat": {"unit": "points", "direction": "higher"}}
+    rule = {"metric": "csat", "floor": -5, "max_regression": {"absolute": 0.2}}
+
+    def cell(base_value: float, value: float):
+        base = evidence({"cohort": "a", "metric": "csat", "value": base_value, "n": 300}, version="1", metrics=declared)
+        cand = evidence({"cohort": "a", "metric": "csat", "value": value, "n": 300}, metrics=declared)
+        return only_cell(judge(policy(rule, metrics=declared), cand, base))
+
+    worse = cell(4.5, 4.2)
+    assert (worse.outcome, worse.rule) == (Outcome.REGRESSION, "regression: 4.2 vs baseline 4.5 (-6.7%), allowed -0.2")
+    assert worse.notes == ("floor -5: candidate 4.2 within",)
+    from_zero = cell(0, -0.5)  # no share of a zero baseline
+    assert from_zero.rule == "regression: -0.5 vs baseline 0, allowed -0.2"
+    assert cell(0, 0.5).rule == "floor -5: candidate 0.5 within; change 0.5 vs baseline 0 is within the allowed -0.2"
+
+
+def test_a_failed_floor_keeps_the_comparison_and_a_regression_keeps_the_threshold_in_its_notes():
+    base = evidence(rate("a", 930, 1000), version="1")
+    failed = only_cell(judge(policy(TSR_FLOOR | {"floor": 0.9}), evidence(rate("a", 850, 1000)), base))
+    assert failed.outcome is Outcome.FAIL and failed.check is Check.FLOOR
+    assert len(failed.notes) == 1 and failed.notes[0].startswith("regression beyond noise: -0.08 ")
+    regressed = only_cell(judge(policy(TSR_FLOOR), evidence(rate("a", 850, 1000)), base))
+    assert regressed.outcome is Outcome.REGRESSION
+    assert regressed.notes == ("floor 0.80: candidate 0.85 [0.827, 0.871] within",)
+    only_regression = {"metric": "task_success_rate", "max_regression": {"absolute": 0.0}}
+    bare = only_cell(judge(policy(only_regression), evidence(rate("a", 850, 1000)), base))
+    assert bare.outcome is Outcome.REGRESSION and bare.notes == ()
+    unmatched = only_cell(judge(policy(only_regression), evidence(rate("a", 850, 1000))))
+    assert unmatched.outcome is Outcome.NOT_ENOUGH and unmatched.check is Check.NO_COMPARISON
+    assert unmatched.rule == "only a regression rule applies and no baseline row for this cohort and metric"
+
+
+def test_a_cohorts_own_rule_is_used_before_the_general_one():
+    general = TSR_FLOOR | {"floor": 0.5}
+    own = {"metric": "task_success_rate", "floor": 0.9, "cohorts": ["jp"]}
+    card = judge(policy(general, own), evidence(rate("jp", 85, 100), rate("eu", 85, 100)))
+    assert card.cell("jp", "task_success_rate").outcome is Outcome.FAIL
+    assert card.cell("jp", "task_success_rate").rule.startswith("floor 0.90: ")
+    assert card.cell("eu", "task_success_rate").outcome is Outcome.PASS
+
+
+def test_only_baseline_cells_a_rule_judges_are_expected():
+    own = {"metric": "task_success_rate", "floor": 0.9, "cohorts": ["jp"]}
+    card = judge(
+        policy(own, LATENCY),
+        evidence(latency("jp", 2000), latency("eu", 2000)),
+        evidence(rate("jp", 95, 100), rate("eu", 95, 100), rate("eu", 5, 100, "retry_rate"),
+                 latency("jp", 2000), latency("eu", 2000), version="1"),
+    )
+    # jp's rate is judged by jp's own rule and the baseline had it; eu's rate and retry_rate no rule judges.
+    assert [(k.cohort, k.metric, k.expected_by) for k in card.missing_cells] == [
+        ("jp", "task_success_rate", "baseline")
+    ]
+
+
+def test_a_baseline_cell_needs_its_own_row_not_a_class_of_it():
+    ceiling = {"metric": "major_failure_rate", "ceiling": 0.05}
+    card = judge(
+        policy(ceiling),
+        evidence(rate("a", 1, 100, "major_failure_rate:timeout")),
+        evidence(rate("a", 2, 100, "major_failure_rate"), version="1"),
+    )
+    assert [(k.cohort, k.metric, k.expected_by) for k in card.missing_cells] == [
+        ("a", "major_failure_rate", "baseline")
+    ]
+
+
+def test_the_rounding_tolerance_counts_as_within_the_allowance():
+    from bot.core.evidence.judge import EPSILON
+
+    base, cand = evidence(rate("a", 930, 1000), version="1"), evidence(rate("a", 850, 1000))
+    worse = 0.93 - 0.85
+    allowance = worse - EPSILON  # the drop is the allowance plus exactly the tolerance
+    assert allowance + EPSILON == worse
+    at = only_cell(judge(policy({"metric": "task_success_rate", "max_regression": {"absolute": allowance}}), cand, base))
+    assert at.outcome is Outcome.PASS and at.p_value < 1e-6
+    beyond = {"metric": "task_success_rate", "max_regression": {"absolute": allowance - 1e-9}}
+    assert only_cell(judge(policy(beyond), cand, base)).outcome is Outcome.REGRESSION
+
+    declared = {"csat": {"unit": "points", "direction": "higher"}}
+    csat = policy({"metric": "csat", "max_regression": {"absolute": 0.0}}, metrics=declared)
+    zero = evidence({"cohort": "a", "metric": "csat", "value": 0, "n": 300}, version="1", metrics=declared)
+
+    def against_zero(value: float):
+        return only_cell(judge(csat, evidence({"cohort": "a", "metric": "csat", "value": value, "n": 300},
+                                              metrics=declared), zero))
+
+    assert against_zero(-EPSILON).outcome is Outcome.PASS
+    assert against_zero(-10 * EPSILON).outcome is Outcome.REGRESSION

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -175,18 +174,20 @@ def test_a_window_starting_inside_the_dst_gap_opens_when_the_clock_reaches_it():
 # --- grace and horizon ----------------------------------------------------------------------------
 
 def test_a_reminder_missed_by_less_than_the_grace_is_still_planned():
-    due = date(2026, 12, 3)
+    due = date(2026, 12, 3)  # Thursday; its due-today reminder is at 09:00 UTC
     assert sent(plan_gap(gap(due), "UTC", utc(2026, 12, 4, 8, 59)), K.DUE_TODAY) == [utc(2026, 12, 3, 9)]
     assert sent(plan_gap(gap(due), "UTC", utc(2026, 12, 4, 9)), K.DUE_TODAY) == [utc(2026, 12, 3, 9)]
     assert sent(plan_gap(gap(due), "UTC", utc(2026, 12, 4, 9, 1)), K.DUE_TODAY) == []
-
-
-def test_a_restarted_system_still_sends_this_mornings_reminder():
-    with time_machine.travel(utc(2026, 12, 3, 20), tick=False):
-        now = datetime.now(UTC)
-        plan = plan_gap(gap(date(2026, 12, 3)), "UTC", now)
-    assert sent(plan, K.DUE_TODAY) == [utc(2026, 12, 3, 9)]
-    assert sent(plan, K.DUE_SOON) == []  # Tuesday's, missed by more than a day
+    # A system that comes back at 20:00 (the planner is only ever asked with the moment it is called)
+    # still sends this morning's reminder, but not Tuesday's due-soon, missed by more than the grace.
+    evening = plan_gap(gap(due), "UTC", utc(2026, 12, 3, 20))
+    assert sent(evening, K.DUE_TODAY) == [utc(2026, 12, 3, 9)]
+    assert sent(evening, K.DUE_SOON) == []
+    # With no grace, only what is still ahead is planned.
+    assert sent(plan_gap(gap(due), "UTC", utc(2026, 12, 3, 9, 1), ReminderPolicy(grace=timedelta(0))), K.DUE_TODAY) == []
+    assert sent(plan_gap(gap(due), "UTC", utc(2026, 12, 3, 9), ReminderPolicy(grace=timedelta(0))), K.DUE_TODAY) == [
+        utc(2026, 12, 3, 9)
+    ]
 
 
 def test_overdue_is_planned_only_up_to_the_horizon_and_old_misses_are_dropped():
@@ -207,6 +208,70 @@ def test_a_gap_overdue_for_years_plans_only_the_next_days():
 def test_a_gap_due_far_ahead_has_no_overdue_reminders_yet():
     plan = plan_gap(gap(date(2027, 6, 1)), "UTC", utc(2026, 12, 1))
     assert [r.kind for r in plan] == [K.DUE_SOON, K.DUE_TODAY, K.ESCALATION]
+
+
+def test_an_overdue_day_still_inside_the_grace_is_planned_for_a_gap_long_overdue():
+    # Due 20 Nov, planned on Thursday 3 Dec at 08:00: Wednesday's 09:00 overdue DM is within the day's grace.
+    plan = plan_gap(gap(date(2026, 11, 20)), "UTC", utc(2026, 12, 3, 8))
+    assert [r.day for r in plan if r.kind is K.OVERDUE] == [date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 4)]
+
+
+def test_an_overdue_reminder_exactly_at_the_horizon_is_planned():
+    plan = plan_gap(gap(date(2026, 12, 1)), "UTC", utc(2026, 12, 4, 9))  # horizon: Monday 7 Dec 09:00
+    assert [r.send_at for r in plan if r.kind is K.OVERDUE][-1] == utc(2026, 12, 7, 9)
+    plan = plan_gap(gap(date(2026, 12, 1)), "UTC", utc(2026, 12, 4, 8, 59))
+    assert [r.send_at for r in plan if r.kind is K.OVERDUE][-1] == utc(2026, 12, 4, 9)
+
+
+@pytest.mark.parametrize("server_tz", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "America/St_Johns"])
+def test_nothing_depends_on_the_servers_own_time_zone(monkeypatch, server_tz):
+    import time as time_module
+
+    def run():
+        policy = ReminderPolicy(window_start=time(22, 30), window_end=time(23, 59), working_days=frozenset(range(7)))
+        return (
+            plan_gap(gap(date(2026, 11, 25)), "Etc/GMT+12", utc(2026, 12, 4, 10, 10), policy),
+            next_working_start(utc(2026, 12, 4, 10, 10), "Etc/GMT+12", policy),
+            next_working_start(utc(2026, 12, 5, 10, 40), "Pacific/Kiritimati", ReminderPolicy()),
+        )
+
+    expected = run()
+    try:
+        monkeypatch.setenv("TZ", server_tz)
+        time_module.tzset()
+        assert run() == expected
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
+    plan, start, kiritimati = expected
+    # Planned at 22:10 on 3 Dec at UTC-12 with a day's grace: the 22:30 window of 2 Dec is not missed by
+    # more than the grace, so 2 Dec's overdue DM is the first (a server east of the date line must agree).
+    assert [r.day for r in plan if r.kind is K.OVERDUE][0] == date(2026, 12, 2)
+    assert start == utc(2026, 12, 4, 10, 30) and start.tzinfo is UTC
+    assert kiritimati == utc(2026, 12, 6, 19)  # 00:40 Sunday at UTC+14 -> Monday 09:00
+
+
+def test_a_moment_inside_the_window_comes_back_in_utc():
+    tokyo = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    start = next_working_start(tokyo, "Asia/Tokyo", ReminderPolicy())
+    assert start == tokyo and start.tzinfo is UTC
+
+
+def test_a_time_zone_that_gives_no_offset_is_refused():
+    from datetime import tzinfo
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+        def dst(self, dt):
+            return None
+
+    for call in (lambda m: plan_gap(gap(date(2026, 12, 3)), "UTC", m), lambda m: in_working_hours(m, "UTC")):
+        with pytest.raises(ValueError, match=r"^a timezone-aware datetime is required$"):
+            call(datetime(2026, 12, 1, 10, tzinfo=NoOffset()))
+        with pytest.raises(ValueError, match=r"^a timezone-aware datetime is required$"):
+            call(datetime(2026, 12, 1, 10))
 
 
 # --- keys across replans -------------------------------------------------------------------------
@@ -338,28 +403,95 @@ moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 
                        timezones=st.sampled_from([UTC, ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York")]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    due=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
-    now=moments,
-    tz=st.sampled_from(ZONES),
-    policy=policies(),
+def _local_start(day: date, tz: str | None) -> datetime:
+    """The UTC instant a local day starts (for a day the zone skipped, the moment it would have)."""
+    return datetime.combine(day, time(0), tzinfo=zone(tz)).astimezone(UTC)
+
+
+def _opens_on(day: date, tz: str | None, policy: ReminderPolicy) -> bool:
+    """Whether the working window opens on a local day: a working weekday the zone did not skip, whose
+    window start (moved forward by a DST gap) is inside the working hours on that same day."""
+    start = datetime.combine(day, policy.window_start, tzinfo=zone(tz)).astimezone(UTC)
+    return (day.weekday() in policy.working_days and start.astimezone(zone(tz)).date() == day
+            and in_working_hours(start, tz, policy))
+
+
+def _check_first_window(send_at: datetime, day: date, tz: str | None, policy: ReminderPolicy) -> None:
+    """`send_at` is the first opening of the working window on `day` or after it."""
+    local = send_at.astimezone(zone(tz))
+    assert local.date() >= day
+    assert in_working_hours(send_at, tz, policy)
+    assert not in_working_hours(send_at - timedelta(minutes=1), tz, policy) or send_at == _local_start(day, tz)
+    skipped = day
+    while skipped < local.date():  # every day before it had no window
+        assert not _opens_on(skipped, tz, policy), (skipped, send_at)
+        skipped += timedelta(days=1)
+
+
+# "Now" is drawn around the due date (from a few days before the due-soon day to past the escalation),
+# so every kind of reminder comes up. Pacific/Apia skipped 30 December 2011 (from the 29th straight to
+# the 31st): due dates around it put nominal reminder days on a day that did not exist there.
+APIA_SKIPPED = date(2011, 12, 30)
+due_and_zone = st.one_of(
+    st.tuples(st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)), st.sampled_from(ZONES)),
+    st.tuples(st.dates(min_value=date(2011, 12, 22), max_value=date(2012, 1, 5)), st.just("Pacific/Apia")),
 )
-def test_plan_properties(due, now, tz, policy):
-    plan = plan_gap(gap(due), tz, now, policy)
-    now = now.astimezone(UTC)  # aware arithmetic in a local zone is wall-clock arithmetic; compare instants
-    keys = [r.dedupe_key for r in plan]
-    assert len(keys) == len(set(keys))
-    assert [r.send_at for r in plan] == sorted(r.send_at for r in plan)
-    for r in plan:
-        assert r.send_at.tzinfo is UTC
-        assert r.send_at >= now - policy.grace
-        assert in_working_hours(r.send_at, tz, policy)
-        assert r.send_at.astimezone(zone(tz)).weekday() in policy.working_days
-        assert r.send_at.astimezone(zone(tz)).date() >= r.day
-        if r.kind is K.OVERDUE:
-            assert r.send_at <= now + timedelta(days=policy.horizon_days)
-            assert r.day > due
+
+
+def test_plan_properties():
+    reached: set[str] = set()
+
+    @settings(max_examples=400, deadline=None)
+    @given(drawn=due_and_zone, policy=policies(), minutes=st.integers(-10 * 24 * 60, 14 * 24 * 60))
+    def check(drawn, policy, minutes):
+        due, tz = drawn
+        now = _local_start(due, tz) + timedelta(minutes=minutes)
+        plan = plan_gap(gap(due), tz, now, policy)
+        earliest, horizon = now - policy.grace, now + timedelta(days=policy.horizon_days)
+        keys = [r.dedupe_key for r in plan]
+        assert len(keys) == len(set(keys))
+        assert [r.send_at for r in plan] == sorted(r.send_at for r in plan)
+        for r in plan:
+            assert r.send_at.tzinfo is UTC
+            assert r.send_at >= earliest
+            assert (r.assessment_id, r.item_id, r.owner, r.due) == (12, "s14", "U0DANA", due)
+            assert r.dedupe_key == f"gap:12:s14:{r.kind}:{r.day.isoformat()}:U0DANA"
+            _check_first_window(r.send_at, r.day, tz, policy)
+            reached.add(r.kind.value)
+            if tz == "Pacific/Apia" and r.day == APIA_SKIPPED:
+                reached.add("a day the zone skipped")
+
+        # The due-soon, due-today and escalation days follow from the due date alone; each is planned
+        # (once) unless its day started before the grace.
+        nominal = {K.DUE_TODAY: due, K.ESCALATION: due + timedelta(days=policy.escalate_after_days)}
+        if policy.days_before:
+            nominal[K.DUE_SOON] = due - timedelta(days=policy.days_before)
+        else:
+            assert sent(plan, K.DUE_SOON) == []
+        for kind, day in nominal.items():
+            mine = [r for r in plan if r.kind is kind]
+            assert [r.day for r in mine] in ([], [day])
+            if _local_start(day, tz) >= earliest:
+                assert mine, (kind, day)
+
+        # Overdue: one per working weekday after the due date, from the first not missed by more than the
+        # grace, up to the horizon, none skipped in between (each goes out at its day's first window).
+        overdue = [r.day for r in plan if r.kind is K.OVERDUE]
+        assert overdue == sorted(overdue)
+        for day in overdue:
+            assert day > due and day.weekday() in policy.working_days
+        assert all(r.send_at <= horizon for r in plan if r.kind is K.OVERDUE)
+        start = due + timedelta(days=1)
+        if overdue and _local_start(start, tz) < earliest:
+            start = overdue[0]
+        day = start
+        while overdue and day < overdue[-1]:
+            assert day in overdue or day.weekday() not in policy.working_days, day
+            day += timedelta(days=1)
+
+    check()
+    expected = {kind.value for kind in ReminderKind} | {"a day the zone skipped"}
+    assert reached == expected, f"the strategy never reached {sorted(expected - reached)}"
 
 
 @settings(max_examples=200, deadline=None)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL
 from bot.services import config, tokens
 from bot.services.audit import events
-from models import ApiToken, AuditEvent
-from tests.e2e.test_signoff import _get
+from models import ApiToken, AuditEvent, Waiver
+from tests.e2e.test_release_paths import waive
+from tests.e2e.test_signoff import _get, full_review, request_signoff
 
 
 def open_config(local, convo, user: str) -> str | None:
@@ -63,7 +66,8 @@ def test_only_admins_change_settings_and_every_change_is_audited(local, convo):
     assert "token.created" in actions and "token.revoked" in actions
 
 
-def test_configured_release_channels_and_waiver_limit_apply(local, convo):
+@pytest.mark.clocked
+def test_configured_release_channels_and_waiver_limit_apply(local, convo, clock):
     p = local.people
     with session_scope(local.sessions) as s:
         config.update(s, "T0READY", config.Config([RELEASE_CHANNEL], ["quality", "policy", "operations"], [], 7),
@@ -79,6 +83,28 @@ def test_configured_release_channels_and_waiver_limit_apply(local, convo):
     with session_scope(local.sessions) as s:
         assert [e.action for e in events(s, 1)] == []
 
+    # The workspace's 7-day limit, not the default 14, bounds a waiver: the form says so, 8 days is
+    # refused with the reason and nothing stored, 7 days is granted.
+    full_review(local, convo, {"s14": ("yes", p.engineer)})
+    card = request_signoff(local, convo)
+    today = clock.now.astimezone(UTC).date()
+    local.driver.click(p.policy, RELEASE_CHANNEL, card["ts"], "waive", block_id="waive")
+    local.settle()
+    form = json.dumps(local.sandbox.calls_to("views.open")[-1].response["view"]["blocks"])
+    assert f"At most 7 days: {today + timedelta(days=7)} at the latest." in form
+    refused = local.driver.submit_view(p.policy, convo.last_view_id(), {
+        "waive_item": "s14", "reason": "canary capped at 1%", "waive_until": (today + timedelta(days=8)).isoformat()})
+    local.settle()
+    assert refused.body.strip(), "an 8-day waiver was granted under a 7-day workspace limit"
+    assert json.loads(refused.body)["errors"] == {
+        "waive_until": f"A waiver lasts at most 7 days: pick {today + timedelta(days=7)} or earlier."}
+    with session_scope(local.sessions) as s:
+        assert list(s.scalars(select(Waiver))) == []
+    granted = waive(local, convo, card, p.policy, "s14", "canary capped at 1%", (today + timedelta(days=7)).isoformat())
+    assert granted.status == 200 and not granted.body.strip()
+    with session_scope(local.sessions) as s:
+        waiver = s.scalars(select(Waiver)).one()
+    assert (waiver.item_id, waiver.expires_at.date()) == ("s14", today + timedelta(days=8))  # ends as day 8 starts
 
 def test_rights_are_checked_again_on_submit_from_slack_and_the_database(local, convo):
     """A forged submission (validly signed, its form state naming the sender) and an admin demoted after

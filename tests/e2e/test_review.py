@@ -66,13 +66,19 @@ def test_marks_update_the_parent_and_raise_and_clear_blocker_alerts(local, convo
     assert len(alerts) == 1
     alert = json.dumps(alerts[0]["blocks"])
     assert "s16" in alert and f"<@{p.quality}>" in alert and f"<@{p.operations}>" in alert and DUE in alert
-    assert "slack.com" in alert or "http" in alert  # a link to the thread
+    # The link is this thread's permalink, as Slack gave it for the parent message.
+    permalink = f"https://sandbox.slack.com/archives/{REVIEW_CHANNEL}/p{thread.replace('.', '')}"
+    answered = [c.response["permalink"] for c in local.sandbox.calls_to("chat.getPermalink")
+                if c.args.get("message_ts") == thread and c.ok]
+    assert answered and set(answered) == {permalink}
+    assert f"<{permalink}|Open the thread>" in alerts[0]["blocks"][-1]["elements"][0]["text"]
     dms = local.sandbox.dm_messages(p.operations)
     assert len(dms) == 1 and "s16" in dms[0]["text"]
 
     convo.mark(p.operations, thread, "s16", "no", evidence="rehearsed", reason="rollback rehearsed")
     alerts = local.sandbox.messages(RELEASE_CHANNEL)
     assert len(alerts) == 2 and "cleared" in alerts[1]["text"].lower()
+    assert f"<{permalink}|Open the thread>" in json.dumps(alerts[1]["blocks"])
     item_msg = local.sandbox.find_message(REVIEW_CHANNEL, convo.item_message(REVIEW_CHANNEL, thread, "s16"))
     status = next(b for b in item_msg["blocks"] if b.get("block_id") == "status:s16")
     assert "No" in json.dumps(status) and f"<@{p.operations}>" in json.dumps(status)
