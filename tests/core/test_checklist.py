@@ -244,3 +244,7 @@ def test_a_team_checklist_file_is_loaded_and_its_problems_name_the_file(tmp_path
     missing = tmp_path / "missing.yaml"
     with pytest.raises(ChecklistError, match=rf"^{missing}: cannot read file"):
         load_checklist(missing)
+    large = tmp_path / "large.yaml"  # a checklist is about 10 KB: YAML past 2 MB is refused before parsing
+    large.write_text("id: a\n" + "# padding\n" * 300_000, encoding="utf-8")
+    with pytest.raises(ChecklistError, match=rf"^{large}: larger than 2 MB; nothing was read past that$"):
+        load_checklist(large)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.core.checklist import Mark
-from bot.core.marking import MAX_EVIDENCE, MAX_NOTE, earliest_today, validate_mark
+from bot.core.marking import MAX_DUE_DAYS, MAX_EVIDENCE, MAX_NOTE, earliest_today, validate_mark
 
 TODAY = date(2026, 12, 3)
 
@@ -56,6 +56,15 @@ def test_a_due_date_before_today_is_in_the_past_and_today_is_not(checklist):
         "due": "The due date 2026-12-02 is in the past."
     }
     assert check(checklist, Mark.PARTIAL, owner="U0DANA", due=TODAY) == {}
+
+
+def test_a_due_date_at_most_three_years_away_is_a_plan_and_one_day_more_is_refused(checklist):
+    last = TODAY + timedelta(days=MAX_DUE_DAYS)
+    assert MAX_DUE_DAYS == 1095
+    assert check(checklist, Mark.YES, owner="U0DANA", due=last) == {}
+    assert check(checklist, Mark.YES, owner="U0DANA", due=last + timedelta(days=1)) == {
+        "due": "The due date 2029-12-03 is more than 3 years away; pick the date the gap will really be closed by."
+    }
 
 
 def test_an_unknown_item_is_refused_before_anything_else(checklist):
