@@ -41,8 +41,8 @@ class HostedSandbox(SlackSandbox):
 
     def boot(self) -> str:
         self.start()
-        self.add_channel(CHANNEL, "bench")
-        self.add_channel(RELEASE, "release")
+        self.add_channel(CHANNEL, "bench", bot_is_member=True)
+        self.add_channel(RELEASE, "release", bot_is_member=True)
         self.add_user(LEAD, "lead")
         return self.api_url
 

@@ -47,6 +47,7 @@ from bot.services.assessments import MarkRequest, StartRequest, start_assessment
 from bot.services.marks import record_mark  # noqa: E402
 from bot.services.workspaces import ensure_workspace  # noqa: E402
 from models import OutboxMessage  # noqa: E402
+from scheduler.delivery import keys_of  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -220,7 +221,7 @@ def deliver(replicas: int, workdir: Path) -> dict[str, float]:
     sandbox = SlackSandbox(token="xoxb-bench", team_id=TEAM, rate_limits=True).start()
     channels = [f"C0RATE{n}" for n in range(CHANNELS)]
     for channel in channels:
-        sandbox.add_channel(channel, channel.lower())
+        sandbox.add_channel(channel, channel.lower(), bot_is_member=True)
     sandbox.add_user("U0OWNER", "owner", tz="UTC")
     try:
         escalations(sessions, channels, PER_CHANNEL)
@@ -264,7 +265,7 @@ def deliver(replicas: int, workdir: Path) -> dict[str, float]:
         return {"posted": posted, "left": left, "elapsed": elapsed, "rate": statistics.mean(rates) if rates else 0.0,
                 "slowest": min(rates, default=0.0), "429": sandbox.ratelimited_count,
                 "duplicates": posted - len({k for c in channels for m in sandbox.messages(c)
-                                            for k in (m.get("metadata") or {}).get("event_payload", {}).get("keys", [])})}
+                                            for k in keys_of(m.get("metadata"))})}
     finally:
         sandbox.stop()
         engine.dispose()

@@ -75,9 +75,22 @@ def is_present(value: Any) -> bool:
 class Contract:
     """All Web API methods of the reference, keyed by name."""
 
-    def __init__(self, methods: Mapping[str, MethodSpec], notes: tuple[str, ...] = ()) -> None:
+    def __init__(self, methods: Mapping[str, MethodSpec], notes: tuple[str, ...] = (),
+                 errors: Mapping[str, tuple[str, ...]] | None = None, common_errors: tuple[str, ...] = (),
+                 rules: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.methods: dict[str, MethodSpec] = dict(methods)
         self.notes = notes
+        self.errors = {name: frozenset(codes) for name, codes in (errors or {}).items()}
+        self.common_errors = frozenset(common_errors)
+        self.rules = dict(rules or {})
+
+    def documents_error(self, method: str, error: str) -> bool:
+        """Whether Slack's reference lists ``error`` for ``method`` (or for every method)."""
+        return error in self.common_errors or error in self.errors.get(method, frozenset())
+
+    def rule(self, name: str) -> Mapping[str, str]:
+        """One of Slack's behaviours the sandbox reproduces, with the reference page it comes from."""
+        return self.rules[name]
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Contract:
@@ -100,7 +113,9 @@ class Contract:
                 deprecated=bool(raw.get("deprecated", False)),
                 token_required=bool(raw.get("token_required", True)),
             )
-        return cls(methods, tuple(data.get("notes", ())))
+        return cls(methods, tuple(data.get("notes", ())),
+                   errors={name: tuple(codes) for name, codes in (data.get("errors") or {}).items()},
+                   common_errors=tuple(data.get("common_errors") or ()), rules=data.get("rules") or {})
 
     def __contains__(self, name: object) -> bool:
         return name in self.methods

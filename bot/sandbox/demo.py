@@ -10,6 +10,7 @@ import argparse
 import json
 from datetime import date, timedelta
 
+from bot.core.slack_ids import is_user_id
 from bot.sandbox.local import REVIEW_CHANNEL, Conversation, FlowError, LocalSlack
 from bot.sandbox.transcript import blocks_to_lines, indent, mrkdwn_to_text
 from bot.settings import Settings, load_settings
@@ -42,7 +43,7 @@ class Narrator:
 
     def _where(self, args: dict[str, object]) -> str:
         channel = str(args.get("channel", ""))
-        place = f"DM to @{self.name(channel)}" if channel.startswith("U") else f"#{self.name(channel)}"
+        place = f"DM to @{self.name(channel)}" if is_user_id(channel) else f"#{self.name(channel)}"
         return place + (" (thread)" if args.get("thread_ts") else "")
 
     def _render(self, method: str, args: dict[str, object], focus_item: str | None) -> None:

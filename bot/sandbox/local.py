@@ -82,8 +82,8 @@ class LocalSlack:
 
     def start(self) -> LocalSlack:
         self.sandbox.start()
-        self.sandbox.add_channel(REVIEW_CHANNEL, "ai-rollout")
-        self.sandbox.add_channel(RELEASE_CHANNEL, "release-approvals")
+        self.sandbox.add_channel(REVIEW_CHANNEL, "ai-rollout", bot_is_member=True)  # invited, as the README says
+        self.sandbox.add_channel(RELEASE_CHANNEL, "release-approvals", bot_is_member=True)
         for user_id, (name, tz) in self.people.names.items():
             self.sandbox.add_user(user_id, name, real_name=name.title(), tz=tz)
         settings = Settings(
@@ -197,6 +197,13 @@ class Conversation:
             if call.ok:
                 return str(call.response["view"]["id"])
         raise FlowError("no modal was opened")
+
+    def last_view(self, user: str | None = None) -> dict[str, object]:
+        """The last opened modal as it is now: a form opens as a loading view and is then updated in place."""
+        view = self.sandbox.view(self.last_view_id(user))
+        if view is None:
+            raise FlowError("the last modal is gone")
+        return view
 
     def start_review(
         self, user: str, system: str, version: str, *, channel: str = REVIEW_CHANNEL,

@@ -22,6 +22,7 @@ from bot.sandbox.state import ApiError, Channel, SandboxState
 Handler = Callable[[SandboxState, dict[str, Any]], dict[str, Any]]
 
 JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
+WARNINGS = "_warnings"  # a handler's warnings, which the server puts in the answer as Slack does
 TZ_LABELS = {
     "CET": "Central European Time",
     "CEST": "Central European Summer Time",
@@ -145,6 +146,32 @@ def broadcast_mentions(args: dict[str, Any]) -> list[str]:
     return [b for text in rendered_mrkdwn(args) for b in BROADCASTS if b in text]
 
 
+def _flat(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str | int | float | bool) for v in value.values())
+
+
+def metadata_schema_problem(metadata: Any) -> str | None:
+    """Why Slack would drop this metadata (rule metadata-schema): each event_payload value is a string,
+    number, boolean, flat object or array of flat objects."""
+    if not isinstance(metadata, dict) or "entities" in metadata:
+        return None
+    for key, value in (metadata.get("event_payload") or {}).items():
+        if isinstance(value, str | int | float | bool) or _flat(value):
+            continue
+        if isinstance(value, list) and all(_flat(item) for item in value):
+            continue
+        return f"event_payload.{key} is not a string, number, boolean, flat object or array of flat objects"
+    return None
+
+
+def keep_metadata(args: dict[str, Any]) -> list[str]:
+    """Drop metadata Slack would not accept, as Slack does; the warnings the answer carries."""
+    if metadata_schema_problem(args.get("metadata")):
+        args.pop("metadata", None)
+        return ["invalid_metadata_schema"]
+    return []
+
+
 def metadata_problem(metadata: Any) -> str | None:
     if not isinstance(metadata, dict):
         return "metadata must be a JSON object with event_type and event_payload"
@@ -201,14 +228,34 @@ def build_message(state: SandboxState, args: dict[str, Any], ts: str) -> dict[st
     return message
 
 
-def writable_channel(state: SandboxState, target: Any) -> Channel:
+def hidden_from_bot(channel: Channel) -> bool:
+    """A private channel, group DM or DM the bot is not in does not exist for it (Slack: channel_not_found)."""
+    return (channel.is_private or channel.is_im or channel.is_mpim) and not channel.bot_is_member
+
+
+def writable_channel(state: SandboxState, target: Any, *, members_only: bool = False) -> Channel:
+    """Where the bot may post, as Slack decides for a bot token with chat:write.public: any public channel
+    (``members_only``: only one it is in, as for ephemerals and file shares), private ones it is in,
+    never an archived one. Rules post-private-hidden, post-archived, ephemeral-needs-membership and
+    upload-needs-membership of the contract data."""
     channel = state.resolve_post_target(target)
-    if channel is None:
+    if channel is None or hidden_from_bot(channel):
         raise ApiError("channel_not_found")
     if channel.is_archived:
         raise ApiError("is_archived")
-    if not channel.bot_is_member:
+    if members_only and not channel.bot_is_member:
         raise ApiError("not_in_channel")
+    return channel
+
+
+def readable_channel(state: SandboxState, channel_id: Any, *, not_member: str = "not_in_channel") -> Channel:
+    """A channel whose messages the bot may read: only one it is in (rules history-needs-membership,
+    history-private-hidden, replies-private-hidden)."""
+    channel = known_channel(state, channel_id)
+    if hidden_from_bot(channel):
+        raise ApiError("channel_not_found")
+    if not channel.bot_is_member:
+        raise ApiError(not_member)
     return channel
 
 
@@ -232,8 +279,10 @@ def post_message(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
         if thread_ts and state.find(channel.id, str(thread_ts)) is None:
             state.violate("chat.postMessage", "thread_not_found",
                           f"thread_ts {thread_ts} matches no message in {channel.id}")
+        warnings = keep_metadata(args)
         message = state.store_message(channel, build_message(state, args, state.next_ts()))
-        return {"channel": channel.id, "ts": message["ts"], "message": public_message(message)}
+        return {"channel": channel.id, "ts": message["ts"], "message": public_message(message),
+                **({WARNINGS: warnings} if warnings else {})}
 
 
 def update_message(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
@@ -252,11 +301,12 @@ def update_message(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
                     message[key] = with_generated_ids(args[key]) if key == "blocks" else args[key]
                 else:
                     message.pop(key, None)
+        warnings = keep_metadata(args)
         if isinstance(args.get("metadata"), dict):
             message["metadata"] = args["metadata"]
         message["edited"] = {"user": state.bot_user_id, "ts": state.next_ts()}
         return {"channel": channel.id, "ts": message["ts"], "text": message["text"],
-                "message": public_message(message)}
+                "message": public_message(message), **({WARNINGS: warnings} if warnings else {})}
 
 
 def delete_message(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +323,7 @@ def delete_message(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 def post_ephemeral(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
-        channel = writable_channel(state, args.get("channel"))
+        channel = writable_channel(state, args.get("channel"), members_only=True)
         user = args.get("user")
         if user not in state.users or (channel.members and user not in channel.members):
             raise ApiError("user_not_in_channel")
@@ -358,9 +408,7 @@ def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any
 
 def history(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
-        channel = known_channel(state, args.get("channel"))
-        if not channel.bot_is_member:
-            raise ApiError("not_in_channel")
+        channel = readable_channel(state, args.get("channel"))
         messages = list(reversed(_window(state.top_level(channel.id), args)))
         body = _page(messages, args)
         body["pin_count"] = 0
@@ -369,7 +417,7 @@ def history(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 def replies(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
-        channel = known_channel(state, args.get("channel"))
+        channel = readable_channel(state, args.get("channel"), not_member="channel_not_found")
         thread = state.thread_of(channel.id, str(args.get("ts")))
         if not thread:
             raise ApiError("thread_not_found")
@@ -389,7 +437,7 @@ def open_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, An
             if user not in state.users:
                 raise ApiError("user_not_found")
         if len(users) == 1:
-            existed = ("D" + users[0][1:]) in state.channels
+            existed = (("D" if users[0].startswith("U") else "DW") + users[0][1:]) in state.channels
             channel = state.dm_channel_for(users[0])
         else:
             channel_id = "G" + "".join(sorted(u[1:4] for u in users)).upper()
@@ -406,7 +454,27 @@ def open_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, An
 
 def conversation_info(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
-        return {"channel": known_channel(state, args.get("channel")).to_api()}
+        channel = known_channel(state, args.get("channel"))
+        if hidden_from_bot(channel):  # rule info-private-hidden
+            raise ApiError("channel_not_found")
+        return {"channel": channel.to_api()}
+
+
+def join_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    """conversations.join with channels:join: public channels only (rules join-public-only, join-archived)."""
+    with state.lock:
+        channel = known_channel(state, args.get("channel"))
+        if channel.is_private or channel.is_im or channel.is_mpim:
+            raise ApiError("channel_not_found" if hidden_from_bot(channel) else "method_not_supported_for_channel_type")
+        if channel.is_archived:
+            raise ApiError("is_archived")
+        body: dict[str, Any] = {}
+        if channel.bot_is_member:
+            body["already_in_channel"] = True
+        channel.bot_is_member = True
+        if state.bot_user_id not in channel.members:
+            channel.members.append(state.bot_user_id)
+        return {"channel": channel.to_api(), **body}
 
 
 def list_conversations(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
@@ -497,6 +565,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.replies": replies,
     "conversations.open": open_conversation,
     "conversations.info": conversation_info,
+    "conversations.join": join_conversation,
     "conversations.list": list_conversations,
     "conversations.members": members,
     "users.info": users_info,

@@ -3,7 +3,7 @@
 Point the real client at it::
 
     with SlackSandbox() as sandbox:
-        sandbox.add_channel("C0READY", "readiness")
+        sandbox.add_channel("C0READY", "readiness", bot_is_member=True)
         client = WebClient(token=sandbox.token, base_url=sandbox.api_url)
         client.chat_postMessage(channel="C0READY", text="hello")
         assert sandbox.violations == []
@@ -143,8 +143,8 @@ class SlackSandbox(WorkspaceMixin):
     def inject_failure(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
         """Make the next ``times`` requests to ``method`` fail.
 
-        ``kind``: ``ratelimited`` (429 + Retry-After), ``server_error`` (500), ``drop`` (connection
-        closed, no answer), ``accept_then_drop`` (the call takes effect, then the connection is
+        ``kind``: ``ratelimited`` (429 + Retry-After), ``server_error`` (500), ``error:<code>`` (Slack's
+        answer ``{"ok": false, "error": code}``), ``drop`` (connection closed, no answer), ``accept_then_drop`` (the call takes effect, then the connection is
         closed without an answer). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
         """
         self._failures.add(method, kind, times, retry_after)
@@ -184,6 +184,8 @@ class SlackSandbox(WorkspaceMixin):
             return _error("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
         if kind == "server_error":
             return _error("fatal_error", status=500)
+        if kind.startswith("error:"):  # a Slack error answer; the error must be one the method documents
+            return _error(kind.removeprefix("error:"))
         return Outcome(0, None, drop=True)
 
     def _record(self, method: str, request: WireRequest, args: dict[str, Any], outcome: Outcome) -> None:
@@ -260,11 +262,15 @@ class SlackSandbox(WorkspaceMixin):
         except ApiError as exc:
             if exc.violation:
                 return self._violation(method, exc.error, exc.messages or [exc.error], status=exc.status)
+            if not self.contract.documents_error(method, exc.error):  # the sandbox keeps to the reference too
+                self._state.violate(method, "sandbox_undocumented_error",
+                                    f"the sandbox answered {exc.error}, which Slack's reference does not list")
             return _error(exc.error, exc.messages, status=exc.status)
+        said = [w.error for w in warnings] + list(result.pop(methods.WARNINGS, []))
         body: dict[str, Any] = {"ok": True, **result}
-        if warnings:
-            body["warning"] = ",".join(w.error for w in warnings)
-            body.setdefault("response_metadata", {})["warnings"] = [w.error for w in warnings]
+        if said:
+            body["warning"] = ",".join(said)
+            body.setdefault("response_metadata", {})["warnings"] = said
         return Outcome(200, body)
 
     def _simple(self, name: str, request: WireRequest, action: Callable[[WireRequest], tuple[int, Any, dict[str, Any]]]

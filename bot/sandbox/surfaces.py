@@ -269,10 +269,10 @@ def complete_upload(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]
             records.append((record, item))
         targets = []
         if args.get("channel_id"):
-            targets.append(writable_channel(state, args["channel_id"]))
+            targets.append(writable_channel(state, args["channel_id"], members_only=True))
         for channel_id in str(args.get("channels") or "").split(","):
             if channel_id.strip():
-                targets.append(writable_channel(state, channel_id.strip()))
+                targets.append(writable_channel(state, channel_id.strip(), members_only=True))
         shared = []
         for record, item in records:
             name = record["name"]

@@ -19,12 +19,31 @@ class WorkspaceMixin:
     # -- setting up ---------------------------------------------------------------------------
 
     def add_channel(self, id: str, name: str, *, is_private: bool = False, is_archived: bool = False,  # noqa: A002
-                    bot_is_member: bool = True, members: list[str] | None = None) -> None:
+                    bot_is_member: bool = False, members: list[str] | None = None) -> None:
+        """A channel of the workspace. As in Slack, the bot is not in it until invited (``bot_is_member``,
+        or ``invite_bot``) or until it joins a public one itself (conversations.join)."""
         with self._state.lock:
             self._state.channels[id] = Channel(id=id, name=name.lstrip("#"), is_private=is_private,
                                                is_archived=is_archived, bot_is_member=bot_is_member,
                                                members=list(members or []))
             self._state.messages.setdefault(id, [])
+
+    def invite_bot(self, channel: str) -> None:
+        with self._state.lock:
+            found = self._channel(channel)
+            found.bot_is_member = True
+            if self.bot_user_id not in found.members:
+                found.members.append(self.bot_user_id)
+
+    def remove_bot(self, channel: str) -> None:
+        with self._state.lock:
+            found = self._channel(channel)
+            found.bot_is_member = False
+            found.members = [m for m in found.members if m != self.bot_user_id]
+
+    def archive_channel(self, channel: str) -> None:
+        with self._state.lock:
+            self._channel(channel).is_archived = True
 
     def add_user(self, id: str, name: str, real_name: str | None = None, tz: str = "Europe/Berlin",  # noqa: A002
                  is_admin: bool = False, *, is_owner: bool = False, is_bot: bool = False,

@@ -46,6 +46,7 @@ from bot.services.people import remember_timezone
 from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD
 from bot.settings import Settings
 from models import Assessment, OutboxMessage
+from scheduler.delivery import keys_of
 
 from .replica import TIMED_PREFIX
 
@@ -53,7 +54,6 @@ TEAM = "T0CHAOS"
 LEAD = "U0CHLEAD"
 REVIEW = "C0CHREVIEW"
 RELEASE = "C0CHRELEASE"
-METADATA_EVENT = "readiness_outbox"  # scheduler.delivery.METADATA_EVENT
 ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "Australia/Sydney")
 WORKING_HOURS, WORKING_DAYS = "00:00-23:59:59", "mon,tue,wed,thu,fri,sat,sun"
 REMINDER_KINDS = (*DM_KINDS, ESCALATION_THREAD, ESCALATION_CHANNEL)
@@ -130,8 +130,8 @@ class Scenario:
 
     def setup_workspace(self) -> None:
         sb = self.sandbox
-        sb.add_channel(REVIEW, "chaos-review")
-        sb.add_channel(RELEASE, "chaos-release")
+        sb.add_channel(REVIEW, "chaos-review", bot_is_member=True)
+        sb.add_channel(RELEASE, "chaos-release", bot_is_member=True)
         sb.add_user(LEAD, "lead", tz="UTC")
         self.users[LEAD] = "UTC"
         for n in range(1, self.owners + 1):
@@ -312,9 +312,8 @@ class Scenario:
             for message in self.sandbox.all_messages(name):
                 if message.get("user") != self.sandbox.bot_user_id:
                     continue
-                meta = message.get("metadata") or {}
-                keys = (meta.get("event_payload") or {}).get("keys") or []
-                if meta.get("event_type") != METADATA_EVENT or not keys:
+                keys = keys_of(message.get("metadata"))
+                if not keys:
                     stray.append(f"{channel} {message['ts']}: {message.get('text', '')[:60]}")
                     continue
                 for key in keys:

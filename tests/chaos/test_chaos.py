@@ -48,7 +48,7 @@ from bot.core.reminder_plan import ReminderPolicy
 from bot.db import make_engine, session_factory, upgrade
 from bot.sandbox.server import SlackSandbox
 from models import OutboxMessage
-from scheduler.delivery import Pacer
+from scheduler.delivery import Pacer, keys_of
 from tests.conftest import _pg_url, drop_schema, postgres_schema_engine
 
 from .fleet import CRASH_EXIT, Fleet
@@ -245,8 +245,8 @@ class _Small:
         self.sessions = session_factory(engine)
         self.sandbox = SlackSandbox(token="xoxb-chaos-small", team_id=TEAM).start()
         self.sandbox.add_user("U0OWNER", "owner", tz="UTC")
-        self.sandbox.add_channel("C0REV", "review")
-        self.sandbox.add_channel("C0REL", "release")
+        self.sandbox.add_channel("C0REV", "review", bot_is_member=True)
+        self.sandbox.add_channel("C0REL", "release", bot_is_member=True)
         thread = self.sandbox.add_message("C0REV", "review", "U0LEAD")
         self.gaps: list[tuple[int, str, str]] = []
         due = date.today() + timedelta(days=30)
@@ -292,7 +292,7 @@ class _Small:
     def posts(self, channel: str) -> dict[str, int]:
         counts: dict[str, int] = {}
         for message in self.sandbox.all_messages(channel):
-            for key in ((message.get("metadata") or {}).get("event_payload") or {}).get("keys") or []:
+            for key in keys_of(message.get("metadata")):
                 counts[key] = counts.get(key, 0) + 1
         return counts
 

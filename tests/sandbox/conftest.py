@@ -15,7 +15,7 @@ from tests.sandbox.ids import ALICE, BOB, CHANNEL
 @pytest.fixture
 def sandbox() -> Iterator[SlackSandbox]:
     with SlackSandbox() as box:
-        box.add_channel(CHANNEL, "ai-rollout")
+        box.add_channel(CHANNEL, "ai-rollout", bot_is_member=True)
         box.add_user(ALICE, "alice", real_name="Alice Adams", tz="Europe/Berlin", is_admin=True)
         box.add_user(BOB, "bob", real_name="Bob Brown", tz="America/New_York")
         yield box

@@ -77,8 +77,8 @@ def test_wildcard_and_response_url_failures(sandbox: SlackSandbox, client: WebCl
 @pytest.fixture
 def limited() -> Iterator[SlackSandbox]:
     with SlackSandbox(rate_limits=True) as box:
-        box.add_channel(CHANNEL, "ai-rollout")
-        box.add_channel("C0OTHER", "other")
+        box.add_channel(CHANNEL, "ai-rollout", bot_is_member=True)
+        box.add_channel("C0OTHER", "other", bot_is_member=True)
         box.add_user(ALICE, "alice")
         yield box
 

@@ -201,8 +201,8 @@ def test_views_and_trigger_ids(sandbox: SlackSandbox, client: WebClient) -> None
     many = dict(MODAL, blocks=[{"type": "divider"}] * 101)
     assert error_of(lambda: client.views_open(trigger_id=sandbox.issue_trigger_id(ALICE), view=many))["error"] == \
         "invalid_blocks"
-    assert {v.error for v in sandbox.violations} == {"exchanged_trigger_id", "invalid_trigger_id",
-                                                     "expired_trigger_id", "invalid_blocks"}
+    # an expired trigger is Slack's answer to a slow app, not a broken rule; a reused or made-up one is
+    assert {v.error for v in sandbox.violations} == {"exchanged_trigger_id", "invalid_trigger_id", "invalid_blocks"}
 
 
 def test_files_upload_v2_round_trip(sandbox: SlackSandbox, client: WebClient) -> None:
