@@ -24,10 +24,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.context import RequestScope
 from bot.core.reminder_plan import ReminderPolicy, zone
+from bot.core.slack_failures import TOKEN, Failure, permanent
 from bot.db import db_now, session_scope
-from bot.services import outbox
+from bot.services import notices, outbox
 from bot.services.golive import ISSUE
-from bot.services.notices import EVIDENCE_KINDS, EVIDENCE_SUGGESTIONS, REVIEW_KINDS, WAIVER_ENDED
+from bot.services.notices import (
+    DELIVERY_FAILED,
+    EVIDENCE_KINDS,
+    EVIDENCE_SUGGESTIONS,
+    REVIEW_KINDS,
+    WAIVER_ENDED,
+)
 from bot.services.reviews import load_review
 from handlers.publish import refresh_parent
 from handlers.signoff import update_card
@@ -38,8 +45,28 @@ from scheduler.messages import Claimed, Target, compose, groups, item_line_updat
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "readiness_outbox"
-IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS)
-HISTORY_LIMIT = 200
+IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED)
+HISTORY_PAGE = 100  # messages a history call asks for (apps outside the Marketplace get 15 a call)
+HISTORY_PAGES = 10  # pages looked at, inside the window from the row's due time to now
+
+
+def outbox_metadata(keys: list[str]) -> dict[str, Any]:
+    """The message metadata that names the outbox rows a post delivers: an array of flat objects, one of the
+    shapes Slack documents for event_payload values (an array of strings is not, and is dropped)."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"keys": [{"key": key} for key in keys]}}
+
+
+def keys_of(metadata: dict[str, Any] | None) -> list[str]:
+    """The outbox keys a message carries (also in the plain-string shape of posts made before)."""
+    metadata = metadata or {}
+    if metadata.get("event_type") != METADATA_EVENT:
+        return []
+    found = []
+    for item in (metadata.get("event_payload") or {}).get("keys") or []:
+        key = item.get("key") if isinstance(item, dict) else item
+        if isinstance(key, str):
+            found.append(key)
+    return found
 
 
 @dataclass
@@ -163,8 +190,11 @@ class Deliverer:
         if any(row.was_unknown for row in rows):
             try:
                 found = self._already_posted(target, keys, since=min(r.due_at for r in rows if r.due_at))
-            except _HistoryUnavailable:
-                self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: history unreadable", unknown=True)
+            except _HistoryUnavailable as unreadable:
+                if unreadable.failure is not None:
+                    self._give_up(rows, unreadable.failure, target)
+                else:
+                    self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: history unreadable", unknown=True)
                 return
             if found:
                 channel, posted = found
@@ -186,13 +216,15 @@ class Deliverer:
         try:
             response = self.client.chat_postMessage(
                 channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks,
-                reply_broadcast=target.broadcast if target.thread_ts else None,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"keys": keys}},
+                reply_broadcast=target.broadcast if target.thread_ts else None, metadata=outbox_metadata(keys),
             )
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error") or status)
-            if status == 429:
+            failure = permanent(error) if status < 500 else None
+            if failure is not None:
+                self._give_up(rows, failure, target)
+            elif status == 429:
                 retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
                 self.pacer.block(target.channel, retry_after)
                 self._retry(rows, after=retry_after, error=f"ratelimited ({retry_after:g}s)", unknown=False,
@@ -208,6 +240,10 @@ class Deliverer:
         finally:
             self.pacer.posted(target.channel)
         _crash_point("after_post")
+        warnings = (response.get("response_metadata") or {}).get("warnings") or []
+        if warnings:  # Slack took the post but not all of it (metadata it did not accept, for one)
+            log.warning("Slack warned about outbox row(s) %s: %s", ",".join(str(r.id) for r in rows),
+                        ", ".join(warnings))
         channel, ts = str(response["channel"]), str(response["ts"])
         self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts))
         self._after_post(rows)
@@ -242,6 +278,19 @@ class Deliverer:
             update_card(self.client, scope, team_id, assessment_id)
         except (SlackApiError, URLError, TimeoutError, OSError) as exc:
             log.warning("review #%s not refreshed after its waiver ended: %s", assessment_id, exc)
+
+    def _give_up(self, rows: list[Claimed], failure: Failure, target: Target) -> None:
+        """Slack refused for a reason no retry can fix: the rows are dead now, and whoever can fix it is told
+        (by a direct message through the outbox; never about a notice of this kind itself, so no loop)."""
+        with session_scope(self.sessions) as session:
+            for row in rows:
+                if not outbox.give_up(session, row.id, self.worker_id, failure.error):
+                    continue
+                log.error("outbox row %s (%s to %s) is dead: Slack answered %s, which no retry can fix",
+                          row.id, row.kind, target.channel, failure.error)
+                if row.kind != DELIVERY_FAILED and failure.kind != TOKEN:
+                    notices.enqueue_delivery_failed(session, row.team_id, row.id, row.kind, row.assessment_id,
+                                                    target.channel, failure.error, to_admins=failure.tell_admins)
 
     def _still_held(self, rows: list[Claimed]) -> bool:
         """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch
@@ -283,34 +332,48 @@ class Deliverer:
 
     def _already_posted(self, target: Target, keys: list[str],
                         since: datetime | None = None) -> tuple[str, dict[str, str]] | None:
-        """Earlier posts of these keys in the channel's recent history: the channel and each found key's ts.
+        """Earlier posts of these keys in the channel's history: the channel and each found key's ts.
 
-        Every message is looked at: rows retried together may have been posted in different messages.
+        Only the window in which they can have been posted is read (from the rows' due time to now), page by
+        page and at most HISTORY_PAGES pages; every message is looked at, as rows retried together may have
+        been posted in different messages.
         """
+        wanted, found = set(keys), {}
         try:
             channel = target.channel
             if target.is_dm:
                 channel = str(self.client.conversations_open(users=target.channel)["channel"]["id"])
-            # nothing can have been posted before the row came due: start there, not at the thread's top
-            oldest = f"{since.timestamp() - 60:.6f}" if since else None
-            if target.thread_ts:
-                history = self.client.conversations_replies(channel=channel, ts=target.thread_ts, oldest=oldest,
-                                                            include_all_metadata=True, limit=HISTORY_LIMIT)
-            else:
-                history = self.client.conversations_history(channel=channel, include_all_metadata=True,
-                                                            oldest=oldest, limit=HISTORY_LIMIT)
-        except (SlackApiError, URLError, TimeoutError, OSError) as exc:
+            window: dict[str, Any] = {"include_all_metadata": True, "limit": HISTORY_PAGE,
+                                      "latest": f"{time.time() + 60:.6f}"}
+            if since is not None:
+                window["oldest"] = f"{since.timestamp() - 60:.6f}"
+            cursor = None
+            for _page in range(HISTORY_PAGES):
+                if target.thread_ts:
+                    history = self.client.conversations_replies(channel=channel, ts=target.thread_ts, cursor=cursor,
+                                                                **window)
+                else:
+                    history = self.client.conversations_history(channel=channel, cursor=cursor, **window)
+                for message in history.get("messages", []):
+                    for key in set(keys_of(message.get("metadata"))) & wanted:
+                        found.setdefault(key, str(message["ts"]))
+                cursor = (history.get("response_metadata") or {}).get("next_cursor")
+                if not history.get("has_more") or not cursor or len(found) == len(wanted):
+                    break
+        except SlackApiError as exc:
+            failure = permanent(str(exc.response.get("error") or "")) if exc.response.status_code < 500 else None
+            log.warning("could not read history of %s: %s", target.channel, exc.response.get("error"))
+            raise _HistoryUnavailable(failure) from exc
+        except (URLError, TimeoutError, OSError) as exc:
             log.warning("could not read history of %s: %s", target.channel, exc)
             raise _HistoryUnavailable from exc
-        wanted, found = set(keys), {}
-        for message in history.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") != METADATA_EVENT:
-                continue
-            for key in set((meta.get("event_payload") or {}).get("keys") or []) & wanted:
-                found.setdefault(key, str(message["ts"]))
         return (channel, found) if found else None
 
 
 class _HistoryUnavailable(Exception):
-    """The history could not be read, so an unknown row must not be sent again yet."""
+    """The history could not be read, so an unknown row must not be sent again yet; ``failure`` when it never
+    can be (the bot was removed from the channel)."""
+
+    def __init__(self, failure: Failure | None = None) -> None:
+        super().__init__(failure.error if failure else "history unreadable")
+        self.failure = failure

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core.checklist import Mark
 from bot.core.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
 from bot.core.review import message_link, message_parts, part_of_item
+from bot.core.slack_ids import is_user_id
 from bot.services import evidence
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
@@ -24,6 +25,7 @@ from bot.services.notices import (
     APPROVALS_VOIDED,
     BLOCKER_ALERT,
     BLOCKER_CLEARED,
+    DELIVERY_FAILED,
     EVIDENCE_KINDS,
     EVIDENCE_SUGGESTIONS,
     OWNER_ASSIGNED,
@@ -39,6 +41,7 @@ from handlers.blocks import evidence as eb
 from handlers.blocks import review as rb
 from handlers.blocks import signoff as sb
 from handlers.blocks import watch as wb
+from handlers.blocks.delivery import delivery_failed
 from handlers.blocks.reminders import GapLine, digest, escalation
 from models import Assessment, GoLive, Waiver
 
@@ -112,6 +115,8 @@ def compose(session: Session, group: list[Claimed], today: Today, now: Now | Non
         return _evidence(session, group[0])
     if kind in watch.WATCH_KINDS:
         return _watch(session, group[0])
+    if kind == DELIVERY_FAILED:
+        return _delivery_failed(session, group[0])
     raise ValueError(f"unknown outbox kind {kind!r}")
 
 
@@ -212,7 +217,19 @@ def _review_event(session: Session, row: Claimed) -> Composition:
         thread = payload.get("thread_ts")
         return Composition([row], [], Target(row.recipient, thread, broadcast=bool(payload.get("broadcast"))),
                            text, blocks)
-    return Composition([row], [], Target(row.recipient, is_dm=row.recipient.startswith("U")), text, blocks)
+    return Composition([row], [], Target(row.recipient, is_dm=is_user_id(row.recipient)), text, blocks)
+
+
+# -- a message Slack refused for good ---------------------------------------------------------------
+
+
+def _delivery_failed(session: Session, row: Claimed) -> Composition:
+    assessment = _assessment(session, row)
+    label = f"{assessment.system} {assessment.version}" if assessment is not None else None
+    payload = row.payload
+    text, blocks = delivery_failed(int(payload["row"]), str(payload["kind"]), str(payload["channel"]),
+                                   str(payload["error"]), label)
+    return Composition([row], [], Target(row.recipient, is_dm=True), text, blocks)
 
 
 # -- the first-week watch list ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.db import current_revision, head_revision, make_engine, session_factory, session_scope
-from bot.services.outbox import backlog
+from bot.services.outbox import backlog, dead_by_error
 from bot.settings import Settings
 from models import OutboxMessage
 from models.outbox import DEAD
@@ -36,6 +36,7 @@ def run(settings: Settings) -> tuple[list[str], bool]:
         info = backlog(session)
         dead = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)
                                     .order_by(OutboxMessage.id.desc()).limit(10)))
+        dead_by = dead_by_error(session)
     counts = info["counts"]
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"
     lines.append(f"outbox    ok    {summary}")
@@ -49,7 +50,9 @@ def run(settings: Settings) -> tuple[list[str], bool]:
         lines.append("backlog   ok    nothing waiting")
     if dead:
         healthy = False
-        lines.append(f"dead      FAIL  {counts.get(DEAD, 0)} message(s) gave up after {settings.max_attempts} attempts:")
+        by_error = ", ".join(f"{error} {count}" for error, count in sorted(dead_by.items(), key=lambda x: -x[1]))
+        lines.append(f"dead      FAIL  {counts.get(DEAD, 0)} message(s) Slack refused for good or that gave up after "
+                     f"{settings.max_attempts} attempts; by error: {by_error}")
         lines.extend(f"            #{r.id} {r.dedupe_key} ({r.kind} to {r.recipient}): {r.last_error}" for r in dead)
     engine.dispose()
     return lines, healthy

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import db_now
 from bot.services.outbox import enqueue
-from models import Approval, Assessment
+from models import Approval, Assessment, WorkspaceConfig
 
 if TYPE_CHECKING:
     from bot.services.assessments import MarkOutcome
@@ -23,6 +23,8 @@ REVIEW_KINDS = (BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT, APPROVAL
 # and the escalation owner
 EVIDENCE_SUGGESTIONS, WATCH_BREACH = "evidence_suggestions", "watch_breach"
 EVIDENCE_KINDS = (EVIDENCE_SUGGESTIONS, WATCH_BREACH)
+# a post Slack refused for good: its notice goes to whoever can fix it
+DELIVERY_FAILED = "delivery_failed"
 
 
 def new_owner(outcome: MarkOutcome) -> str | None:
@@ -95,3 +97,19 @@ def enqueue_evidence_suggestions(session: Session, assessment: Assessment, evide
     enqueue(session, assessment.team_id, dedupe_key=f"evidence:{assessment.id}:{evidence_id}:suggestions",
             kind=EVIDENCE_SUGGESTIONS, recipient=assessment.channel_id, due_at=db_now(session),
             assessment_id=assessment.id, payload=payload)
+
+
+def enqueue_delivery_failed(session: Session, team_id: str, row_id: int, kind: str, assessment_id: int | None,
+                            channel: str, error: str, *, to_admins: bool) -> None:
+    """Tell the person who can fix it that a message was refused for good: the review's release lead, or the
+    workspace's Readiness admins for a problem of the installation (the lead when there are none)."""
+    lead = session.scalar(select(Assessment.started_by).where(
+        Assessment.team_id == team_id, Assessment.id == assessment_id)) if assessment_id is not None else None
+    admins: list[str] = []
+    if to_admins or lead is None:
+        config = session.scalar(select(WorkspaceConfig).where(WorkspaceConfig.team_id == team_id))
+        admins = list(config.admins or []) if config is not None else []
+    payload = {"row": row_id, "kind": kind, "channel": channel, "error": error}
+    for person in dict.fromkeys(admins or ([lead] if lead else [])):
+        enqueue(session, team_id, dedupe_key=f"failed:{row_id}:{person}", kind=DELIVERY_FAILED, recipient=person,
+                due_at=db_now(session), assessment_id=assessment_id, payload=payload)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,6 +158,36 @@ def retry_later(session: Session, row_id: int, owner: str, *, after: timedelta, 
     return status if result.rowcount else ""  # type: ignore[attr-defined]
 
 
+PERMANENT_PREFIX = "permanent: "
+
+
+def give_up(session: Session, row_id: int, owner: str, error: str) -> bool:
+    """Slack refused the row for a reason no retry can fix: it is dead now (``last_error`` says why)."""
+    result = session.execute(_held(session, row_id, owner).values(
+        status=DEAD, last_error=(PERMANENT_PREFIX + error)[:500], lease_owner=None, lease_until=None))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def dead_by_error(session: Session) -> dict[str, int]:
+    """Dead rows counted by the error that ended them (for `readiness doctor` and the metrics)."""
+    counts: dict[str, int] = {}
+    for error, count in session.execute(select(OutboxMessage.last_error, func.count()).where(
+            OutboxMessage.status == DEAD).group_by(OutboxMessage.last_error)):
+        reason = (error or "unknown").removeprefix(PERMANENT_PREFIX).split(" (")[0]
+        counts[reason] = counts.get(reason, 0) + int(count)
+    return counts
+
+
+def revive(session: Session, team_id: str, row_id: int) -> OutboxMessage | None:
+    """A dead row sent again at the next sweep (after a person fixed what stopped it)."""
+    row = session.get(OutboxMessage, row_id)
+    if row is None or row.team_id != team_id or row.status != DEAD:
+        return None
+    now = db_now(session)
+    row.status, row.attempts, row.next_attempt_at, row.last_error = PENDING, 0, now, None
+    return row
+
+
 def reap_expired_leases(session: Session) -> int:
     """A claim whose worker died: the post may or may not have happened, so the row becomes unknown."""
     now = db_now(session)
@@ -173,8 +203,6 @@ def reap_expired_leases(session: Session) -> int:
 
 def backlog(session: Session) -> dict[str, Any]:
     """For `readiness doctor`: counts by status, the oldest due pending row, dead rows."""
-    from sqlalchemy import func
-
     counts = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     oldest = session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status.in_(CLAIMABLE)))
     return {"counts": counts, "oldest_due": oldest, "now": db_now(session)}
