@@ -20,6 +20,7 @@ from handlers import (
     actions,
     commands,
     config,
+    delivery,
     errors,
     events,
     evidence,
@@ -33,7 +34,7 @@ from handlers import (
 
 # One module per surface, each with register(app); the error handler is the one for all of them.
 LISTENERS = (errors, commands, actions, views, events, reminder_actions, watch, signoff, waivers, config, packet,
-             evidence)
+             evidence, delivery)
 
 
 def build_app(

@@ -13,13 +13,18 @@ from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.checklist import Checklist
 from bot.core.reminder_plan import ReminderPolicy
 from bot.db import session_scope
 from bot.executor import ListenerExecutor
+from bot.services.errors import ServiceError
 from bot.settings import Settings
+
+TRIGGER_EXPIRED = ("Slack gave Readiness too little time to open that form, so it did not open and nothing was "
+                   "changed. Please click again (or run the command again).")
 
 
 @dataclass
@@ -38,9 +43,23 @@ class Deps:
     modal_client: WebClient | None = None
     executor: ListenerExecutor | None = None
 
-    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> tuple[str, str]:
+        """Open ``view`` with the click's trigger (valid three seconds, once); returns its id and hash.
+
+        An expired or used trigger is the person's to click again: they are told so, and nothing is said
+        to be saved."""
         assert self.modal_client is not None
-        self.modal_client.views_open(trigger_id=trigger_id, view=view)
+        try:
+            opened = self.modal_client.views_open(trigger_id=trigger_id, view=view)["view"]
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("expired_trigger_id", "exchanged_trigger_id"):
+                raise ServiceError(TRIGGER_EXPIRED) from None
+            raise
+        return str(opened["id"]), str(opened.get("hash") or "")
+
+    def update_modal(self, view_id: str, view_hash: str, view: dict[str, Any]) -> None:
+        assert self.modal_client is not None
+        self.modal_client.views_update(view_id=view_id, hash=view_hash or None, view=view)
 
     def now(self) -> datetime:
         return self.clock()

@@ -15,9 +15,9 @@ from handlers import evidence, packet, publish
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
-from handlers.common import review_number
+from handlers.common import review_number, team_of
 from handlers.config import config_command, open_config_modal
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.signoff import open_approvers_modal, signoff_command
 from handlers.state import StartModalState
 from handlers.watch import golive_command, open_golive_modal
@@ -35,7 +35,7 @@ def parse(text: str) -> tuple[str, list[str]]:
 def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     """Every subcommand is answered in the ack; `start` and `golive` open their modal right after it."""
     sub, args = parse(command.get("text", ""))
-    team_id = context.team_id or command["team_id"]
+    team_id = team_of(command, context)
     if sub == "start":
         if len(args) > 2:
             ack(text=f"`/readiness start` takes at most a system and a version.\n{home.USAGE}")
@@ -86,16 +86,20 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
 def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     if not context.get("open_start_modal"):
         return
-    _sub, args = parse(body.get("text", ""))
-    system = args[0] if args else ""
-    with db_of(context).read() as session:
-        team_id = context.team_id or body["team_id"]
-        baselines = reviews.baseline_choices(session, team_id, system or None)
-        release_channels = config.get(session, team_id).release_channels
-    state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
-    view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines,
-                       release_channels=release_channels)
-    deps_of(context).open_modal(body["trigger_id"], view)
+
+    def build() -> dict[str, Any]:
+        _sub, args = parse(body.get("text", ""))
+        system = args[0] if args else ""
+        with db_of(context).read() as session:
+            team_id = team_of(body, context)
+            baselines = reviews.baseline_choices(session, team_id, system or None)
+            release_channels = config.get(session, team_id).release_channels
+        state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
+        view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines,
+                           release_channels=release_channels)
+        return view
+
+    open_form(body, context, build)
 
 
 def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -103,7 +107,7 @@ def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClien
     if assessment_id is None:
         return
     with db_of(context).transaction() as session:
-        review = reviews.load_review(session, context.team_id or body["team_id"], assessment_id)
+        review = reviews.load_review(session, team_of(body, context), assessment_id)
     if review.channel_id and review.thread_ts:
         publish.refresh_parent(client, review)
         client.chat_postMessage(channel=review.channel_id, thread_ts=review.thread_ts,

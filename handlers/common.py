@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, BoltContext
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
-from bot.context import db_of
+from bot.context import db_of, deps_of
+from bot.core.reminder_plan import zone
 from bot.services.errors import ServiceError
 from bot.services.golive import latest_in_channel
+from bot.services.people import timezone_of
 
 
 def parse_control(model: type[BaseModel], raw: str | None) -> Any:
@@ -27,7 +32,11 @@ def view_key(view: dict[str, Any]) -> str:
 
 
 def team_of(body: dict[str, Any], context: BoltContext) -> str:
-    return context.team_id or body.get("team_id") or body["team"]["id"]
+    """The workspace whose reviews a request acts on: the one the app is installed in (bolt's authorization,
+    from auth.test or the installation). In a Slack Connect channel the payload's own team is the clicker's
+    workspace, which holds none of this review's rows."""
+    authorized = context.authorize_result.team_id if context.authorize_result is not None else None
+    return authorized or context.team_id or body.get("team_id") or body["team"]["id"]
 
 
 MAX_ROW_ID = 2**31 - 1
@@ -64,3 +73,16 @@ def review_from_button(action: dict[str, Any]) -> int:
     if number is None or (action.get("value") or "").startswith("#"):
         raise ServiceError("That button was not made by Readiness; nothing was changed.")
     return number
+
+
+def local_today(context: BoltContext, session: Session, team_id: str, user_id: str) -> date:
+    """The person's own calendar day (a datepicker's first date): their zone as the bot knows it, else Slack's
+    (users.info), else UTC."""
+    deps = deps_of(context)
+    tz = timezone_of(session, team_id, user_id)
+    if tz is None and deps.modal_client is not None:
+        try:
+            tz = deps.modal_client.users_info(user=user_id)["user"].get("tz") or None
+        except SlackApiError:
+            tz = None
+    return deps.now().astimezone(zone(tz)).date()

@@ -13,10 +13,10 @@ from bot.context import db_of, deps_of
 from bot.services import config, reviews, tokens
 from bot.services.errors import ServiceError
 from handlers import forms
-from handlers.blocks.config import config_modal, token_view
+from handlers.blocks.config import JOIN, config_modal, token_view
 from handlers.common import parse_control, team_of, view_key
 from handlers.ids import BlockId, CallbackId
-from handlers.lazy import listen
+from handlers.lazy import listen, open_form
 from handlers.state import ConfigModalState
 from models import ApiToken
 
@@ -50,15 +50,19 @@ def _live_tokens(session: Any, team_id: str) -> list[str]:
 def open_config_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     if not context.get("open_config"):
         return
-    team_id, user_id = team_of(body, context), body["user_id"]
-    with db_of(context).read() as session:
-        current = config.get(session, team_id)
-        live = _live_tokens(session, team_id)
-    admin = is_workspace_admin(client, user_id)
-    if not config.may_configure(current, user_id, workspace_admin=admin):
-        raise ServiceError(REFUSED)
-    view = config_modal(ConfigModalState(user_id=user_id), current, live)
-    deps_of(context).open_modal(body["trigger_id"], view)
+
+    def build() -> dict[str, Any]:
+        team_id, user_id = team_of(body, context), body["user_id"]
+        with db_of(context).read() as session:
+            current = config.get(session, team_id)
+            live = _live_tokens(session, team_id)
+        admin = is_workspace_admin(client, user_id)
+        if not config.may_configure(current, user_id, workspace_admin=admin):
+            raise ServiceError(REFUSED)
+        view = config_modal(ConfigModalState(user_id=user_id), current, live)
+        return view
+
+    open_form(body, context, build)
 
 
 def _wanted(values: dict[str, Any]) -> tuple[config.Config, dict[str, str]]:
@@ -70,9 +74,11 @@ def _wanted(values: dict[str, Any]) -> tuple[config.Config, dict[str, str]]:
         days, errors["waiver_max_days"] = 0, "Enter a whole number of days."
     channels = (values.get(BlockId.RELEASE_CHANNELS.value, {}).get("value") or {}).get("selected_conversations")
     admins = (values.get(BlockId.ADMINS.value, {}).get("value") or {}).get("selected_users")
+    joins = (values.get(BlockId.JOIN_CHANNELS.value, {}).get("value") or {}).get("selected_options") or []
     wanted = config.Config(release_channels=list(channels or []),
                            roles=config.parse_roles(forms.text_value(values, BlockId.ROLES)),
-                           admins=list(admins or []), waiver_max_days=days)
+                           admins=list(admins or []), waiver_max_days=days,
+                           join_channels=any(o.get("value") == JOIN for o in joins))
     return wanted, errors
 
 

@@ -11,6 +11,7 @@ from bot.context import db_of, deps_of
 from bot.core.marking import earliest_today
 from bot.services import reviews
 from handlers.blocks.home import home_view
+from handlers.common import team_of
 from handlers.lazy import after_ack, listen
 
 
@@ -18,7 +19,7 @@ def claim_home_event(body: dict[str, Any], event: dict[str, Any], context: BoltC
     """Events are acked by bolt; a retried delivery of the same event is claimed once."""
     if event.get("tab") not in (None, "home"):
         return
-    team_id = context.team_id or body["team_id"]
+    team_id = team_of(body, context)
     with db_of(context).transaction() as session:
         context["publish_home"] = reviews.claim_interaction(
             session, team_id, f"event:{body.get('event_id')}", "app_home_opened"
@@ -28,7 +29,7 @@ def claim_home_event(body: dict[str, Any], event: dict[str, Any], context: BoltC
 def publish_home(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     if not context.get("publish_home"):
         return
-    team_id = context.team_id or body["team_id"]
+    team_id = team_of(body, context)
     user_id = body["event"]["user"]
     with db_of(context).transaction() as session:
         gaps = reviews.open_gaps_for(session, team_id, user_id, earliest_today(deps_of(context).now()))
@@ -36,5 +37,15 @@ def publish_home(body: dict[str, Any], context: BoltContext, client: WebClient) 
     client.views_publish(user_id=user_id, view=home_view(gaps, rows))
 
 
+def bot_joined(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+    """Someone added the bot to a channel: reviews that could not be posted there are tried again (by the
+    reconcile, within a minute)."""
+    if context.bot_user_id is None or event.get("user") != context.bot_user_id:
+        return
+    with db_of(context).transaction() as session:
+        reviews.retry_posts_in(session, team_of(body, context), str(event.get("channel") or ""))
+
+
 def register(app: App) -> None:
     app.event("app_home_opened")(listen(claim_home_event, after_ack(publish_home)))
+    app.event("member_joined_channel")(listen(bot_joined))

@@ -20,9 +20,9 @@ from handlers.blocks import cohort_table
 from handlers.blocks import evidence as eb
 from handlers.blocks import text as t
 from handlers.blocks.modals import mark_modal
-from handlers.common import parse_control, review_number, team_of, view_key
+from handlers.common import local_today, parse_control, review_number, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import ApplySuggestionState, DismissSuggestionState, MarkModalState, SuggestionRef
 from models import Assessment
 
@@ -104,16 +104,22 @@ def open_apply_modal(body: dict[str, Any], context: BoltContext, client: WebClie
     suggestion_id = context.get("apply")
     if suggestion_id is None:
         return
-    team_id = team_of(body, context)
-    with db_of(context).read() as session:
-        row = evidence.open_suggestion(session, team_id, suggestion_id)
-        checklist, status = reviews.item_status(session, team_id, row.assessment_id, row.item_id)
-    container = body.get("container", {})
-    state = MarkModalState(assessment_id=row.assessment_id, item_id=row.item_id, mark=Mark(str(row.mark)),
-                           channel_id=container.get("channel_id"), message_ts=container.get("message_ts"))
-    view = mark_modal(checklist, state, status, deps_of(context).now().date())
-    apply_state = ApplySuggestionState(suggestion_id=row.id, mark=state)
-    deps_of(context).open_modal(body["trigger_id"], eb.as_apply_modal(view, apply_state, row, f"set #{row.evidence_id}"))
+
+    def build() -> dict[str, Any]:
+        team_id = team_of(body, context)
+        with db_of(context).read() as session:
+            row = evidence.open_suggestion(session, team_id, suggestion_id)
+            checklist, status = reviews.item_status(session, team_id, row.assessment_id, row.item_id)
+        container = body.get("container", {})
+        state = MarkModalState(assessment_id=row.assessment_id, item_id=row.item_id, mark=Mark(str(row.mark)),
+                               channel_id=container.get("channel_id"), message_ts=container.get("message_ts"))
+        with db_of(context).read() as session:
+            today = local_today(context, session, team_id, body["user"]["id"])
+        view = mark_modal(checklist, state, status, today)
+        apply_state = ApplySuggestionState(suggestion_id=row.id, mark=state)
+        return eb.as_apply_modal(view, apply_state, row, f"set #{row.evidence_id}")
+
+    open_form(body, context, build)
 
 
 def submit_apply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -141,14 +147,18 @@ def open_dismiss_modal(body: dict[str, Any], context: BoltContext, client: WebCl
     suggestion_id = context.get("dismiss")
     if suggestion_id is None:
         return
-    team_id = team_of(body, context)
-    with db_of(context).read() as session:
-        row = evidence.get_suggestion(session, team_id, suggestion_id)
-        checklist = reviews.item_status(session, team_id, row.assessment_id, row.item_id)[0]
-    container = body.get("container", {})
-    state = DismissSuggestionState(suggestion_id=row.id, channel_id=container.get("channel_id"),
-                                   message_ts=container.get("message_ts"))
-    deps_of(context).open_modal(body["trigger_id"], eb.dismiss_modal(state, checklist, row))
+
+    def build() -> dict[str, Any]:
+        team_id = team_of(body, context)
+        with db_of(context).read() as session:
+            row = evidence.get_suggestion(session, team_id, suggestion_id)
+            checklist = reviews.item_status(session, team_id, row.assessment_id, row.item_id)[0]
+        container = body.get("container", {})
+        state = DismissSuggestionState(suggestion_id=row.id, channel_id=container.get("channel_id"),
+                                       message_ts=container.get("message_ts"))
+        return eb.dismiss_modal(state, checklist, row)
+
+    open_form(body, context, build)
 
 
 def submit_dismiss(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

@@ -26,6 +26,7 @@ class ActionId(StrEnum):
     ADD_TRACE = "packet_add_trace"
     ROLLOUT_PLAN = "packet_rollout_plan"
     MAKE_PACKET = "packet_make"
+    RETRY_DELIVERY = "delivery_retry"
 
 
 class CallbackId(StrEnum):
@@ -49,6 +50,8 @@ class BlockId(StrEnum):
 
     SYSTEM = "system"
     VERSION = "version"
+    REVIEW_CHANNEL = "review_channel"
+    JOIN_CHANNELS = "join_channels"
     COHORTS = "cohorts"
     RELEASE_CHANNEL = "release_channel"
     BASELINE = "baseline"

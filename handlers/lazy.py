@@ -21,6 +21,7 @@ from bot.context import SAVED, db_of, deps_of
 from bot.core.documents import tree_problem
 from bot.executor import BACKGROUND, INTERACTIVE
 from bot.services.errors import ServiceError
+from handlers.blocks.kit import loading_modal, notice_modal
 from handlers.errors import report_error
 
 AfterAck = Callable[[dict[str, Any], BoltContext, WebClient], None]
@@ -65,3 +66,17 @@ def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable
 
     listener.__name__ = listener.__qualname__ = ack_fn.__name__
     return listener
+
+
+def open_form(body: dict[str, Any], context: BoltContext, build: Callable[[], dict[str, Any]]) -> None:
+    """Open a form the way Slack wants it for work that must read first: a small loading view at once (the
+    click's trigger lives three seconds), then the form built from what ``build`` reads, in its place. A
+    refusal while building is shown in the modal itself."""
+    deps = deps_of(context)
+    view_id, view_hash = deps.open_modal(body["trigger_id"], loading_modal())
+    try:
+        view = build()
+    except ServiceError as refused:
+        deps.update_modal(view_id, view_hash, notice_modal("Readiness", f":no_entry: {refused}"))
+        return
+    deps.update_modal(view_id, view_hash, view)

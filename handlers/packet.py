@@ -8,9 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.context import db_of, deps_of
 from bot.core.packet.model import TraceKind
+from bot.core.slack_failures import permanent
 from bot.services import packets, reviews
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
@@ -19,7 +21,7 @@ from handlers.blocks import packet as pb
 from handlers.blocks import text as t
 from handlers.common import parse_control, review_from_args, review_from_button, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import PacketModalState
 from models import Assessment
 
@@ -110,23 +112,31 @@ def open_trace_modal(body: dict[str, Any], context: BoltContext, client: WebClie
     assessment_id = context.get("open_trace")
     if assessment_id is None:
         return
-    with db_of(context).read() as session:
-        assessment = get_assessment(session, team_of(body, context), assessment_id)
-        view = pb.trace_modal(PacketModalState(assessment_id=assessment_id), _label(assessment),
-                              _missing(session, assessment))
-    deps_of(context).open_modal(body["trigger_id"], view)
+
+    def build() -> dict[str, Any]:
+        with db_of(context).read() as session:
+            assessment = get_assessment(session, team_of(body, context), assessment_id)
+            view = pb.trace_modal(PacketModalState(assessment_id=assessment_id), _label(assessment),
+                                  _missing(session, assessment))
+        return view
+
+    open_form(body, context, build)
 
 
 def open_plan_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     assessment_id = context.get("open_plan")
     if assessment_id is None:
         return
-    with db_of(context).read() as session:
-        assessment = get_assessment(session, team_of(body, context), assessment_id)
-        plan = packets.plan_of(session, assessment)
-        view = pb.plan_modal(PacketModalState(assessment_id=assessment_id), _label(assessment),
-                             plan.staged_rollout if plan else None, plan.rollback if plan else None)
-    deps_of(context).open_modal(body["trigger_id"], view)
+
+    def build() -> dict[str, Any]:
+        with db_of(context).read() as session:
+            assessment = get_assessment(session, team_of(body, context), assessment_id)
+            plan = packets.plan_of(session, assessment)
+            view = pb.plan_modal(PacketModalState(assessment_id=assessment_id), _label(assessment),
+                                 plan.staged_rollout if plan else None, plan.rollback if plan else None)
+        return view
+
+    open_form(body, context, build)
 
 
 def _refuse(ack: Ack, exc: ServiceError, fields: dict[str, BlockId], fallback: BlockId) -> None:
@@ -223,15 +233,24 @@ def make_packet(body: dict[str, Any], context: BoltContext, client: WebClient) -
         link = packets.packet_link(deps.settings, record, now)
     channel, thread = assessment.channel_id, assessment.thread_ts
     label = _label(assessment)
-    client.files_upload_v2(
-        channel=channel, thread_ts=thread, initial_comment=f"Rollout packet of {t.esc(label)} (Markdown and HTML)",
-        file_uploads=[
-            {"content": record.markdown, "filename": pb.file_name(assessment.system, assessment.version, "md"),
-             "title": f"Rollout packet {label} (Markdown)"},
-            {"content": record.html, "filename": pb.file_name(assessment.system, assessment.version, "html"),
-             "title": f"Rollout packet {label} (HTML)"},
-        ],
-    )
+    try:
+        # no alt_txt: files uploaded with it can stay unshown (python-slack-sdk #1818)
+        client.files_upload_v2(
+            channel=channel, thread_ts=thread, initial_comment=f"Rollout packet of {t.esc(label)} (Markdown and HTML)",
+            file_uploads=[
+                {"content": record.markdown, "filename": pb.file_name(assessment.system, assessment.version, "md"),
+                 "title": f"Rollout packet {label} (Markdown)"},
+                {"content": record.html, "filename": pb.file_name(assessment.system, assessment.version, "html"),
+                 "title": f"Rollout packet {label} (HTML)"},
+            ],
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if permanent(error) is None:
+            raise
+        raise ServiceError(f"The packet is stored, but Readiness cannot share files in {t.channel(channel)} "
+                           f"(`{error}`): invite it there with `/invite @Readiness` and run `/readiness packet` again. "
+                           f"Its page is readable now: {pb.slack_link(link, 'open the packet page')}.") from None
     text, blocks = pb.packet_ready(label, link, packets.link_expiry(deps.settings, now), record.content_hash,
                                    missing)
     client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=blocks)

@@ -13,9 +13,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context import RequestScope
 from bot.core.review import Review, message_parts, part_of_item
+from bot.core.slack_failures import permanent
 from bot.services import reviews
 from bot.services.assessments import MarkOutcome
 from handlers.blocks import review as rb
+from handlers.blocks.delivery import review_not_posted
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +111,32 @@ def _refresh_lock(assessment_id: int) -> threading.Lock:
         return _locks[assessment_id]
 
 
+def post_or_explain(client: WebClient, scope: RequestScope, team_id: str, assessment_id: int, channel_id: str,
+                    lead: str | None = None) -> None:
+    """Post the review; when Slack refuses for good (the bot is not in the channel, it is archived), remember
+    why, so nothing retries it every minute, and tell the release lead what to do. Inviting the bot to the
+    channel (Slack's member_joined_channel) tries again."""
+    try:
+        post_review(client, scope, team_id, assessment_id, channel_id)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if permanent(error) is None:
+            raise
+        with scope.transaction() as session:
+            reviews.record_post_error(session, team_id, assessment_id, error)
+            lead = lead or reviews.get_assessment(session, team_id, assessment_id).started_by
+        log.warning("review #%s cannot be posted in %s: %s", assessment_id, channel_id, error)
+        text, blocks = review_not_posted(assessment_id, channel_id, error)
+        client.chat_postMessage(channel=lead, text=text, blocks=blocks)
+
+
 def repair_reviews(client: WebClient, scope: RequestScope, settled_before: datetime) -> int:
     """Post what a review's start could not (Slack was down, the process died): run by the reconcile."""
     with scope.read() as session:
         todo = reviews.unposted_reviews(session, settled_before=settled_before)
     for team_id, assessment_id, channel_id in todo:
         try:
-            post_review(client, scope, team_id, assessment_id, channel_id)
+            post_or_explain(client, scope, team_id, assessment_id, channel_id)
         except SlackApiError as exc:  # one review's channel must not stop the others' repair
             log.warning("review #%s still cannot be posted: %s", assessment_id, exc.response.get("error"))
     return len(todo)

@@ -13,10 +13,10 @@ from bot.services import due_dates, reviews
 from bot.services.errors import ServiceError
 from handlers import publish
 from handlers.blocks.reminders import proposal_decided, proposal_message, propose_modal
-from handlers.common import parse_control
+from handlers.common import local_today, parse_control, team_of
 from handlers.forms import date_value, text_value
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import ItemRef, ProposalRef
 
 
@@ -26,13 +26,17 @@ def acknowledge(ack: Ack) -> None:
 
 def open_propose_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ref = parse_control(ItemRef, body["actions"][0].get("value"))
-    team_id = context.team_id or body["team"]["id"]
-    with db_of(context).read() as session:
-        checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
-    if status.due is None or status.owner is None:
-        raise ServiceError(f"{ref.item} is no longer an open gap; nothing to move.")
-    today = deps_of(context).now().date()
-    deps_of(context).open_modal(body["trigger_id"], propose_modal(ref, checklist.item(ref.item).title, status.due, today))
+
+    def build() -> dict[str, Any]:
+        team_id = team_of(body, context)
+        with db_of(context).read() as session:
+            checklist, status = reviews.item_status(session, team_id, ref.assessment, ref.item)
+            today = local_today(context, session, team_id, body["user"]["id"])
+        if status.due is None or status.owner is None:
+            raise ServiceError(f"{ref.item} is no longer an open gap; nothing to move.")
+        return propose_modal(ref, checklist.item(ref.item).title, status.due, today)
+
+    open_form(body, context, build)
 
 
 def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -42,7 +46,7 @@ def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
         ack(response_action="errors", errors={BlockId.NEW_DUE: error or "Pick a date."})
         return
     ref = parse_control(ItemRef, view.get("private_metadata"))
-    team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
+    team_id, user_id = team_of(body, context), body["user"]["id"]
     try:
         with db_of(context).transaction() as session:
             proposal = due_dates.propose(session, team_id, ref.assessment, ref.item, proposer=user_id,
@@ -70,7 +74,7 @@ def send_proposal(body: dict[str, Any], context: BoltContext, client: WebClient)
 def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ref = parse_control(ProposalRef, action.get("value"))
     accept = action["action_id"] == ActionId.DUE_ACCEPT
-    team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
+    team_id, user_id = team_of(body, context), body["user"]["id"]
     deps = deps_of(context)
     message_ts = (body.get("container") or {}).get("message_ts", "")
     with db_of(context).transaction() as session:
@@ -99,7 +103,7 @@ def announce_decision(body: dict[str, Any], context: BoltContext, client: WebCli
     client.chat_postMessage(channel=ref.by, text=text, blocks=blocks)
     outcome = decision["outcome"]
     if outcome is not None and outcome.changed:
-        publish.after_mark(client, db_of(context), context.team_id or body["team"]["id"], outcome,
+        publish.after_mark(client, db_of(context), team_of(body, context), outcome,
                           deps_of(context).kick)
 
 

@@ -17,7 +17,7 @@ from handlers import forms
 from handlers.blocks import signoff as sb
 from handlers.common import parse_control, review_from_args, review_from_button, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import DecisionRef, SignoffModalState
 from models import Approver
 
@@ -42,18 +42,22 @@ def open_approvers_modal(body: dict[str, Any], context: BoltContext, client: Web
     assessment_id = context.get("open_signoff")
     if assessment_id is None:
         return
-    team_id = team_of(body, context)
-    with db_of(context).read() as session:
-        user = body["user"]["id"] if "user" in body else body["user_id"]  # a click, or the slash command
-        signoff.check_namer(session, get_assessment(session, team_id, assessment_id), user)
-        review = reviews.load_review(session, team_id, assessment_id)
-        roles = signoff.roles_of(session, team_id)
-        current = {a.role: a.user_id for a in session.scalars(select(Approver).where(
-            Approver.team_id == team_id, Approver.assessment_id == assessment_id))}
-    if review.status == "closed":
-        raise ServiceError(f"Review #{assessment_id} is closed.")
-    view = sb.approvers_modal(SignoffModalState(assessment_id=assessment_id), review.label, roles, current)
-    deps_of(context).open_modal(body["trigger_id"], view)
+
+    def build() -> dict[str, Any]:
+        team_id = team_of(body, context)
+        with db_of(context).read() as session:
+            user = body["user"]["id"] if "user" in body else body["user_id"]  # a click, or the slash command
+            signoff.check_namer(session, get_assessment(session, team_id, assessment_id), user)
+            review = reviews.load_review(session, team_id, assessment_id)
+            roles = signoff.roles_of(session, team_id)
+            current = {a.role: a.user_id for a in session.scalars(select(Approver).where(
+                Approver.team_id == team_id, Approver.assessment_id == assessment_id))}
+        if review.status == "closed":
+            raise ServiceError(f"Review #{assessment_id} is closed.")
+        view = sb.approvers_modal(SignoffModalState(assessment_id=assessment_id), review.label, roles, current)
+        return view
+
+    open_form(body, context, build)
 
 
 def submit_approvers(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -132,9 +136,13 @@ def open_reason_modal(body: dict[str, Any], context: BoltContext, client: WebCli
     ref = context.get("reason_for")
     if ref is None:
         return
-    with db_of(context).read() as session:
-        label = reviews.load_review(session, team_of(body, context), ref.assessment).label
-    deps_of(context).open_modal(body["trigger_id"], sb.reason_modal(ref, ref.decision, label))
+
+    def build() -> dict[str, Any]:
+        with db_of(context).read() as session:
+            label = reviews.load_review(session, team_of(body, context), ref.assessment).label
+        return sb.reason_modal(ref, ref.decision, label)
+
+    open_form(body, context, build)
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

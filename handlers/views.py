@@ -14,14 +14,11 @@ from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, sta
 from bot.services.errors import MarkRejected, ServiceError
 from bot.services.marks import record_mark
 from handlers import forms, publish
-from handlers.common import parse_control, review_number, view_key
+from handlers.channels import channel_problem
+from handlers.common import parse_control, review_number, team_of, view_key
 from handlers.ids import BlockId, CallbackId
 from handlers.lazy import after_ack, listen
 from handlers.state import MarkModalState, StartModalState
-
-
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return context.team_id or body["team"]["id"]
 
 
 def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -35,40 +32,63 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
         return
     state = parse_control(StartModalState, view.get("private_metadata"))
     baseline = forms.option_value(values, BlockId.BASELINE)
-    team_id, user_id = _team(body, context), body["user"]["id"]
+    team_id, user_id = team_of(body, context), body["user"]["id"]
     deps, scope = deps_of(context), db_of(context)
+    review_channel = forms.conversation_value(values, BlockId.REVIEW_CHANNEL) or state.channel_id
+    with scope.read() as session:
+        settings = config.get(session, team_id)
+        refused = config.check_release_channel(session, team_id, release)
+    if refused:
+        ack(response_action="errors", errors={BlockId.RELEASE_CHANNEL: refused})
+        return
+    unusable = _unusable_channels(deps, {BlockId.REVIEW_CHANNEL: review_channel, BlockId.RELEASE_CHANNEL: release},
+                                  may_join=settings.join_channels)
+    if unusable:
+        ack(response_action="errors", errors=unusable)
+        return
     request = StartRequest(
         team_id=team_id,
         system=system or "",
         version=version or "",
         started_by=user_id,
         cohorts=forms.cohorts_value(values),
-        channel_id=state.channel_id,
+        channel_id=review_channel,
         release_channel_id=release,
         baseline_id=review_number(baseline) if baseline else None,
     )
     try:
         with scope.transaction() as session:
             assessment_id = None
-            refused = config.check_release_channel(session, team_id, release)
-            if refused:
-                ack(response_action="errors", errors={BlockId.RELEASE_CHANNEL: refused})
-                return
             if reviews.claim_interaction(session, team_id, view_key(view), "start"):
                 assessment_id = start_assessment(session, deps.checklist, request).id
     except ServiceError as exc:
         ack(response_action="errors", errors={BlockId.BASELINE if baseline else BlockId.SYSTEM: str(exc)})
         return
     if assessment_id is not None:
-        context["started"] = {"assessment_id": assessment_id, "channel_id": state.channel_id}
+        context["started"] = {"assessment_id": assessment_id, "channel_id": review_channel}
     ack()
+
+
+def _unusable_channels(deps: Any, fields: dict[BlockId, str | None], *, may_join: bool) -> dict[str, str]:
+    """Each field whose channel the bot cannot use, with what to do (checked with Slack, in the ack: the
+    person sees it under the field while the form is still open)."""
+    assert deps.modal_client is not None
+    errors: dict[str, str] = {}
+    checked: dict[str, str | None] = {}
+    for block, channel in fields.items():
+        if channel:
+            if channel not in checked:
+                checked[channel] = channel_problem(deps.modal_client, channel, may_join=may_join)
+            if checked[channel]:
+                errors[block.value] = str(checked[channel])
+    return errors
 
 
 def post_started_review(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     started = context.get("started")
     if started:
-        publish.post_review(client, db_of(context), _team(body, context), started["assessment_id"],
-                            started["channel_id"])
+        publish.post_or_explain(client, db_of(context), team_of(body, context), started["assessment_id"],
+                                started["channel_id"], lead=body["user"]["id"])
 
 
 def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -78,7 +98,7 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     if due_error:
         ack(response_action="errors", errors={BlockId.DUE: due_error})
         return
-    team_id, user_id = _team(body, context), body["user"]["id"]
+    team_id, user_id = team_of(body, context), body["user"]["id"]
     deps, scope = deps_of(context), db_of(context)
     request = MarkRequest(
         item_id=state.item_id,
@@ -108,7 +128,7 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
 def publish_mark(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     outcome: MarkOutcome | None = context.get("outcome")
     if outcome is not None:
-        publish.after_mark(client, db_of(context), _team(body, context), outcome, deps_of(context).kick)
+        publish.after_mark(client, db_of(context), team_of(body, context), outcome, deps_of(context).kick)
 
 
 def register(app: App) -> None:

@@ -15,7 +15,7 @@ from handlers import forms, publish
 from handlers.blocks import signoff as sb
 from handlers.common import parse_control, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.signoff import refresh_card
 from handlers.state import SignoffModalState
 
@@ -36,13 +36,17 @@ def open_waiver_modal(body: dict[str, Any], context: BoltContext, client: WebCli
     state: SignoffModalState | None = context.get("waive")
     if state is None:
         return
-    team_id = team_of(body, context)
-    with db_of(context).read() as session:
-        review = reviews.load_review(session, team_id, state.assessment_id)
-        limit = waivers.max_days(session, team_id)
-    blockers = [(i, review.checklist.item(i).title) for i in review.card.blockers]
-    latest = deps_of(context).now().astimezone(UTC).date() + timedelta(days=limit)
-    deps_of(context).open_modal(body["trigger_id"], sb.waiver_modal(state, review.label, blockers, limit, latest))
+
+    def build() -> dict[str, Any]:
+        team_id = team_of(body, context)
+        with db_of(context).read() as session:
+            review = reviews.load_review(session, team_id, state.assessment_id)
+            limit = waivers.max_days(session, team_id)
+        blockers = [(i, review.checklist.item(i).title) for i in review.card.blockers]
+        latest = deps_of(context).now().astimezone(UTC).date() + timedelta(days=limit)
+        return sb.waiver_modal(state, review.label, blockers, limit, latest)
+
+    open_form(body, context, build)
 
 
 def submit_waiver(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

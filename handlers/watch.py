@@ -15,7 +15,7 @@ from handlers import forms
 from handlers.blocks import watch as wb
 from handlers.common import parse_control, review_from_args, review_from_button, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.lazy import after_ack, listen, opens_modal
+from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import CheckinRef, GoLiveModalState, IssueModalState
 
 PLAN_FIELDS = {"alerts": BlockId.ALERTS, "cadence": BlockId.CADENCE, "escalation_owner": BlockId.ESCALATION_OWNER,
@@ -23,12 +23,15 @@ PLAN_FIELDS = {"alerts": BlockId.ALERTS, "cadence": BlockId.CADENCE, "escalation
 
 
 def open_golive(context: BoltContext, body: dict[str, Any], assessment_id: int) -> None:
-    with db_of(context).read() as session:
-        review = reviews.load_review(session, team_of(body, context), assessment_id)
-    if review.status == "closed":
-        raise ServiceError(f"Review #{assessment_id} is closed.")
-    modal = wb.golive_modal(GoLiveModalState(assessment_id=assessment_id), review.label)
-    deps_of(context).open_modal(body["trigger_id"], modal)
+    def build() -> dict[str, Any]:
+        with db_of(context).read() as session:
+            review = reviews.load_review(session, team_of(body, context), assessment_id)
+        if review.status == "closed":
+            raise ServiceError(f"Review #{assessment_id} is closed.")
+        modal = wb.golive_modal(GoLiveModalState(assessment_id=assessment_id), review.label)
+        return modal
+
+    open_form(body, context, build)
 
 
 def golive_command(ack: Ack, command: dict[str, Any], context: BoltContext, args: list[str]) -> None:
@@ -124,14 +127,18 @@ def acknowledge(ack: Ack) -> None:
 
 def open_issue(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     ref = parse_control(CheckinRef, body["actions"][0].get("value"))
-    team_id = team_of(body, context)
-    with db_of(context).read() as session:
-        golive = watch.golive_of(session, team_id, ref.golive)
-        label = reviews.load_review(session, team_id, golive.assessment_id).label
-    container = body.get("container", {})
-    state = IssueModalState(golive=ref.golive, day=ref.day, channel_id=container.get("channel_id"),
-                            message_ts=container.get("message_ts"))
-    deps_of(context).open_modal(body["trigger_id"], wb.issue_modal(state, label))
+
+    def build() -> dict[str, Any]:
+        team_id = team_of(body, context)
+        with db_of(context).read() as session:
+            golive = watch.golive_of(session, team_id, ref.golive)
+            label = reviews.load_review(session, team_id, golive.assessment_id).label
+        container = body.get("container", {})
+        state = IssueModalState(golive=ref.golive, day=ref.day, channel_id=container.get("channel_id"),
+                                message_ts=container.get("message_ts"))
+        return wb.issue_modal(state, label)
+
+    open_form(body, context, build)
 
 
 def submit_issue(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

@@ -25,6 +25,9 @@ class Assessment(TeamScoped, Base):
     thread_link: Mapped[str | None] = mapped_column(String(500))
     signoff_channel: Mapped[str | None] = mapped_column(String(32))
     signoff_ts: Mapped[str | None] = mapped_column(String(32))
+    # why the review's messages could not be posted, for good (the bot removed, the channel archived): the
+    # reconcile stops trying until the review is posted again
+    post_error: Mapped[str | None] = mapped_column(String(64))
     release_channel_id: Mapped[str | None] = mapped_column(String(32))
     section_messages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     checklist_id: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TeamScoped, UTCDateTime, utcnow
@@ -21,6 +21,7 @@ class WorkspaceConfig(TeamScoped, Base):
     admins: Mapped[list[str]] = mapped_column(JSON, default=list)
     waiver_max_days: Mapped[int] = mapped_column(Integer, default=14)
     release_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    join_channels: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Approver(TeamScoped, Base):

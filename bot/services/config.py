@@ -30,10 +30,12 @@ class Config:
     roles: list[str] = field(default_factory=lambda: list(DEFAULT_ROLES))
     admins: list[str] = field(default_factory=list)
     waiver_max_days: int = DEFAULT_WAIVER_DAYS
+    join_channels: bool = False  # may Readiness join a public channel by itself when a review needs it
 
     def as_dict(self) -> dict[str, object]:
         return {"release_channels": list(self.release_channels), "roles": list(self.roles),
-                "admins": list(self.admins), "waiver_max_days": self.waiver_max_days}
+                "admins": list(self.admins), "waiver_max_days": self.waiver_max_days,
+                "join_channels": self.join_channels}
 
 
 class ConfigRefused(ServiceError):
@@ -53,7 +55,7 @@ def get(session: Session, team_id: str) -> Config:
     if row is None:
         return Config()
     return Config(list(row.release_channels or []), list(row.roles or DEFAULT_ROLES), list(row.admins or []),
-                  row.waiver_max_days or DEFAULT_WAIVER_DAYS)
+                  row.waiver_max_days or DEFAULT_WAIVER_DAYS, bool(row.join_channels))
 
 
 def may_configure(config: Config, user_id: str, *, workspace_admin: bool) -> bool:
@@ -98,6 +100,7 @@ def update(session: Session, team_id: str, new: Config, *, actor: str) -> Config
         session.add(row)
     row.release_channels, row.roles = list(new.release_channels), list(new.roles)
     row.admins, row.waiver_max_days = list(new.admins), new.waiver_max_days
+    row.join_channels = new.join_channels
     if before != new:
         audit.record(session, team_id, "config.changed", actor=actor, before=before.as_dict(), after=new.as_dict())
     return new

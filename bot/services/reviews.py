@@ -200,7 +200,7 @@ def unposted_reviews(session: Session, *, settled_before: datetime, limit: int =
     candidates = session.scalars(
         select(Assessment)
         .where(Assessment.status != "closed", Assessment.channel_id.is_not(None),
-               Assessment.created_at < settled_before)
+               Assessment.created_at < settled_before, Assessment.post_error.is_(None))
         .order_by(Assessment.id.desc())
         .limit(500)
     )
@@ -213,6 +213,21 @@ def unposted_reviews(session: Session, *, settled_before: datetime, limit: int =
         if len(found) >= limit:
             break
     return found
+
+
+def record_post_error(session: Session, team_id: str, assessment_id: int, error: str | None) -> None:
+    """Slack refused the review's messages for good (``error``), or they may be tried again (None)."""
+    assessment = get_assessment(session, team_id, assessment_id)
+    assessment.post_error = error[:64] if error else None
+
+
+def retry_posts_in(session: Session, team_id: str, channel_id: str) -> int:
+    """The bot was added to ``channel_id``: its reviews that could not be posted there are tried again."""
+    reviews = list(session.scalars(select(Assessment).where(
+        Assessment.team_id == team_id, Assessment.channel_id == channel_id, Assessment.post_error.is_not(None))))
+    for assessment in reviews:
+        assessment.post_error = None
+    return len(reviews)
 
 
 def prune_interactions(session: Session, older_than: datetime) -> int:

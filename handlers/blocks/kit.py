@@ -109,6 +109,15 @@ def modal(callback_id: str, title: str, blocks: list[Block], *, submit: str, pri
     }
 
 
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only tells something (a form that is loading, or why it cannot be shown)."""
+    return {"type": "modal", "title": plain(clip(title, 24)), "close": plain("Close"), "blocks": [section(text)]}
+
+
+def loading_modal() -> dict[str, Any]:
+    return notice_modal("Readiness", ":hourglass_flowing_sand: Loading…")
+
+
 def sections_of(lines: list[str], max_blocks: int, more: str = "more not shown") -> list[Block]:
     """Lines as few sections as fit Slack's text limit, at most ``max_blocks``: never cut silently."""
     chunks = split_lines(lines)

@@ -26,13 +26,21 @@ def start_modal(
 ) -> dict[str, Any]:
     """``release_channels``: the workspace's configured ones (the first is proposed), or None for any."""
     blocks: list[Block] = [
-        section("Start a rollout-readiness review. The bot posts the checklist in this channel as a thread."),
+        section("Start a rollout-readiness review: the bot posts the checklist as a thread in the review channel."),
         text_input(BlockId.SYSTEM, "System", action_id=V, initial=system, max_length=120,
                    placeholder="e.g. support-search-assistant"),
         text_input(BlockId.VERSION, "Candidate version", action_id=V, initial=version, max_length=80,
                    placeholder="e.g. 2.4.0"),
         text_input(BlockId.COHORTS, "Cohorts that matter", action_id=V, optional=True, max_length=500,
                    placeholder="tenants, workflows, languages: comma separated"),
+        input_block(
+            BlockId.REVIEW_CHANNEL,
+            "Review channel",
+            {"type": "conversations_select", "action_id": V,
+             "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+             "initial_conversation": state.channel_id, "default_to_current_conversation": True},
+            hint="The checklist thread goes here. Readiness must be a member: invite it with /invite @Readiness.",
+        ),
         input_block(
             BlockId.RELEASE_CHANNEL,
             "Release channel for alerts",

@@ -79,7 +79,7 @@ def packet_ready(label: str, link: str, expires: datetime, content_hash: str,
     lines = [
         f":page_facing_up: *Rollout packet: {t.esc(label)}*",
         f"{slack_link(link, 'Open the packet page')} (readable without Slack; the link works until "
-        f"{expires.strftime('%Y-%m-%d %H:%M UTC')}). The Markdown and HTML files are above.",
+        f"{expires.strftime('%Y-%m-%d %H:%M UTC')}). The Markdown and HTML files are shared in this thread.",
     ]
     if missing:
         lines.append(f":warning: {missing_text(missing)} Add them with *Add trace example* or `/readiness trace`.")

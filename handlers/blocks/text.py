@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from bot.core.checklist import Mark, Verdict
+from bot.core.slack_ids import is_channel_id, is_user_id
 
 SECTION_TEXT_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -39,22 +39,17 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Slack's ids: users U… (W… on Enterprise Grid), channels C…, G… (private, older), D… (direct messages)
-USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,30}$")
-
-
 def user(user_id: str | None) -> str:
     """A mention of a person by id; anything that is not a Slack user id is shown as escaped text."""
     if not user_id:
         return "nobody"
-    return f"<@{user_id}>" if USER_ID.match(user_id) else esc(user_id)
+    return f"<@{user_id}>" if is_user_id(user_id) else esc(user_id)
 
 
 def channel(channel_id: str | None) -> str:
     if not channel_id:
         return "no channel"
-    return f"<#{channel_id}>" if CHANNEL_ID.match(channel_id) else esc(channel_id)
+    return f"<#{channel_id}>" if is_channel_id(channel_id) else esc(channel_id)
 
 
 def day(value: date | None) -> str:

@@ -147,7 +147,7 @@ def test_fuzz_signed_commands_never_get_a_5xx(local: LocalSlack, text: str):
 def test_fuzz_signed_clicks_with_forged_values_never_get_a_5xx(local: LocalSlack, action: str, value: str):
     body = urlencode({"payload": json.dumps({
         "type": "block_actions", "team": {"id": "T0READY"}, "user": {"id": "U0LEAD", "team_id": "T0READY"},
-        "api_app_id": "A0READY", "trigger_id": "1.2.3", "container": {"type": "message"},
+        "api_app_id": "A0READY", "trigger_id": local.sandbox.issue_trigger_id("U0LEAD"), "container": {"type": "message"},
         "channel": {"id": REVIEW_CHANNEL}, "actions": [{"action_id": action, "block_id": "b", "value": value,
                                                         "type": "button", "action_ts": "1.0"}]})}).encode()
     answer = local.driver.send_raw(body, {"Content-Type": "application/x-www-form-urlencoded",

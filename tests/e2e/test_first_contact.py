@@ -1,0 +1,179 @@
+"""First contact with a real Slack: channels the bot is not in, permanent errors, expired triggers, W user ids,
+message metadata, Slack Connect; through a sandbox that keeps Slack's rules for these (contract ``rules``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli.doctor import run as doctor
+from bot.db import session_scope
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
+from bot.services import config
+from models import Assessment, OutboxMessage
+from models.outbox import DEAD, SENT
+from scheduler.delivery import METADATA_EVENT, keys_of
+from tests.e2e.test_doctor import settings_for
+
+DUE = (date.today() + timedelta(days=10)).isoformat()
+ELSEWHERE, SECRET = "C0ELSEWHERE", "C0SECRET"
+
+
+def start_form(local: LocalSlack, convo: Conversation, channel: str, **values: str) -> dict:
+    """/readiness start typed in ``channel``; the form submitted with ``values``; the app's answer."""
+    local.driver.slash_command("/readiness", "start", user=local.people.lead, channel=channel)
+    local.settle()
+    answer = local.driver.submit_view(local.people.lead, convo.last_view_id(), {
+        "system": "copilot", "version": "2.0", "release_channel": RELEASE_CHANNEL, **values})
+    local.settle()
+    return json.loads(answer.body) if answer.body.strip() else {}
+
+
+def reviews(local: LocalSlack) -> list[Assessment]:
+    with session_scope(local.sessions) as s:
+        return list(s.scalars(select(Assessment)))
+
+
+def outbox(local: LocalSlack, kind: str) -> list[OutboxMessage]:
+    with session_scope(local.sessions) as s:
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
+
+
+def test_a_review_is_refused_in_a_channel_the_bot_is_not_in_until_it_may_join(local, convo):
+    local.sandbox.add_channel(ELSEWHERE, "elsewhere")  # public, the bot not invited
+    refused = start_form(local, convo, ELSEWHERE)
+    assert refused["response_action"] == "errors"
+    assert "Invite @Readiness there" in refused["errors"]["review_channel"]
+    assert reviews(local) == [] and local.sandbox.messages(ELSEWHERE) == []
+    with session_scope(local.sessions) as s:  # an admin lets Readiness join public channels by itself
+        config.update(s, "T0READY", config.Config(join_channels=True), actor="test")
+    assert start_form(local, convo, ELSEWHERE) == {}
+    assert local.sandbox.channel_info(ELSEWHERE)["is_member"] is True
+    assert [a.channel_id for a in reviews(local)] == [ELSEWHERE]
+    assert local.sandbox.messages(ELSEWHERE)[0]["text"].startswith("Rollout readiness")
+
+
+def test_a_private_release_channel_is_refused_even_when_joining_is_allowed(local, convo):
+    local.sandbox.add_channel(SECRET, "secret-release", is_private=True)
+    with session_scope(local.sessions) as s:
+        config.update(s, "T0READY", config.Config(join_channels=True), actor="test")
+    refused = start_form(local, convo, REVIEW_CHANNEL, release_channel=SECRET)
+    assert "cannot see" in refused["errors"]["release_channel"] and "/invite @Readiness" in \
+        refused["errors"]["release_channel"]
+    assert reviews(local) == []
+    assert local.sandbox.calls_to("conversations.join") == []  # a private channel cannot be joined: not tried
+    local.sandbox.invite_bot(SECRET)
+    assert start_form(local, convo, REVIEW_CHANNEL, release_channel=SECRET) == {}
+    assert [a.release_channel_id for a in reviews(local)] == [SECRET]
+
+
+def test_an_alert_to_an_archived_channel_is_dead_at_once_and_the_lead_is_told(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.archive_channel(RELEASE_CHANNEL)
+    convo.mark(p.quality, thread, "s14", "partial", owner=p.engineer, due=DUE, note="prompts only")
+    local.drain()
+    [alert] = outbox(local, "blocker_alert")
+    assert (alert.status, alert.attempts, alert.last_error) == (DEAD, 1, "permanent: is_archived")
+    told = [m for m in local.sandbox.dm_messages(p.lead) if "could not post the blocker alert" in m["text"]]
+    assert len(told) == 1 and "is archived" in json.dumps(told[0]["blocks"])
+    lines, healthy = doctor(settings_for(local))
+    assert not healthy and any("by error: is_archived 1" in line for line in lines)
+    # unarchived; the lead presses Post it again: the alert goes out once
+    with local.sandbox._state.lock:
+        local.sandbox._state.channels[RELEASE_CHANNEL].is_archived = False
+    local.driver.click(p.lead, p.lead, told[0]["ts"], "delivery_retry")
+    local.drain()
+    [alert] = outbox(local, "blocker_alert")
+    assert alert.status == SENT
+    assert len([m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Blocker in")]) == 1
+
+
+def test_a_review_slack_refuses_to_show_waits_for_an_invitation_then_posts(local, convo):
+    p = local.people
+    local.sandbox.add_channel(ELSEWHERE, "elsewhere", bot_is_member=True)
+    local.sandbox.inject_failure("chat.postMessage", "error:channel_not_found")  # removed after the form's check
+    assert start_form(local, convo, ELSEWHERE) == {}
+    [review] = reviews(local)
+    assert review.thread_ts is None and review.post_error == "channel_not_found"
+    told = [m for m in local.sandbox.dm_messages(p.lead) if "could not be posted" in m["text"]]
+    assert len(told) == 1 and "/invite @Readiness" in json.dumps(told[0]["blocks"])
+    assert local.delivery.reconciler.repair() == 0  # not tried every minute meanwhile
+    local.sandbox.invite_bot(ELSEWHERE)
+    local.driver.event({"type": "member_joined_channel", "user": local.sandbox.bot_user_id, "channel": ELSEWHERE,
+                        "channel_type": "C", "team": "T0READY"})
+    local.settle()
+    with session_scope(local.sessions) as s:
+        s.execute(Assessment.__table__.update().values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
+    assert local.delivery.reconciler.repair() == 1
+    assert local.sandbox.messages(ELSEWHERE)[0]["text"].startswith("Rollout readiness")
+
+
+def test_every_form_opens_as_a_loading_view_then_the_form(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    before = len(local.sandbox.calls)
+    ts = convo.item_message(REVIEW_CHANNEL, thread, "s2")
+    local.driver.click(p.engineer, REVIEW_CHANNEL, ts, "mark_no", block_id="item:s2")
+    local.settle()
+    calls = local.sandbox.calls[before:]
+    assert calls[0].method == "views.open" and "Loading" in json.dumps(calls[0].args["view"])  # first, at once
+    [update] = [c for c in calls if c.method == "views.update"]  # then the form, read from the database
+    assert update.args["view"]["callback_id"] == "mark_item" and update.args["view_id"] == \
+        calls[0].response["view"]["id"] and update.args["hash"] == calls[0].response["view"]["hash"]
+
+
+def test_an_expired_trigger_asks_the_person_to_click_again_and_saves_nothing(local, convo):
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    ts = convo.item_message(REVIEW_CHANNEL, thread, "s2")
+    local.sandbox._state.trigger_ttl = 0.0  # the app took longer than Slack allows
+    local.driver.click(p.engineer, REVIEW_CHANNEL, ts, "mark_no", block_id="item:s2")
+    local.settle()
+    [opened] = [c for c in local.sandbox.calls_to("views.open") if not c.ok]
+    assert opened.error == "expired_trigger_id"
+    [said] = [c.args["text"] for c in local.sandbox.calls_to("response_url")]
+    assert "click again" in said and "saved" not in said.replace("nothing was changed", "")
+
+
+@pytest.mark.parametrize("owner", ["W0WANDA"])
+def test_a_w_user_owners_dm_that_timed_out_is_found_in_history_not_sent_twice(local, convo, owner):
+    p = local.people
+    local.sandbox.add_user(owner, "wanda", tz="Europe/Paris")
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.inject_failure("chat.postMessage", "accept_then_drop", times=1)  # posted, answer lost
+    convo.mark(p.quality, thread, "s3", "yes", owner=owner, due=DUE, note="no cohort split")
+    local.drain()
+    sent = [m for m in local.sandbox.dm_messages(owner) if "You own" in m["text"]]
+    assert len(sent) == 1
+    meta = sent[0]["metadata"]
+    assert meta["event_type"] == METADATA_EVENT and all(isinstance(k, dict) for k in meta["event_payload"]["keys"])
+    [row] = outbox(local, "owner_assigned")
+    assert row.status == SENT and row.dedupe_key in keys_of(meta)
+    assert any(c.method == "conversations.history" for c in local.sandbox.calls)  # looked up, then recorded
+
+
+def test_metadata_slack_would_drop_is_dropped_with_a_warning(local):
+    from slack_sdk import WebClient
+
+    client = WebClient(token="xoxb-local-sandbox", base_url=local.sandbox.api_url)
+    answer = client.chat_postMessage(channel=REVIEW_CHANNEL, text="x",
+                                     metadata={"event_type": "t", "event_payload": {"keys": ["a", "b"]}})
+    assert answer["response_metadata"]["warnings"] == ["invalid_metadata_schema"]
+    assert "metadata" not in local.sandbox.find_message(REVIEW_CHANNEL, answer["ts"])
+
+
+def test_a_date_field_starts_on_the_persons_own_day(local, convo):
+    p = local.people
+    local.sandbox.add_user("U0KIRI", "kiri", tz="Pacific/Kiritimati")  # UTC+14: usually a day ahead of UTC
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    ts = convo.item_message(REVIEW_CHANNEL, thread, "s3")
+    local.driver.click("U0KIRI", REVIEW_CHANNEL, ts, "mark_yes", block_id="item:s3")
+    local.settle()
+    form = json.dumps(convo.last_view()["blocks"])
+    from zoneinfo import ZoneInfo
+
+    assert f'"initial_date": "{datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()}"' in form
