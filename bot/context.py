@@ -37,10 +37,16 @@ class Deps:
     kick: Callable[[], object] = field(default=lambda: None)
     modal_client: WebClient | None = None
     executor: ListenerExecutor | None = None
+    installation_store: Any = None  # OAuth mode: slack_sdk's installation store (bot.installs.store)
+    modal_token: str | None = None  # OAuth mode: the request's workspace token (set per request)
 
     def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
         assert self.modal_client is not None
-        self.modal_client.views_open(trigger_id=trigger_id, view=view)
+        client = self.modal_client
+        if self.modal_token is not None:  # same client settings (no retries, a short timeout), this workspace
+            client = WebClient(token=self.modal_token, base_url=client.base_url, timeout=client.timeout,
+                               retry_handlers=list(client.retry_handlers))
+        client.views_open(trigger_id=trigger_id, view=view)
 
     def now(self) -> datetime:
         return self.clock()
