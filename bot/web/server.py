@@ -15,7 +15,7 @@ from waitress.server import create_server
 from bot.db import session_factory
 from bot.errors import ConfigError
 from bot.settings import Settings
-from bot.web import evidence, gate, health, packets
+from bot.web import evidence, gate, health, oauth, packets
 from bot.web.http import Route, Site, StartResponse, guarded, json_response
 from bot.web.slack_events import SLACK_PATH, SlackEvents, bolt_handler
 
@@ -34,6 +34,8 @@ class WebApp:
         self.slack = SlackEvents(bolt_handler(app), settings.slack_signing_secret.get_secret_value())
         self.site = Site(engine=engine, sessions=session_factory(engine, clock=clock), settings=settings, clock=clock)
         self.routes: list[Route] = [*health.routes(), *gate.routes(), *packets.routes(), *evidence.routes()]
+        if app.oauth_flow is not None:
+            self.routes += oauth.routes(self.slack.bolt)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
