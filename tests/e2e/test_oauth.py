@@ -185,3 +185,46 @@ def test_uninstall_stops_that_workspace_at_once_and_only_that_one(two, clock):
     sweep(local)
     assert any(m == "chat.postMessage" and a.get("channel") in (OTHER_LEAD, local.sandbox.dm_channel(OTHER_LEAD))
                for m, a in local.sandbox.oauth.calls_by(OTHER))
+
+
+def test_doctor_lists_each_workspace_and_those_without_a_valid_installation(two):
+    from bot.cli.doctor import run
+
+    local, other = two
+    local.install(TEAM)
+    local.install(OTHER)
+    settings = local.settings.model_copy(update={
+        "database_url": local.engine.url.render_as_string(hide_password=False)})
+    lines, healthy = run(settings)
+    assert healthy, lines
+    assert any(line.startswith(f"workspace ok    {TEAM}") for line in lines), lines
+    local.sandbox.oauth.revoke(OTHER)  # revoked at Slack, but the app was never told
+    with session_scope(local.sessions) as s:
+        from bot.services.workspaces import ensure_workspace
+
+        ensure_workspace(s, "T0NEVER")  # data, but no installation
+    lines, healthy = run(settings)
+    assert not healthy
+    assert any(line.startswith(f"workspace FAIL  {OTHER}: auth.test: token_revoked") for line in lines), lines
+    assert any(line.startswith("workspace FAIL  T0NEVER: no installation") for line in lines), lines
+
+
+def test_rotating_tokens_are_refreshed_before_they_expire(engine, clock):
+    with LocalSlack(engine=engine, clock=clock, oauth=True, token_ttl=3600, **ALWAYS) as local:
+        local.install(TEAM)
+        provider = local.sandbox.oauth
+        (installed_token,) = provider.tokens
+        convo, p = Conversation(local), local.people
+        thread = convo.start_review(p.lead, "copilot", "2.0")
+        convo.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(1), note="a")
+        local.sandbox.advance(3601)  # every token issued so far has expired, by Slack's clock
+        assert sweep(local) > 0
+        assert reminder_keys(local.sandbox.dm_messages(p.quality))
+        assert provider.refreshed >= 2  # at the requests (bolt's authorize) and at the delivery
+        assert local.sandbox.violations == [], "an expired token was used"
+        with session_scope(local.sessions) as s:
+            stored = s.execute(select(slack_bots.c.bot_token, slack_bots.c.bot_refresh_token)).one()
+        cipher = local.delivery.deliverer.workspaces.store.cipher
+        token, refresh = (cipher.decrypt(v.encode()).decode() for v in stored)
+        assert token != installed_token and provider.team_of(token) == TEAM
+        assert provider.refusal(token) is None and refresh in provider.refresh_tokens
