@@ -17,7 +17,7 @@ from bot.sandbox.local import REVIEW_CHANNEL, TEAM, Conversation
 from models import slack_bots
 from tests.browser import Page
 
-from .test_oauth import OTHER, OTHER_LEAD, OTHER_RELEASE, OTHER_REVIEW, OTHER_OWNER, clock, two  # noqa: F401
+from .test_oauth import OTHER, OTHER_LEAD, OTHER_OWNER, OTHER_RELEASE, OTHER_REVIEW, clock, two  # noqa: F401
 
 
 def test_a_person_installs_through_the_browser_and_the_new_workspace_works_alone(two, clock):  # noqa: F811
