@@ -13,6 +13,7 @@ from bot.cli import audit as cli_audit
 from bot.cli import evidence as cli_evidence
 from bot.cli import logs
 from bot.cli import packet as cli_packet
+from bot.cli import workspace as cli_workspace
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, EXIT_TEMPFAIL, UsageError
 from bot.core.assessment_file import AssessmentFileError, load_assessment
 from bot.core.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
@@ -288,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         t.set_defaults(func=cmd_token)
 
     cli_audit.add_commands(sub)
+    cli_workspace.add_commands(sub)
 
     p = sub.add_parser("doctor", help="the installation's health: database, Slack token, outbox backlog")
     p.set_defaults(func=cmd_doctor)
