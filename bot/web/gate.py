@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from bot.core.checklist import Verdict
 from bot.db import session_scope
+from bot.observe.metrics import GATE_ANSWERS
 from bot.services import tokens
 from bot.services.assessments import find_latest
 from bot.services.gate import evaluate
@@ -33,6 +34,7 @@ def gate(site: Site, environ: Environ, start_response: StartResponse) -> Iterabl
             return json_response(start_response, 401,
                                  {"error": f"this token's workspace has no review of {system} {version}"})
         result = evaluate(session, who[0], system, version, allowed, actor=f"api:{who[1]}", settings=site.settings)
+    GATE_ANSWERS.labels(result.verdict, str(result.passed).lower()).inc()
     return json_response(start_response, 200, result.as_json())
 
 
