@@ -93,7 +93,7 @@ def _wait(condition, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f}s: {what}")
 
 
-def test_sigterm_mid_sweep_releases_what_it_held_and_nothing_is_lost_or_doubled(chaos_db, tmp_path, checklist,
+def test_sigterm_mid_sweep_releases_what_it_held_and_nothing_is_lost_or_doubled(chaos_db, tmp_path, checklist,  # noqa: F811
                                                                                capsys):
     db, url, engine = chaos_db
     started = time.monotonic()
