@@ -17,7 +17,7 @@ from waitress.server import create_server
 from bot.db import session_factory
 from bot.errors import ConfigError
 from bot.settings import Settings
-from bot.web import evidence, gate, health, metrics, oauth, packets
+from bot.web import evidence, gate, health, metrics, oauth, openapi, packets
 from bot.web.http import Route, Site, StartResponse, guarded, json_response, respond
 from bot.web.slack_events import SLACK_PATH, SlackEvents, bolt_handler
 
@@ -36,7 +36,7 @@ class WebApp:
         self.slack = SlackEvents(bolt_handler(app), settings.slack_signing_secret.get_secret_value())
         self.site = Site(engine=engine, sessions=session_factory(engine, clock=clock), settings=settings, clock=clock)
         self.routes: list[Route] = [*health.routes(), *gate.routes(), *packets.routes(), *evidence.routes(),
-                                    *metrics.routes()]
+                                    *metrics.routes(), *openapi.routes()]
         if app.oauth_flow is not None:
             self.routes += oauth.routes(self.slack.bolt)
 
