@@ -63,9 +63,9 @@ def build_delivery(settings: Settings, sessions: sessionmaker[Session],
         return counting_429s(sending_client(bot_token, settings.slack_api_url, timeout=timeout))
 
     def looker(bot_token: str | None) -> WebClient:
-        found = make_client(settings)
+        found = make_client(settings)  # counts its 429s already
         found.token = bot_token
-        return counting_429s(found)
+        return found
 
     posts, lookups = workspace_clients(settings, sessions, poster), workspace_clients(settings, sessions, looker)
     deliverer = Deliverer(
