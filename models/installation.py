@@ -17,6 +17,16 @@ from models.base import Base
 TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
 
+def _app_columns() -> list[Column[object]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
 def _bot_columns() -> list[Column[object]]:
     return [
         Column("bot_token", Text),
@@ -31,11 +41,7 @@ def _bot_columns() -> list[Column[object]]:
 slack_installations = Table(
     "slack_installations",
     Base.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
+    *_app_columns(),
     Column("enterprise_url", String(200)),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
@@ -58,11 +64,7 @@ slack_installations = Table(
 slack_bots = Table(
     "slack_bots",
     Base.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
+    *_app_columns(),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
     *_bot_columns(),

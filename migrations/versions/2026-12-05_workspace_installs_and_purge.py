@@ -39,6 +39,16 @@ POSTGRES_FUNCTION_BEFORE = ("CREATE OR REPLACE FUNCTION audit_events_append_only
                             "$$ BEGIN RAISE EXCEPTION 'audit rows are append-only'; END $$")
 
 
+def _app_columns() -> list[sa.Column]:
+    return [
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.Column("app_id", sa.String(length=32), nullable=False),
+        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
+        sa.Column("enterprise_name", sa.String(length=200), nullable=True),
+    ]
+
+
 def _bot_columns() -> list[sa.Column]:
     return [
         sa.Column("bot_token", sa.Text(), nullable=True),
@@ -53,11 +63,7 @@ def _bot_columns() -> list[sa.Column]:
 def upgrade() -> None:
     op.create_table(
         "slack_installations",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("client_id", sa.String(length=32), nullable=False),
-        sa.Column("app_id", sa.String(length=32), nullable=False),
-        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
-        sa.Column("enterprise_name", sa.String(length=200), nullable=True),
+        *_app_columns(),
         sa.Column("enterprise_url", sa.String(length=200), nullable=True),
         sa.Column("team_id", sa.String(length=32), nullable=True),
         sa.Column("team_name", sa.String(length=200), nullable=True),
@@ -80,11 +86,7 @@ def upgrade() -> None:
                     ["client_id", "enterprise_id", "team_id", "user_id", "installed_at"], unique=False)
     op.create_table(
         "slack_bots",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("client_id", sa.String(length=32), nullable=False),
-        sa.Column("app_id", sa.String(length=32), nullable=False),
-        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
-        sa.Column("enterprise_name", sa.String(length=200), nullable=True),
+        *_app_columns(),
         sa.Column("team_id", sa.String(length=32), nullable=True),
         sa.Column("team_name", sa.String(length=200), nullable=True),
         *_bot_columns(),
