@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import is_outage
 from bot.installs.clients import WorkspaceClients
 from bot.observe.metrics import counting_429s
 from bot.settings import Settings
@@ -43,7 +44,14 @@ class Delivery:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        released = self.deliverer.release()
+        try:
+            released = self.deliverer.release()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("could not release the claimed messages, the database is not reachable (%s); the lease "
+                        "reaper of another replica recovers them", type(exc).__name__)
+            return 0
         if released:
             log.info("released %d claimed message(s) for the other replicas", released)
         return released
