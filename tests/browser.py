@@ -71,7 +71,8 @@ class Page:
 
         from websockets.sync.client import connect
 
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helper processes may still be writing the profile when it is removed: never an error
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
         command = [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                    "--no-first-run", "--remote-debugging-port=0", f"--user-data-dir={self._profile.name}",
                    "about:blank"]
@@ -156,7 +157,11 @@ class Page:
     def close(self) -> None:
         stack = getattr(self, "_stack", None)
         if stack is not None:
+            with contextlib.suppress(Exception):  # ask the browser to quit, helpers and all
+                self._browser.send('{"id": 999999, "method": "Browser.close"}')
             stack.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=10)
         if self._proc.poll() is None:
             self._proc.terminate()
             try:
