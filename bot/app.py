@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -14,6 +17,8 @@ from bot.core.checklist import Checklist, load_checklist
 from bot.db import ensure_schema, make_engine, session_factory
 from bot.errors import ConfigError
 from bot.executor import ListenerExecutor
+from bot.installs.oauth import check as check_oauth
+from bot.observe.logcontext import about
 from bot.settings import Settings
 from bot.slack import make_client, make_modal_client
 from handlers import (
@@ -24,6 +29,7 @@ from handlers import (
     errors,
     events,
     evidence,
+    installs,
     packet,
     reminder_actions,
     signoff,
@@ -34,7 +40,7 @@ from handlers import (
 
 # One module per surface, each with register(app); the error handler is the one for all of them.
 LISTENERS = (errors, commands, actions, views, events, reminder_actions, watch, signoff, waivers, config, packet,
-             evidence, delivery)
+             evidence, delivery, installs)
 
 
 def build_app(
@@ -52,6 +58,7 @@ def build_app(
 
     Over HTTP every request's signature is verified (SLACK_SIGNING_SECRET); Socket Mode needs none.
     """
+    check_oauth(settings)
     if settings.slack_signing_secret is None and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests without it")
     engine = engine or make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -70,8 +77,20 @@ def build_app(
 
     read_sessions = session_factory(engine, readonly=True, clock=clock)
     deps.executor = executor = executor or ListenerExecutor()
+    client = client or make_client(settings)
+    oauth: dict[str, object] = {}
+    if settings.oauth_mode:
+        # Install to any workspace: bolt's OAuth flow and authorize, on slack_sdk's stores (tokens encrypted)
+        from bot.installs.oauth import ReadinessOAuthFlow, oauth_parts
+
+        client.token = None  # every request gets its workspace's token from the authorize
+        parts = oauth_parts(settings, engine, client)
+        deps.installation_store = parts.store
+        flow = ReadinessOAuthFlow(client=client, logger=logging.getLogger("readiness.oauth"),
+                                  settings=parts.settings, sessions=deps.sessions)
+        oauth = {"oauth_flow": flow, "authorize": parts.authorize, "installation_store": parts.store}
     app = App(
-        client=client or make_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
@@ -79,16 +98,28 @@ def build_app(
         # after the ack runs in a bounded pool, so a burst of post-ack work never delays an ack.
         process_before_response=True,
         listener_executor=executor,
+        **oauth,  # type: ignore[arg-type]
     )
 
     @app.middleware
-    def inject(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - bolt's name
+    def inject(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
         # custom middleware runs after bolt's own: a request that reaches this point passed its verification
         context[VERIFIED] = True
-        context["deps"] = deps
+        # in OAuth mode each request opens its modals with its own workspace's token
+        context["deps"] = replace(deps, modal_token=context.bot_token) if settings.oauth_mode else deps
         context["db"] = RequestScope(deps.sessions, read_sessions)
-        next()
+        with about(team_id=context.team_id, interaction=interaction_kind(body)):
+            next()
 
     for module in LISTENERS:
         module.register(app)
     return app
+
+
+def interaction_kind(body: dict[str, Any]) -> str | None:
+    """What kind of Slack request this is, for the log: a command, a click, a form, an event."""
+    if body.get("command"):
+        return str(body["command"])
+    if body.get("type") == "event_callback":
+        return "event:" + str((body.get("event") or {}).get("type") or "?")
+    return str(body.get("type") or "") or None

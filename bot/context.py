@@ -42,6 +42,8 @@ class Deps:
     kick: Callable[[], object] = field(default=lambda: None)
     modal_client: WebClient | None = None
     executor: ListenerExecutor | None = None
+    installation_store: Any = None  # OAuth mode: slack_sdk's installation store (bot.installs.store)
+    modal_token: str | None = None  # OAuth mode: the request's workspace token (set per request)
 
     def open_modal(self, trigger_id: str, view: dict[str, Any]) -> tuple[str, str]:
         """Open ``view`` with the click's trigger (valid three seconds, once); returns its id and hash.
@@ -50,7 +52,7 @@ class Deps:
         to be saved."""
         assert self.modal_client is not None
         try:
-            opened = self.modal_client.views_open(trigger_id=trigger_id, view=view)["view"]
+            opened = self.ack_client().views_open(trigger_id=trigger_id, view=view)["view"]
         except SlackApiError as exc:
             if exc.response.get("error") in ("expired_trigger_id", "exchanged_trigger_id"):
                 raise ServiceError(TRIGGER_EXPIRED) from None
@@ -58,8 +60,17 @@ class Deps:
         return str(opened["id"]), str(opened.get("hash") or "")
 
     def update_modal(self, view_id: str, view_hash: str, view: dict[str, Any]) -> None:
+        self.ack_client().views_update(view_id=view_id, hash=view_hash or None, view=view)
+
+    def ack_client(self) -> WebClient:
+        """The client for calls a person is waiting on (no retries, a short timeout), with this request's
+        workspace token in OAuth mode."""
         assert self.modal_client is not None
-        self.modal_client.views_update(view_id=view_id, hash=view_hash or None, view=view)
+        client = self.modal_client
+        if self.modal_token is not None:
+            client = WebClient(token=self.modal_token, base_url=client.base_url, timeout=client.timeout,
+                               retry_handlers=list(client.retry_handlers))
+        return client
 
     def now(self) -> datetime:
         return self.clock()

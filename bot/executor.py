@@ -7,6 +7,7 @@ what a change queued). A burst of background work never delays a modal.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -37,7 +38,8 @@ class ListenerExecutor(Executor):
                     self._busy -= 1
                     self._idle.notify_all()
 
-        return self._pools.get(lane, self._pools[BACKGROUND]).submit(run)
+        # the request's context (what its log lines are about) goes with its work
+        return self._pools.get(lane, self._pools[BACKGROUND]).submit(contextvars.copy_context().run, run)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         for pool in self._pools.values():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +46,36 @@ class Settings(BaseSettings):
     packet_link_days: int = Field(default=14, ge=1, le=365, description="How long a packet link stays valid.")
     policy_path: Path | None = Field(
         default=None, description="Release policy used when a workspace stored none; default: the shipped sample.")
+
+    # Installing to any workspace (OAuth mode: on when the client id and secret are both set)
+    slack_client_id: str | None = Field(default=None, description="The Slack app's client id (OAuth mode).")
+    slack_client_secret: SecretStr | None = Field(default=None, description="The Slack app's client secret.")
+    token_encryption_key: SecretStr | None = Field(
+        default=None, description="Fernet key (32 bytes, URL-safe base64) that encrypts stored Slack tokens.")
+    token_encryption_old_keys: SecretStr | None = Field(
+        default=None, description="Comma-separated earlier keys, still read while `workspace rekey` runs.")
+    token_rotation_minutes: int = Field(default=120, ge=1, le=720,
+                                        description="Refresh a rotating token this long before it expires.")
+    slack_scopes: str | None = Field(default=None, description="Bot scopes asked for at install; default: the manifest's.")
+
+    # Seeing what it does, and stopping cleanly
+    metrics_enabled: bool = Field(default=False, description="Serve GET /metrics (Prometheus text format).")
+    log_format: Literal["text", "json"] = Field(default="text", description="text, or json: one object per line.")
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300,
+                                          description="How long in-flight requests may take to finish at shutdown.")
+
+    @property
+    def oauth_mode(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @field_validator("token_encryption_key", "token_encryption_old_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        for key in (k.strip() for k in (value.get_secret_value() if value else "").split(",")):
+            if key and not is_fernet_key(key):
+                raise ValueError("a key is 32 bytes in URL-safe base64 (44 characters), as "
+                                 "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'` prints")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -102,6 +135,14 @@ def parse_days(value: str) -> frozenset[int]:
     if not days:
         raise ValueError("working days: name at least one day")
     return frozenset(days)
+
+
+def is_fernet_key(key: str) -> bool:
+    """32 bytes in URL-safe base64, which is what a Fernet key is."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
 
 
 def normalise_database_url(url: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.observe.metrics import counting_429s
 from bot.settings import Settings
 
 
@@ -19,7 +20,7 @@ def make_client(settings: Settings) -> WebClient:
     # Only 429s are retried (after Retry-After): Slack did nothing with those. A 5xx or a dropped
     # connection may hide a post that went through, so it is never resent blindly.
     client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2)]
-    return client
+    return counting_429s(client)
 
 
 def make_modal_client(settings: Settings) -> WebClient:
@@ -27,4 +28,4 @@ def make_modal_client(settings: Settings) -> WebClient:
     client = make_client(settings)
     client.timeout = 2
     client.retry_handlers = []
-    return client
+    return counting_429s(client)

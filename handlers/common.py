@@ -80,9 +80,9 @@ def local_today(context: BoltContext, session: Session, team_id: str, user_id: s
     (users.info), else UTC."""
     deps = deps_of(context)
     tz = timezone_of(session, team_id, user_id)
-    if tz is None and deps.modal_client is not None:
+    if tz is None and deps.modal_client is not None:  # (the client carries this workspace's token)
         try:
-            tz = deps.modal_client.users_info(user=user_id)["user"].get("tz") or None
+            tz = deps.ack_client().users_info(user=user_id)["user"].get("tz") or None
         except SlackApiError:
             tz = None
     return deps.now().astimezone(zone(tz)).date()

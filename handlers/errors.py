@@ -57,11 +57,13 @@ def report_error(
         log.warning("error %s before the request was verified (%s): answered 401", error_id, type(error).__name__)
         return BoltResponse(status=401, body="")
     if isinstance(error, ServiceError):
-        logger.info("refused (%s): %s", error_id, error)
+        logger.info("refused (%s): %s", error_id, error, extra={"error_id": error_id})
     elif is_outage(error):
-        logger.warning("error %s: the database is not reachable (%s)", error_id, type(error).__name__)
+        logger.warning("error %s: the database is not reachable (%s)", error_id, type(error).__name__,
+                       extra={"error_id": error_id})
     else:
-        logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error)
+        logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error,
+                     extra={"error_id": error_id})
     message = user_message(error, error_id, saved=acked and saved_in_ack(context))
     if not acked:
         if body.get("type") == "view_submission":

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from bot.context import SAVED, db_of, deps_of
 from bot.core.documents import tree_problem
 from bot.executor import BACKGROUND, INTERACTIVE
+from bot.observe.metrics import ScreenTimer, kind_of
 from bot.services.errors import ServiceError
 from handlers.blocks.kit import loading_modal, notice_modal
 from handlers.errors import report_error
@@ -59,8 +60,9 @@ def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable
         ack_fn(**{name: available[name] for name in wanted})
         context[SAVED] = db_of(context).commits > 0  # what the error handler may tell if later work fails
         executor = deps_of(context).executor
+        screen = ScreenTimer(len(after), kind_of(body))
         for work in after:
-            job = functools.partial(work, body, context, client, logger)
+            job = screen.wrap(functools.partial(work, body, context, client, logger))
             job.lane = getattr(work, "lane", BACKGROUND)  # type: ignore[attr-defined]
             executor.submit(job)
 

@@ -130,11 +130,16 @@ def post_or_explain(client: WebClient, scope: RequestScope, team_id: str, assess
         client.chat_postMessage(channel=lead, text=text, blocks=blocks)
 
 
-def repair_reviews(client: WebClient, scope: RequestScope, settled_before: datetime) -> int:
-    """Post what a review's start could not (Slack was down, the process died): run by the reconcile."""
+def repair_reviews(clients: Callable[[str], WebClient | None], scope: RequestScope, settled_before: datetime) -> int:
+    """Post what a review's start could not (Slack was down, the process died): run by the reconcile.
+
+    ``clients`` gives each workspace's client (None where the workspace is not served)."""
     with scope.read() as session:
         todo = reviews.unposted_reviews(session, settled_before=settled_before)
     for team_id, assessment_id, channel_id in todo:
+        client = clients(team_id)
+        if client is None:
+            continue
         try:
             post_or_explain(client, scope, team_id, assessment_id, channel_id)
         except SlackApiError as exc:  # one review's channel must not stop the others' repair

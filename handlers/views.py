@@ -78,7 +78,7 @@ def _unusable_channels(deps: Any, fields: dict[BlockId, str | None], *, may_join
     for block, channel in fields.items():
         if channel:
             if channel not in checked:
-                checked[channel] = channel_problem(deps.modal_client, channel, may_join=may_join)
+                checked[channel] = channel_problem(deps.ack_client(), channel, may_join=may_join)
             if checked[channel]:
                 errors[block.value] = str(checked[channel])
     return errors

@@ -6,12 +6,13 @@ from models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from models.checklist import ChecklistSnapshot
 from models.evidence import EvidenceRecord, MarkSuggestion, PolicyRecord
 from models.golive import GoLive, WatchCheckin
+from models.installation import slack_bots, slack_installations, slack_oauth_states
 from models.interaction import ProcessedInteraction
 from models.outbox import OutboxMessage
 from models.packet import PacketRecord, RolloutPlan, TraceExample
 from models.person import Person
 from models.signoff import ApiToken, Approval, Approver, Waiver, WorkspaceConfig
-from models.workspace import Workspace
+from models.workspace import AuditPurgePermit, Workspace, WorkspaceTombstone
 
 __all__ = [
     "ApiToken",
@@ -41,5 +42,10 @@ __all__ = [
     "UTCDateTime",
     "WatchCheckin",
     "Workspace",
+    "WorkspaceTombstone",
+    "AuditPurgePermit",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
     "utcnow",
 ]

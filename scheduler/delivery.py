@@ -26,6 +26,9 @@ from bot.context import RequestScope
 from bot.core.reminder_plan import ReminderPolicy, zone
 from bot.core.slack_failures import TOKEN, Failure, permanent
 from bot.db import db_now, session_scope
+from bot.installs.clients import UNINSTALLED, WorkspaceClients
+from bot.observe import metrics
+from bot.observe.logcontext import about
 from bot.services import notices, outbox
 from bot.services.golive import ISSUE
 from bot.services.notices import (
@@ -48,6 +51,7 @@ METADATA_EVENT = "readiness_outbox"
 IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED)
 HISTORY_PAGE = 100  # messages a history call asks for (apps outside the Marketplace get 15 a call)
 HISTORY_PAGES = 10  # pages looked at, inside the window from the row's due time to now
+NOT_SERVED_RETRY = 60.0  # seconds between looks at a workspace without a valid installation
 
 
 def outbox_metadata(keys: list[str]) -> dict[str, Any]:
@@ -122,9 +126,13 @@ class Deliverer:
         pacer: Pacer | None = None,
         clock: Callable[[], datetime] | None = None,
         policy: ReminderPolicy | None = None,
+        workspaces: WorkspaceClients | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
+        self.workspaces = workspaces  # each workspace's client; None: ``client`` serves every workspace
+        self.stopping = threading.Event()
+        self._claimed: dict[int, Claimed] = {}
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.lease = lease
         self.max_attempts = max_attempts
@@ -139,15 +147,20 @@ class Deliverer:
     def sweep(self, kinds: Iterable[str] | None = None) -> int:
         """Claim what is due (of ``kinds``, or everything) and deliver it. Returns the number of rows claimed."""
         with self._lock:
+            if self.stopping.is_set():
+                return 0
             with session_scope(self.sessions) as session:
                 rows = outbox.claim_due(session, owner=self.worker_id, lease=self.lease, limit=self.batch,
                                         kinds=kinds)
                 claimed = [self._snapshot(row, before) for row, before in rows]
             if not claimed:
                 return 0
+            self._claimed = {row.id: row for row in claimed}
             _crash_point("after_claim")
             for group in groups(claimed):
-                self._deliver(group)
+                if self.stopping.is_set():  # shutting down: what is left goes back at once (release)
+                    break
+                self._deliver_to_workspace(group)
             return len(claimed)
 
     def kick(self) -> int:
@@ -159,7 +172,51 @@ class Deliverer:
         with session_scope(self.sessions) as session:
             return outbox.reap_expired_leases(session)
 
+    def stop(self) -> None:
+        """No new claims; the sweep running now stops after the message it is posting."""
+        self.stopping.set()
+
+    def release(self) -> int:
+        """Give back every row this worker claimed and did not post, due at once, so another replica takes it at
+        its next sweep rather than after the lease. Waits for a sweep in progress. Returns the rows released."""
+        with self._lock, session_scope(self.sessions) as session:
+            pending = [i for i, row in self._claimed.items() if not row.was_unknown]
+            released = outbox.release(session, self.worker_id, pending_ids=pending)
+        for kind, count in released.items():
+            metrics.DELIVERIES.labels(kind, "released").inc(count)
+        return sum(released.values())
+
     # -- internals ---------------------------------------------------------------------------------
+
+    def _deliver_to_workspace(self, group: list[Claimed]) -> None:
+        """The one place the workspace's client is chosen; a workspace that cannot be served gets nothing."""
+        ids = [row.id for row in group]
+        with about(team_id=group[0].team_id, outbox_row_id=ids[0] if len(ids) == 1 else ids):
+            client = self.client
+            if self.workspaces is not None:
+                resolved = self.workspaces.resolve(group[0].team_id)
+                if resolved.client is None:
+                    self._not_served(group, str(resolved.why_not))
+                    return
+                client = resolved.client
+            default, self.client = self.client, client  # under the sweep's lock: one group at a time
+            try:
+                self._deliver(group)
+            finally:
+                self.client = default
+            with session_scope(self.sessions) as session:
+                for kind, status in outbox.statuses(session, ids):
+                    metrics.DELIVERIES.labels(kind, status).inc()
+
+    def _not_served(self, group: list[Claimed], why: str) -> None:
+        if why == UNINSTALLED:
+            self._record(group, lambda s, r: outbox.mark_cancelled(s, r.id, self.worker_id, f"cancelled: {why}"))
+            metrics.DELIVERIES.labels(group[0].kind, "cancelled").inc(len(group))
+            return
+        log.warning("workspace %s has %s: %d message(s) wait until it is installed again", group[0].team_id, why,
+                    len(group))
+        self._retry(group, after=NOT_SERVED_RETRY, error=f"not sent: {why}", unknown=False, counts=False)
+        metrics.DELIVERIES.labels(group[0].kind, "held").inc(len(group))
 
     @staticmethod
     def _snapshot(row: OutboxMessage, before: str) -> Claimed:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.context import RequestScope
 from bot.core.reminder_plan import ReminderPolicy
 from bot.db import session_scope
-from bot.services import people, reminders, reviews
+from bot.observe.metrics import timed_job
+from bot.services import people, reminders, reviews, workspaces
 from bot.services.waivers import expire_due
 from handlers.publish import repair_reviews
 from scheduler.delivery import Deliverer
@@ -30,21 +31,29 @@ class Reconciler:
     """Fetches owners' time zones (users.info), then re-derives every open gap's reminders."""
 
     def __init__(self, sessions: sessionmaker[Session], client: WebClient, policy: ReminderPolicy,
-                 clock: Callable[[], datetime], read_sessions: sessionmaker[Session] | None = None) -> None:
+                 clock: Callable[[], datetime], read_sessions: sessionmaker[Session] | None = None,
+                 clients: Callable[[str], WebClient | None] | None = None) -> None:
         self.sessions, self.client, self.policy, self.clock = sessions, client, policy, clock
         self.read_sessions = read_sessions or sessions
+        self.clients = clients  # each workspace's client (None where it is not served); default: ``client``
+
+    def client_for(self, team_id: str) -> WebClient | None:
+        return self.clients(team_id) if self.clients is not None else self.client
 
     def repair(self) -> int:
         """Reviews whose start could not post everything to Slack get their missing messages."""
         settled = datetime.now(UTC) - timedelta(seconds=60)
-        return repair_reviews(self.client, RequestScope(self.sessions, self.read_sessions), settled)
+        return repair_reviews(self.client_for, RequestScope(self.sessions, self.read_sessions), settled)
 
     def fetch_timezones(self) -> int:
         with session_scope(self.sessions) as session:
             missing = reminders.owners_without_timezone(session)
         for team_id, user_id in missing:
+            client = self.client_for(team_id)
+            if client is None:  # the workspace is not served: its time zones can wait
+                continue
             try:
-                user = self.client.users_info(user=user_id)["user"]
+                user = client.users_info(user=user_id)["user"]
                 tz = user.get("tz") or None
             except SlackApiError as exc:  # an unknown user keeps UTC; the reason is logged
                 log.warning("no time zone for %s: %s", user_id, exc.response.get("error"))
@@ -64,8 +73,11 @@ class Reconciler:
         self.fetch_timezones()
         with session_scope(self.sessions) as session:
             reviews.prune_interactions(session, datetime.now(UTC) - timedelta(days=7))
+        inserted = 0
         with session_scope(self.sessions) as session:
-            return reminders.reconcile(session, self.clock(), self.policy)
+            for team_id in workspaces.served(session):  # an uninstalled workspace is owed nothing
+                inserted += reminders.reconcile(session, self.clock(), self.policy, team_id=team_id)
+        return inserted
 
 
 def start_scheduler(
@@ -79,10 +91,12 @@ def start_scheduler(
     scheduler = BackgroundScheduler(
         timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
     )
-    scheduler.add_job(deliverer.sweep, "interval", seconds=sweep_seconds, id="sweep")
-    scheduler.add_job(reconciler.expire_waivers, "interval", seconds=sweep_seconds, id="waivers")
-    scheduler.add_job(deliverer.reap, "interval", seconds=max(2.0, lease.total_seconds() / 3), id="reap")
-    scheduler.add_job(reconciler.run, "interval", seconds=reconcile_seconds, id="reconcile",
-                      next_run_time=datetime.now(UTC))
+    scheduler.add_job(timed_job("sweep", deliverer.sweep), "interval", seconds=sweep_seconds, id="sweep")
+    scheduler.add_job(timed_job("waivers", reconciler.expire_waivers), "interval", seconds=sweep_seconds,
+                      id="waivers")
+    scheduler.add_job(timed_job("reap", deliverer.reap), "interval", seconds=max(2.0, lease.total_seconds() / 3),
+                      id="reap")
+    scheduler.add_job(timed_job("reconcile", reconciler.run), "interval", seconds=reconcile_seconds,
+                      id="reconcile", next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bot.db import current_revision, head_revision, make_engine, session_factory, session_scope
 from bot.services.outbox import backlog, dead_by_error
 from bot.settings import Settings
-from models import OutboxMessage
+from models import OutboxMessage, Workspace
 from models.outbox import DEAD
 
 
@@ -29,8 +29,14 @@ def run(settings: Settings) -> tuple[list[str], bool]:
         engine.dispose()
         return lines, healthy
 
-    lines.append(_slack(settings))
-    healthy = healthy and " ok " in lines[-1]
+    if settings.oauth_mode:
+        found, ok = workspace_lines(settings, engine)
+        lines.extend(found)
+        healthy = healthy and ok
+    else:
+        lines.append(_slack(settings))
+        healthy = healthy and " ok " in lines[-1]
+        lines.extend(uninstalled_lines(engine))
 
     with session_scope(session_factory(engine, readonly=True)) as session:
         info = backlog(session)
@@ -72,3 +78,55 @@ def _slack(settings: Settings) -> str:
     except OSError as exc:
         return f"slack     FAIL  cannot reach Slack: {exc}"
     return f"slack     ok    token valid for team {answer.get('team_id')} as {answer.get('user')}"
+
+
+def uninstalled_lines(engine: Engine) -> list[str]:
+    """Workspaces that uninstalled the app: nothing is sent there (not a fault: their data waits for a purge)."""
+    with session_scope(session_factory(engine, readonly=True)) as session:
+        gone = session.execute(select(Workspace.team_id, Workspace.uninstalled_at, Workspace.uninstall_reason)
+                               .where(Workspace.uninstalled_at.is_not(None)).order_by(Workspace.team_id)).all()
+    return [f"workspace info  {team}: {reason} at {at:%Y-%m-%d %H:%M} UTC; nothing is delivered there"
+            for team, at, reason in gone]
+
+
+def workspace_lines(settings: Settings, engine: Engine) -> tuple[list[str], bool]:
+    """OAuth mode: every workspace with data or an installation, and whether its bot token works."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.installs.clients import UNINSTALLED
+    from scheduler import workspace_clients
+
+    sessions = session_factory(engine)
+    clients = workspace_clients(settings, sessions, lambda token: _client(settings, token))
+    assert clients.store is not None
+    with session_scope(sessions) as session:
+        known = set(session.scalars(select(Workspace.team_id)))
+    teams = sorted(known | set(clients.store.teams()))
+    lines, healthy = [f"slack     ok    OAuth mode, {len(clients.store.teams())} workspace(s) installed"], True
+    for team in teams:
+        resolved = clients.resolve(team)
+        if resolved.client is None:
+            healthy = healthy and resolved.why_not == UNINSTALLED
+            status = "info" if resolved.why_not == UNINSTALLED else "FAIL"
+            lines.append(f"workspace {status}  {team}: {resolved.why_not}; nothing is delivered there")
+            continue
+        try:
+            answer = resolved.client.auth_test()
+        except SlackApiError as exc:
+            healthy = False
+            lines.append(f"workspace FAIL  {team}: auth.test: {exc.response.get('error')}; nothing is delivered there")
+            continue
+        except OSError as exc:
+            healthy = False
+            lines.append(f"workspace FAIL  {team}: cannot reach Slack: {exc}")
+            continue
+        lines.append(f"workspace ok    {team}: installed, token valid as {answer.get('user_id')}")
+    return lines, healthy
+
+
+def _client(settings: Settings, token: str | None):  # type: ignore[no-untyped-def]
+    from bot.slack import make_client
+
+    client = make_client(settings)
+    client.token = token
+    return client

@@ -13,6 +13,7 @@ from bot.cli import audit as cli_audit
 from bot.cli import evidence as cli_evidence
 from bot.cli import logs
 from bot.cli import packet as cli_packet
+from bot.cli import workspace as cli_workspace
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, EXIT_TEMPFAIL, UsageError
 from bot.core.assessment_file import AssessmentFileError, load_assessment
 from bot.core.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
@@ -20,6 +21,7 @@ from bot.core.documents import FileProblem, text_problem
 from bot.core.scorecard_view import scorecard_text
 from bot.core.scoring import score
 from bot.errors import ConfigError, SchemaNotAtHead
+from bot.executor import ListenerExecutor
 
 log = logging.getLogger("readiness")
 
@@ -170,52 +172,87 @@ def _runtime(socket_mode: bool):  # type: ignore[no-untyped-def]
     from bot.settings import load_settings
 
     settings = load_settings()
-    logs.configure(settings.log_level)
-    if settings.slack_bot_token is None:
-        raise UsageError("SLACK_BOT_TOKEN is not set (see .env.example)")
+    logs.configure(settings.log_level, settings.log_format)
+    if settings.slack_bot_token is None and not settings.oauth_mode:
+        raise UsageError("SLACK_BOT_TOKEN is not set, nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (see .env.example)")
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     from bot.db import ensure_schema, session_factory
     from scheduler import build_delivery
 
     ensure_schema(engine)
     delivery = build_delivery(settings, session_factory(engine))
-    app = build_app(settings, engine=engine, socket_mode=socket_mode, kick=delivery.deliverer.kick)
-    return settings, engine, app, delivery
+    executor = ListenerExecutor()
+    app = build_app(settings, engine=engine, socket_mode=socket_mode, kick=delivery.deliverer.kick, executor=executor)
+    return settings, engine, app, delivery, executor
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.cli.shutdown import Stopping, finish
     from bot.web.server import Server, WebApp
 
-    settings, engine, app, delivery = _runtime(socket_mode=False)
+    settings, engine, app, delivery, executor = _runtime(socket_mode=False)
     delivery.start()
-    server = Server(WebApp(app, engine, settings=settings), host=args.host, port=args.port, threads=args.threads)
+    web = WebApp(app, engine, settings=settings)
+    server = Server(web, host=args.host, port=args.port, threads=args.threads)
+    deadline = [float("inf")]
+
+    def begin(why: str) -> None:
+        log.info("stopping (%s): no new requests; up to %gs for those in flight", why, settings.shutdown_grace_seconds)
+        deadline[0] = time.monotonic() + settings.shutdown_grace_seconds
+        web.draining = True
+        server.stop_accepting()
+        delivery.deliverer.stop()  # no new claims; the sweep in progress ends after its current post
+        if not server.drain(settings.shutdown_grace_seconds, lambda: executor.busy == 0):
+            log.warning("stopping: requests still in flight after %gs; closed", settings.shutdown_grace_seconds)
+
+    Stopping(begin).install()
     print(f"readiness: serving Slack requests on http://{args.host}:{server.port}/slack/events", flush=True)
-    log.info("started: HTTP on %s:%s, database %s", args.host, server.port,
-             engine.url.render_as_string(hide_password=True))
+    log.info("started: HTTP on %s:%s, database %s, %s mode", args.host, server.port,
+             engine.url.render_as_string(hide_password=True), "OAuth" if settings.oauth_mode else "single-token")
     try:
         server.serve_forever()
     finally:
-        delivery.stop()
-        log.info("stopped")
+        finish(delivery, executor, engine, deadline[0])
     return EXIT_OK
 
 
-
-
-
 def cmd_run(_args: argparse.Namespace) -> int:
+    import threading
+    import time
+
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings, _engine, app, delivery = _runtime(socket_mode=True)
+    from bot.cli.shutdown import Stopping, finish
+
+    settings, engine, app, delivery, executor = _runtime(socket_mode=True)
     if settings.slack_app_token is None:
         raise UsageError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...)")
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    stopped = threading.Event()
+    deadline = [float("inf")]
+
+    def begin(why: str) -> None:
+        log.info("stopping (%s): disconnecting from Slack; up to %gs for what is in flight", why,
+                 settings.shutdown_grace_seconds)
+        deadline[0] = time.monotonic() + settings.shutdown_grace_seconds
+        delivery.deliverer.stop()
+        handler.close()  # no new events; the ones being handled finish in the client's workers
+        workers = getattr(handler.client, "message_workers", None)
+        if workers is not None:
+            workers.shutdown(wait=True)
+        stopped.set()
+
+    Stopping(begin).install()
     delivery.start()
-    log.info("started: Socket Mode, database %s", _engine.url.render_as_string(hide_password=True))
+    handler.connect()
+    log.info("started: Socket Mode, database %s, %s mode", engine.url.render_as_string(hide_password=True),
+             "OAuth" if settings.oauth_mode else "single-token")
     try:
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        stopped.wait()
     finally:
-        delivery.stop()
-        log.info("stopped")
+        finish(delivery, executor, engine, deadline[0])
     return EXIT_OK
 
 
@@ -288,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
         t.set_defaults(func=cmd_token)
 
     cli_audit.add_commands(sub)
+    cli_workspace.add_commands(sub)
 
     p = sub.add_parser("doctor", help="the installation's health: database, Slack token, outbox backlog")
     p.set_defaults(func=cmd_doctor)

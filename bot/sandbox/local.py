@@ -21,6 +21,7 @@ from bot.app import build_app
 from bot.db import make_engine, session_factory
 from bot.executor import ListenerExecutor
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.installs import CLIENT_ID, CLIENT_SECRET, ENCRYPTION_KEY, Page, install
 from bot.sandbox.server import SlackSandbox
 from bot.settings import Settings
 from bot.web.server import Server, WebApp
@@ -64,6 +65,8 @@ class LocalSlack:
         clock: Callable[[], datetime] | None = None,
         rate_limits: bool = False,
         with_scheduler: bool = False,
+        oauth: bool = False,
+        token_ttl: int | None = None,
         **settings_overrides: object,
     ) -> None:
         self.people = People()
@@ -73,11 +76,13 @@ class LocalSlack:
         self.engine = engine
         self._clock = clock
         self._with_scheduler = with_scheduler
+        self._oauth, self._token_ttl = oauth, token_ttl
         self._overrides = settings_overrides
         self.delivery: Delivery | None = None
         self.executor = ListenerExecutor()
         self.app: App | None = None
         self.server: Server | None = None
+        self._wsgi: WebApp | None = None
         self.driver: SlackDriver | None = None
 
     def start(self) -> LocalSlack:
@@ -86,8 +91,17 @@ class LocalSlack:
         self.sandbox.add_channel(RELEASE_CHANNEL, "release-approvals", bot_is_member=True)
         for user_id, (name, tz) in self.people.names.items():
             self.sandbox.add_user(user_id, name, real_name=name.title(), tz=tz)
+        credentials: dict[str, object] = {"slack_bot_token": SecretStr(BOT_TOKEN)}
+        if self._oauth:  # install to any workspace: the sandbox's own, and those add_workspace adds
+            self.sandbox.enable_oauth(CLIENT_ID, CLIENT_SECRET, token_ttl=self._token_ttl).add_workspace(
+                TEAM, "Readiness sandbox", channels=(REVIEW_CHANNEL, RELEASE_CHANNEL), users=tuple(self.people.names))
+            credentials = {"slack_client_id": CLIENT_ID, "slack_client_secret": SecretStr(CLIENT_SECRET),
+                           "token_encryption_key": SecretStr(ENCRYPTION_KEY)}
+        # the server is bound first, so the app's links (packet pages, the OAuth redirect) carry its port
+        self.server = Server(lambda environ, start_response: self._wsgi(environ, start_response))  # type: ignore[misc]
         settings = Settings(
-            slack_bot_token=SecretStr(BOT_TOKEN),
+            **credentials,  # type: ignore[arg-type]
+            public_url=self.server.url,
             slack_signing_secret=SecretStr(SIGNING_SECRET),
             slack_api_url=self.sandbox.api_url,
             **({"database_url": self._database_url} if self._database_url else {}),
@@ -101,10 +115,29 @@ class LocalSlack:
         if self._with_scheduler:
             self.delivery.start()
         self.settings = settings
-        self.server = Server(WebApp(self.app, self.engine, clock=self._clock, settings=settings)).start()
-        settings.public_url = self.server.url  # links the bot posts (packet pages) point at this server
+        self._wsgi = WebApp(self.app, self.engine, clock=self._clock, settings=settings)
+        self.server.start()
         self.driver = SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=TEAM)
         return self
+
+    # -- OAuth mode: more workspaces, each installed through the sandbox's OAuth flow ----------------
+
+    def add_workspace(self, team_id: str, name: str, channels: dict[str, str],
+                      users: dict[str, tuple[str, str]]) -> SlackDriver:
+        """Another workspace in the sandbox (OAuth mode); returns a driver that sends its people's requests."""
+        assert self.sandbox.oauth is not None, "LocalSlack(oauth=True) has more than one workspace"
+        for channel_id, channel_name in channels.items():
+            self.sandbox.add_channel(channel_id, channel_name, bot_is_member=True)  # the bot invited there
+        for user_id, (user_name, tz) in users.items():
+            self.sandbox.add_user(user_id, user_name, real_name=user_name.title(), tz=tz)
+        self.sandbox.oauth.add_workspace(team_id, name, channels=tuple(channels), users=tuple(users))
+        assert self.server is not None
+        return SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=team_id)
+
+    def install(self, team_id: str = TEAM) -> Page:
+        """Install the app to ``team_id`` as a person would ("Add to Slack", Allow); returns the final page."""
+        assert self.sandbox.oauth is not None and self.server is not None
+        return install(self.server.url, self.sandbox.oauth, team_id)
 
     def stop(self) -> None:
         if self.delivery is not None:

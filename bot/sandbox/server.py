@@ -30,6 +30,7 @@ import bot.sandbox.methods as methods
 import bot.sandbox.surfaces as surfaces
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.limits import FailurePlan, RateLimiter
+from bot.sandbox.oauth import AUTHORIZE_PATH, OAuthProvider
 from bot.sandbox.state import ApiError, CallRecord, SandboxState
 from bot.sandbox.wire import WireRequest, parse_request
 from bot.sandbox.workspace import WorkspaceMixin
@@ -87,6 +88,12 @@ class SlackSandbox(WorkspaceMixin):
         self._ratelimited: Counter[str] = Counter()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.oauth: OAuthProvider | None = None  # several workspaces and OAuth v2 (enable_oauth)
+
+    def enable_oauth(self, client_id: str, client_secret: str, *, token_ttl: int | None = None) -> OAuthProvider:
+        """Slack's OAuth v2 and more workspaces than the sandbox's own (``bot.sandbox.oauth``)."""
+        self.oauth = OAuthProvider(client_id, client_secret, self._state.app_id, self._state.now, token_ttl)
+        return self.oauth
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -175,6 +182,9 @@ class SlackSandbox(WorkspaceMixin):
             return self._simple("response_url", request, self._response_url)
         if path.startswith("/upload/") and request.verb == "POST":
             return self._simple("file_upload", request, self._upload)
+        if path == AUTHORIZE_PATH and self.oauth is not None:
+            status, page, headers = self.oauth.page(request)
+            return Outcome(status, page, {"Content-Type": "text/html; charset=utf-8", **headers})
         return Outcome(404, {"ok": False, "error": "not_found"})
 
     def _injected(self, method: str, kind: str, retry_after: int) -> Outcome:
@@ -225,6 +235,7 @@ class SlackSandbox(WorkspaceMixin):
             return self._violation(method, problems[0].error, [f"[ERROR] {problems[0].message}"])
         spec = self.contract.get(method)
         assert spec is not None
+        token: str | None = None
         if spec.token_required:
             token = request.bearer_token or request.body_token()
             if token is None:
@@ -234,8 +245,14 @@ class SlackSandbox(WorkspaceMixin):
                 elif request.is_json and isinstance(request.json_body, dict) and "token" in request.json_body:
                     detail = "a token inside a JSON body is not accepted; send it as a Bearer header"
                 return self._violation(method, "not_authed", [f"[ERROR] {detail}"])
-            if token != self.token:
+            if token != self.token and self.oauth is None:
                 return self._violation(method, "invalid_auth", ["[ERROR] the token is not the sandbox's bot token"])
+            refused = None
+            if self.oauth is not None:  # several workspaces: the token's own, and nothing of another's
+                refused = (self.oauth.refusal(token) if token != self.token else None) or \
+                    self.oauth.crossing(self._state, method, token, args)
+            if refused is not None:
+                return self._refused(method, refused)
         if self.rate_limits:
             retry_after = self._limiter.check(method, spec.rate_tier, channel=str(args.get("channel") or ""))
             if retry_after is not None:
@@ -253,6 +270,12 @@ class SlackSandbox(WorkspaceMixin):
             return self._violation(method, payload_error.error, payload_error.messages)
         for mention in methods.broadcast_mentions(args):
             self._state.violate(method, "broadcast_mention", f"the text holds {mention}>: a ping nobody asked for")
+        try:
+            special = self.oauth.answer(method, request, token, args) if self.oauth is not None else None
+        except ApiError as exc:
+            return self._refused(method, exc)
+        if special is not None:
+            return Outcome(200, {"ok": True, **special})
         handler = HANDLERS.get(method)
         if handler is None:
             return self._violation(method, "sandbox_unsupported_method",
@@ -260,18 +283,23 @@ class SlackSandbox(WorkspaceMixin):
         try:
             result = handler(self._state, args)
         except ApiError as exc:
-            if exc.violation:
-                return self._violation(method, exc.error, exc.messages or [exc.error], status=exc.status)
-            if not self.contract.documents_error(method, exc.error):  # the sandbox keeps to the reference too
-                self._state.violate(method, "sandbox_undocumented_error",
-                                    f"the sandbox answered {exc.error}, which Slack's reference does not list")
-            return _error(exc.error, exc.messages, status=exc.status)
+            return self._refused(method, exc)
+        if self.oauth is not None and token is not None:
+            self.oauth.stamp(self._state, token, result)
         said = [w.error for w in warnings] + list(result.pop(methods.WARNINGS, []))
         body: dict[str, Any] = {"ok": True, **result}
         if said:
             body["warning"] = ",".join(said)
             body.setdefault("response_metadata", {})["warnings"] = said
         return Outcome(200, body)
+
+    def _refused(self, method: str, exc: ApiError) -> Outcome:
+        if exc.violation:
+            return self._violation(method, exc.error, exc.messages or [exc.error], status=exc.status)
+        if not self.contract.documents_error(method, exc.error):  # the sandbox keeps to the reference too
+            self._state.violate(method, "sandbox_undocumented_error",
+                                f"the sandbox answered {exc.error}, which Slack's reference does not list")
+        return _error(exc.error, exc.messages, status=exc.status)
 
     def _simple(self, name: str, request: WireRequest, action: Callable[[WireRequest], tuple[int, Any, dict[str, Any]]]
                 ) -> Outcome:
@@ -347,7 +375,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         if isinstance(outcome.body, bytes | str):
             payload = outcome.body.encode("utf-8") if isinstance(outcome.body, str) else outcome.body
-            content_type = "text/plain; charset=utf-8"
+            content_type = outcome.headers.get("Content-Type", "text/plain; charset=utf-8")
         else:
             payload = json.dumps(outcome.body).encode("utf-8")
             content_type = "application/json; charset=utf-8"

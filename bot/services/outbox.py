@@ -206,3 +206,37 @@ def backlog(session: Session) -> dict[str, Any]:
     counts = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     oldest = session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status.in_(CLAIMABLE)))
     return {"counts": counts, "oldest_due": oldest, "now": db_now(session)}
+
+
+def release(session: Session, owner: str, *, pending_ids: Iterable[int] = ()) -> dict[str, int]:
+    """Give back the rows ``owner`` still holds (it is shutting down), due now and without counting the claim.
+
+    Rows in ``pending_ids`` were pending when claimed and are known not to be posted: pending again. Any other
+    (it was unknown, or its fate is not known here) becomes unknown, so its next holder looks in the history
+    first. Returns the number released by kind."""
+    now = db_now(session)
+    pending = set(pending_ids)
+    held = list(session.execute(select(OutboxMessage.id, OutboxMessage.kind)
+                                .where(OutboxMessage.status == SENDING, OutboxMessage.lease_owner == owner)))
+    released: dict[str, int] = {}
+    for status, ids in ((PENDING, [i for i, _ in held if i in pending]), (UNKNOWN, [i for i, _ in held
+                                                                                 if i not in pending])):
+        if ids:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING, OutboxMessage.lease_owner == owner)
+                .values(status=status, lease_owner=None, lease_until=None, next_attempt_at=now,
+                        attempts=func.greatest(OutboxMessage.attempts - 1, 0)
+                        if session.get_bind().dialect.name != "sqlite" else func.max(OutboxMessage.attempts - 1, 0),
+                        last_error="released at shutdown")
+                .execution_options(synchronize_session=False)
+            )
+    for _, kind in held:
+        released[kind] = released.get(kind, 0) + 1
+    return released
+
+
+def statuses(session: Session, row_ids: list[int]) -> list[tuple[str, str]]:
+    """(kind, status) of each row: what a delivery attempt left."""
+    return [(k, s) for k, s in session.execute(select(OutboxMessage.kind, OutboxMessage.status)
+                                               .where(OutboxMessage.id.in_(row_ids)))]

@@ -1,11 +1,18 @@
-"""The workspace a row belongs to: created on first use."""
+"""The workspace a row belongs to: created on first use, installed, uninstalled."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Workspace
+from bot.services import audit
+from models import OutboxMessage, Workspace
+from models.outbox import CANCELLED, PENDING, SENDING, UNKNOWN
+
+APP_UNINSTALLED, TOKENS_REVOKED = "app.uninstalled", "tokens.revoked"
 
 
 def ensure_workspace(session: Session, team_id: str, name: str | None = None) -> Workspace:
@@ -20,3 +27,37 @@ def ensure_workspace(session: Session, team_id: str, name: str | None = None) ->
         workspace = session.get(Workspace, team_id)
         assert workspace is not None
     return workspace
+
+
+def installed(session: Session, team_id: str, name: str | None, *, installer: str) -> Workspace:
+    """An install through "Add to Slack" finished: the workspace is served again (a reinstall clears an
+    uninstall, and the reconcile brings its reminders back)."""
+    workspace = ensure_workspace(session, team_id, name)
+    again = workspace.uninstalled_at is not None
+    workspace.uninstalled_at, workspace.uninstall_reason = None, None
+    if name:
+        workspace.name = name
+    audit.record(session, team_id, "app.installed", actor=installer[:64], after={"reinstalled": again})
+    return workspace
+
+
+def uninstalled(session: Session, team_id: str, reason: str, *, now: datetime) -> int:
+    """The app was uninstalled, or its bot token revoked: everything still owed to the workspace is cancelled
+    at once, with the reason, and nothing more is sent there. Returns how many outbox rows were cancelled."""
+    workspace = ensure_workspace(session, team_id)
+    workspace.uninstalled_at, workspace.uninstall_reason = now, reason[:40]
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, OutboxMessage.status.in_((PENDING, SENDING, UNKNOWN)))
+        .values(status=CANCELLED, last_error=f"cancelled: {reason}", lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    audit.record(session, team_id, reason, actor="slack", after={"outbox_cancelled": cancelled})
+    return cancelled
+
+
+def served(session: Session) -> list[str]:
+    """Workspaces that have not uninstalled the app."""
+    return list(session.scalars(select(Workspace.team_id).where(Workspace.uninstalled_at.is_(None))
+                                .order_by(Workspace.team_id)))

@@ -18,6 +18,7 @@ from bot.core.evidence import EvidenceError, parse_evidence
 from bot.db import session_scope
 from bot.services import evidence, tokens
 from bot.web import evidence_import
+from bot.web.api_models import EvidenceStored, answer
 from bot.web.http import Route, Site, StartResponse, bearer_token, json_response, query_params
 
 EVIDENCE_PATH = "/api/v1/evidence"
@@ -77,7 +78,7 @@ def push(site: Site, environ: dict[str, Any], start_response: StartResponse) -> 
     with session_scope(site.sessions) as session:
         result = evidence.push(session, who[0], parsed, actor=f"api:{who[1]}",
                                policy_path=site.settings.policy_path)
-    return json_response(start_response, 200 if result.duplicate else 201, result.as_json())
+    return json_response(start_response, 200 if result.duplicate else 201, answer(EvidenceStored, result.as_json()))
 
 
 def routes() -> list[Route]:

@@ -17,6 +17,8 @@ from bot.core.documents import text_problem
 from bot.core.evidence.importers import TOOLS, ImportProblem, import_bytes, options_from, to_evidence
 from bot.db import session_scope
 from bot.services import evidence
+from bot.web.api_models import EvidenceImported
+from bot.web.api_models import answer as published
 from bot.web.http import MAX_PARAM, Site, StartResponse, json_response, query_params
 
 SOURCE = "request body"
@@ -54,4 +56,5 @@ def answer(site: Site, who: tuple[str, str], environ: dict[str, Any], body: byte
         result = evidence.push(session, who[0], parsed, actor=f"api:{who[1]}", policy_path=site.settings.policy_path)
     about = {"format": found.format, "tool": found.tool, "tool_version": found.tool_version, "samples": found.samples,
              "without_cohort": found.without_cohort, "notes": found.notes}
-    return json_response(start_response, 200 if result.duplicate else 201, {**result.as_json(), "import": about})
+    return json_response(start_response, 200 if result.duplicate else 201,
+                         published(EvidenceImported, {**result.as_json(), "import": about}))

@@ -6,9 +6,11 @@ from collections.abc import Iterable
 
 from bot.core.checklist import Verdict
 from bot.db import session_scope
+from bot.observe.metrics import GATE_ANSWERS
 from bot.services import tokens
 from bot.services.assessments import find_latest
 from bot.services.gate import evaluate
+from bot.web.api_models import GateAnswer, answer
 from bot.web.http import Environ, Route, Site, StartResponse, bearer_token, json_response, query_params
 
 GATE_PATH = "/api/v1/gate"
@@ -18,6 +20,7 @@ def gate(site: Site, environ: Environ, start_response: StartResponse) -> Iterabl
     with session_scope(site.sessions) as session:
         who = tokens.authenticate(session, bearer_token(environ))
         if who is None:
+            GATE_ANSWERS.labels("refused", "false").inc()
             return json_response(start_response, 401, {"error": "a valid workspace token is required"})
         query = query_params(environ, ("system", "version", "allow"))
         system, version = query.get("system", "").strip(), query.get("version", "").strip()
@@ -33,7 +36,8 @@ def gate(site: Site, environ: Environ, start_response: StartResponse) -> Iterabl
             return json_response(start_response, 401,
                                  {"error": f"this token's workspace has no review of {system} {version}"})
         result = evaluate(session, who[0], system, version, allowed, actor=f"api:{who[1]}", settings=site.settings)
-    return json_response(start_response, 200, result.as_json())
+    GATE_ANSWERS.labels(result.verdict or "none", str(result.passed).lower()).inc()
+    return json_response(start_response, 200, answer(GateAnswer, result.as_json()))
 
 
 def routes() -> list[Route]:

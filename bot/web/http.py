@@ -116,5 +116,6 @@ def guarded(route: Route, site: Site, environ: Environ, start_response: StartRes
             log.warning("%s %s: the database is not reachable: %s", route.method, route.path, type(error).__name__)
             return json_response(start_response, 503, {"error": "the database is not reachable; try again shortly"})
         error_id = uuid.uuid4().hex[:8]
-        log.error("error %s in %s %s", error_id, route.method, route.path, exc_info=error)
+        log.error("error %s in %s %s", error_id, route.method, route.path, exc_info=error,
+                  extra={"error_id": error_id})
         return json_response(start_response, 500, {"error": "internal error", "error_id": error_id})

@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.observe import metrics
 from bot.web.http import Environ, StartResponse, respond
 
 log = logging.getLogger(__name__)
@@ -67,13 +70,31 @@ class SlackEvents:
         self.wall_clock = wall_clock  # Slack's timestamps are real time, whatever clock the app runs on
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
         body = _read_body(environ)
         why = "body missing or too large" if body is None else refusal(environ, self.secret, body, self.wall_clock())
         if why is not None:
             log.warning("refused an unverified request to %s from %s: %s", SLACK_PATH,
                         environ.get("REMOTE_ADDR", "?"), why)
+            metrics.SLACK_REQUESTS.labels("unverified", "refused").inc()
             return respond(start_response, 401, b"", "text/plain; charset=utf-8")
         assert body is not None
+        kind, answered = request_kind(environ, body), []
+
+        def counted(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            answered.append(int(status.split()[0]))
+            return start_response(status, headers, *rest)
+
+        token = metrics.RECEIVED.set(started)
+        try:
+            return self._verified(environ, body, counted)
+        finally:
+            metrics.RECEIVED.reset(token)
+            code = answered[0] if answered else 500
+            metrics.SLACK_REQUESTS.labels(kind, OUTCOMES.get(code, f"http_{code}")).inc()
+            metrics.ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
+
+    def _verified(self, environ: Environ, body: bytes, start_response: StartResponse) -> Iterable[bytes]:
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         try:
             return self.bolt(environ, start_response)
@@ -83,9 +104,26 @@ class SlackEvents:
             return respond(start_response, 400, b"", "text/plain; charset=utf-8")
         except Exception:  # a real defect: logged once with an id, never a traceback to the caller
             error_id = uuid.uuid4().hex[:8]
-            log.exception("error %s while handling a signed request to %s", error_id, SLACK_PATH)
+            log.exception("error %s while handling a signed request to %s", error_id, SLACK_PATH,
+                          extra={"error_id": error_id})
             return respond(start_response, 500, f'{{"error": "internal error", "error_id": "{error_id}"}}'.encode(),
                            "application/json")
+
+
+OUTCOMES = {200: "ok", 400: "unreadable", 401: "refused", 404: "unhandled", 500: "error"}
+
+
+def request_kind(environ: Environ, body: bytes) -> str:
+    """The kind of a verified Slack request, for the metrics: command, block_actions, view_submission, event..."""
+    try:
+        if "json" in (environ.get("CONTENT_TYPE") or ""):
+            return metrics.kind_of(json.loads(body))
+        form = parse_qs(body.decode("utf-8"), max_num_fields=100)
+        if "payload" in form:
+            return metrics.kind_of(json.loads(form["payload"][0]))
+        return "command" if "command" in form else "other"
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return "other"
 
 
 def bolt_handler(app: Any) -> SlackRequestHandler:

@@ -81,6 +81,21 @@ class Fleet:
             replica.proc.wait(timeout=10)
             self.events.append(Event(time.time(), name, "killed", "SIGKILL"))
 
+    def terminate(self, name: str, timeout: float = 60.0) -> int:
+        """SIGTERM, by pid, a replica this fleet started, and wait for it to exit; returns its exit code."""
+        replica = self.replicas[name]
+        assert replica.proc is not None and replica.proc.poll() is None, f"{name} is not running"
+        os.kill(replica.proc.pid, signal.SIGTERM)
+        self.events.append(Event(time.time(), name, "terminated", "SIGTERM"))
+        code = replica.proc.wait(timeout=timeout)
+        self.events.append(Event(time.time(), name, "exited", str(code)))
+        replica.proc = None
+        return code
+
+    def pid_of(self, name: str) -> int | None:
+        replica = self.replicas[name]
+        return replica.proc.pid if replica.proc is not None else None
+
     def poll(self) -> list[tuple[Replica, int]]:
         """Note replicas that started serving; return (replica, exit code) of those that died by themselves."""
         died = []

@@ -1,0 +1,231 @@
+"""OAuth mode end to end: two workspaces installed through the sandbox's OAuth flow run reviews side by side.
+
+Everything goes over real HTTP: "Add to Slack" on the app, Allow on the sandbox's authorize page, back to the
+app's redirect, then signed Slack requests of each workspace's people. The sandbox knows which workspace
+every token, channel and user belongs to: a call with another workspace's token is a contract violation.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import db_now, session_scope
+from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, TEAM, Conversation, LocalSlack
+from bot.services import outbox, workspaces
+from models import AuditEvent, OutboxMessage, Workspace, slack_bots
+from scheduler.delivery import keys_of
+
+OTHER = "T0OTHER"
+OTHER_REVIEW, OTHER_RELEASE = "C1REVIEW", "C1RELEASE"
+OTHER_LEAD, OTHER_OWNER = "U1LEE", "U1OMAR"
+ALWAYS = {"working_hours": "00:00-23:59:59", "working_days": "mon,tue,wed,thu,fri,sat,sun"}
+
+
+class Clock:
+    """A month back, so every planned reminder is due by the database's clock."""
+
+    def __init__(self) -> None:
+        self.now = (datetime.now(UTC) - timedelta(days=30)).replace(hour=8, minute=0, second=0, microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def day(self, offset: int) -> str:
+        return (self.now + timedelta(days=offset)).date().isoformat()
+
+
+class OtherConversation(Conversation):
+    """The scripted steps, by the people of the second workspace in its own channels."""
+
+    def __init__(self, local: LocalSlack, driver) -> None:
+        super().__init__(local)
+        self._driver = driver
+
+    @property
+    def driver(self):
+        return self._driver
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def two(engine, clock):
+    with LocalSlack(engine=engine, clock=clock, oauth=True, **ALWAYS) as local:
+        driver = local.add_workspace(OTHER, "Other Corp", {OTHER_REVIEW: "ai-rollout", OTHER_RELEASE: "releases"},
+                                     {OTHER_LEAD: ("lee", "UTC"), OTHER_OWNER: ("omar", "UTC")})
+        yield local, OtherConversation(local, driver)
+        assert local.sandbox.violations == [], "the bot broke Slack's contract"
+
+
+def sweep(local: LocalSlack) -> int:
+    local.settle()
+    return local.delivery.deliverer.sweep()
+
+
+def reminder_keys(messages: list[dict]) -> list[str]:
+    keys = [k for m in messages for k in keys_of(m.get("metadata"))]
+    return [k for k in keys if k.startswith("gap:")]
+
+
+def test_nothing_works_before_the_install_and_the_install_page_is_self_contained(two):
+    local, _ = two
+    with pytest.raises(AssertionError):
+        Conversation(local).start_review(local.people.lead, "copilot", "1.0")
+    assert local.sandbox.calls_to("views.open") == []
+    import urllib.request
+
+    with urllib.request.urlopen(local.server.url + "/slack/install", timeout=10) as response:
+        page = response.read().decode()
+        cookie = response.headers.get("Set-Cookie") or ""
+    assert 'id="add-to-slack"' in page and "slack-edge.com" not in page and "<script" not in page
+    assert "slack-app-oauth-state=" in cookie and "HttpOnly" in cookie
+    assert local.sandbox.url + "/oauth/v2/authorize?" in page and "client_id=1111.2222" in page
+
+
+def test_two_workspaces_run_reviews_side_by_side_each_with_its_own_token(two, clock):
+    local, other = two
+    p = local.people
+    for team in (TEAM, OTHER):
+        page = local.install(team)
+        assert page.status == 200 and "Thank you" in page.text, page.text[:500]
+    provider = local.sandbox.oauth
+    with session_scope(local.sessions) as s:
+        stored = {r.team_id: r.bot_token for r in s.execute(select(slack_bots))}
+        installs = s.scalars(select(AuditEvent.team_id).where(AuditEvent.action == "app.installed")).all()
+    assert set(stored) == {TEAM, OTHER} and sorted(installs) == [OTHER, TEAM]
+    # at rest, the tokens are Fernet ciphertext: neither the token nor its prefix is in the database
+    assert all(value.startswith("gAAAA") and "xoxb" not in value for value in stored.values())
+
+    mine = Conversation(local)
+    thread = mine.start_review(p.lead, "copilot", "2.0")
+    mine.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(1), note="mine")
+    theirs = other.start_review(OTHER_LEAD, "assistant", "1.0", channel=OTHER_REVIEW, release_channel=OTHER_RELEASE)
+    other.mark(OTHER_LEAD, theirs, "s2", "partial", owner=OTHER_OWNER, due=clock.day(1), note="theirs",
+               channel=OTHER_REVIEW)
+    assert sweep(local) > 0
+
+    # reminders reached each workspace's owner, each posted with that workspace's own token
+    assert reminder_keys(local.sandbox.dm_messages(p.quality)) and reminder_keys(local.sandbox.dm_messages(OTHER_OWNER))
+    for team, owner in ((TEAM, p.quality), (OTHER, OTHER_OWNER)):
+        posts = [a for m, a in provider.calls_by(team) if m == "chat.postMessage"]
+        assert any(a.get("channel") in (owner, local.sandbox.dm_channel(owner)) for a in posts), (team, posts)
+    other_channels = {OTHER_REVIEW, OTHER_RELEASE, OTHER_LEAD, OTHER_OWNER, local.sandbox.dm_channel(OTHER_OWNER)}
+    assert not any(a.get("channel") in other_channels for _, a in provider.calls_by(TEAM))
+
+    # the second workspace's data stays invisible to the first
+    listing = local.driver.slash_command("/readiness", "list", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    shown = json.dumps(listing.json or {}) + json.dumps([c.args for c in local.sandbox.calls_to("chat.postEphemeral")])
+    assert "copilot" in shown and "assistant" not in shown
+    status = other.driver.slash_command("/readiness", "status copilot", user=OTHER_LEAD, channel=OTHER_REVIEW)
+    local.settle()
+    assert "copilot 2.0" not in json.dumps(status.json or {})
+
+
+def test_uninstall_stops_that_workspace_at_once_and_only_that_one(two, clock):
+    local, other = two
+    p = local.people
+    local.install(TEAM)
+    local.install(OTHER)
+    mine = Conversation(local)
+    thread = mine.start_review(p.lead, "copilot", "2.0")
+    mine.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(45), note="later")
+    theirs = other.start_review(OTHER_LEAD, "assistant", "1.0", channel=OTHER_REVIEW, release_channel=OTHER_RELEASE)
+    other.mark(OTHER_LEAD, theirs, "s2", "partial", owner=OTHER_OWNER, due=clock.day(45), note="later",
+               channel=OTHER_REVIEW)
+    sweep(local)
+    with session_scope(local.sessions) as s:
+        owed = s.scalar(select(OutboxMessage.id).where(OutboxMessage.team_id == TEAM, OutboxMessage.status == "pending"))
+    assert owed is not None, "the later reminders are owed"
+
+    local.sandbox.oauth.revoke(TEAM)  # what Slack does on an uninstall, before telling the app
+    event = {"type": "app_uninstalled"}
+    assert local.driver.event(event, event_id="EvUNINSTALL1").status == 200
+    assert local.driver.event(event, event_id="EvUNINSTALL1", retry_num=1).status == 200  # a retry: once
+    local.settle()
+    with session_scope(local.sessions) as s:
+        mine_open = s.scalars(select(OutboxMessage).where(OutboxMessage.team_id == TEAM,
+                                                          OutboxMessage.status.in_(("pending", "unknown")))).all()
+        cancelled = s.scalars(select(OutboxMessage.last_error).where(OutboxMessage.team_id == TEAM,
+                                                                     OutboxMessage.status == "cancelled")).all()
+        theirs_open = s.scalar(select(OutboxMessage.id).where(OutboxMessage.team_id == OTHER,
+                                                              OutboxMessage.status == "pending"))
+        audited = s.scalars(select(AuditEvent).where(AuditEvent.team_id == TEAM,
+                                                     AuditEvent.action == workspaces.APP_UNINSTALLED)).all()
+        workspace = s.get(Workspace, TEAM)
+        bots = s.scalars(select(slack_bots.c.team_id)).all()
+    assert mine_open == [] and cancelled and all(e == "cancelled: app.uninstalled" for e in cancelled)
+    assert theirs_open is not None, "the other workspace still gets its reminders"
+    assert len(audited) == 1 and audited[0].after["outbox_cancelled"] >= 1
+    assert workspace.uninstalled_at is not None and bots == [OTHER]
+
+    # the reconcile owes the uninstalled workspace nothing, and a row that comes due anyway is cancelled
+    calls_before = len(local.sandbox.oauth.calls_by(TEAM))
+    local.delivery.reconciler.run()
+    with session_scope(local.sessions) as s:
+        revived = s.scalar(select(OutboxMessage.id).where(OutboxMessage.team_id == TEAM,
+                                                          OutboxMessage.status == "pending"))
+        outbox.enqueue(s, TEAM, dedupe_key="late:notice", kind="blocker_alert", recipient=RELEASE_CHANNEL,
+                       due_at=db_now(s), assessment_id=None)
+    assert revived is None
+    sweep(local)
+    with session_scope(local.sessions) as s:
+        late = s.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "late:notice"))
+    assert (late.status, late.last_error) == ("cancelled", "cancelled: uninstalled")
+    assert len(local.sandbox.oauth.calls_by(TEAM)) == calls_before
+
+    # the other workspace goes on: a new gap's owner hears of it at once, with that workspace's token
+    other.mark(OTHER_LEAD, theirs, "s3", "yes", owner=OTHER_LEAD, due=clock.day(45), note="more", channel=OTHER_REVIEW)
+    sweep(local)
+    assert any(m == "chat.postMessage" and a.get("channel") in (OTHER_LEAD, local.sandbox.dm_channel(OTHER_LEAD))
+               for m, a in local.sandbox.oauth.calls_by(OTHER))
+
+
+def test_doctor_lists_each_workspace_and_those_without_a_valid_installation(two):
+    from bot.cli.doctor import run
+
+    local, other = two
+    local.install(TEAM)
+    local.install(OTHER)
+    settings = local.settings.model_copy(update={
+        "database_url": local.engine.url.render_as_string(hide_password=False)})
+    lines, healthy = run(settings)
+    assert healthy, lines
+    assert any(line.startswith(f"workspace ok    {TEAM}") for line in lines), lines
+    local.sandbox.oauth.revoke(OTHER)  # revoked at Slack, but the app was never told
+    with session_scope(local.sessions) as s:
+        from bot.services.workspaces import ensure_workspace
+
+        ensure_workspace(s, "T0NEVER")  # data, but no installation
+    lines, healthy = run(settings)
+    assert not healthy
+    assert any(line.startswith(f"workspace FAIL  {OTHER}: auth.test: token_revoked") for line in lines), lines
+    assert any(line.startswith("workspace FAIL  T0NEVER: no installation") for line in lines), lines
+
+
+def test_rotating_tokens_are_refreshed_before_they_expire(engine, clock):
+    with LocalSlack(engine=engine, clock=clock, oauth=True, token_ttl=3600, **ALWAYS) as local:
+        local.install(TEAM)
+        provider = local.sandbox.oauth
+        (installed_token,) = provider.tokens
+        convo, p = Conversation(local), local.people
+        thread = convo.start_review(p.lead, "copilot", "2.0")
+        convo.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(1), note="a")
+        local.sandbox.advance(3601)  # every token issued so far has expired, by Slack's clock
+        assert sweep(local) > 0
+        assert reminder_keys(local.sandbox.dm_messages(p.quality))
+        assert provider.refreshed >= 2  # at the requests (bolt's authorize) and at the delivery
+        assert local.sandbox.violations == [], "an expired token was used"
+        with session_scope(local.sessions) as s:
+            stored = s.execute(select(slack_bots.c.bot_token, slack_bots.c.bot_refresh_token)).one()
+        cipher = local.delivery.deliverer.workspaces.store.cipher
+        token, refresh = (cipher.decrypt(v.encode()).decode() for v in stored)
+        assert token != installed_token and provider.team_of(token) == TEAM
+        assert provider.refusal(token) is None and refresh in provider.refresh_tokens
