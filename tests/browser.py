@@ -180,7 +180,7 @@ class Browser:
 
     def screenshot(self, url: str, name: str, *, width: int = 1280, max_height: int = 16000) -> Path:
         """A PNG in test-artifacts/ of the whole page at ``width``, exactly as tall as its content."""
-        self.open(url, width)
+        self.open(url, width, height=16)  # a short window, so the content's height is not the window's
         height = min(max(self.content_height(), 1), max_height)
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=True)

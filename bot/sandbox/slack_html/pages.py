@@ -164,9 +164,25 @@ def workspace_page(ws: Workspace, *, title: str, tz: str = "UTC", now: datetime 
         sections.append((f"home-{user}", f"App Home of @{esc(ws.name_of(user))}",
                          f"as last published ({publishes} publish{'es' if publishes != 1 else ''})",
                          frames.home(record.final, ctx, ws.app, who=f"App Home of @{esc(ws.name_of(user))}")))
-    toc = "".join(f'<a href="#{esc(anchor)}">{heading}</a>' for anchor, heading, _, _ in sections)
-    body = f'<nav class="toc">{toc}</nav>' + "".join(_section(*s) for s in sections)
+    body = _toc(sections) + "".join(_section(*s) for s in sections)
     return document(title, body, subtitle=f"{ws.team} · every Slack surface of the run")
+
+
+TOC_GROUPS = (("channel-", "Channels"), ("dm-", "Direct messages"), ("ephemeral-", "Only visible to"),
+              ("modals-", "Modals"), ("home-", "App Home"))
+
+
+def _toc(sections: Sequence[tuple[str, str, str, str]]) -> str:
+    groups = []
+    for prefix, label in TOC_GROUPS:
+        links = []
+        for anchor, heading, _, _ in sections:
+            if anchor.startswith(prefix):
+                short = heading.rsplit(" ", 1)[-1] if prefix != "channel-" else heading
+                links.append(f'<a href="#{esc(anchor)}">{short}</a>')
+        if links:
+            groups.append(f'<span class="toc-group"><b>{label}:</b> {"".join(links)}</span>')
+    return f'<nav class="toc">{"".join(groups)}</nav>'
 
 
 def messages_page(ws: Workspace, items: Sequence[tuple[str, str]], *, title: str, tz: str = "UTC",
@@ -189,7 +205,7 @@ def messages_page(ws: Workspace, items: Sequence[tuple[str, str]], *, title: str
         else:
             body = message_html(ws, channel_id, found, ctx, side_by_side=True)
         where = f"@{esc(ws.name_of(person))}" if person else f"# {esc(place.name if place else channel_id)}"
-        kind = "thread reply" if found is not None and is_reply(found) else "message"
+        kind = "reply in a thread" if found is not None and is_reply(found) else "message"
         parts.append(_section(f"m-{channel_id}-{ts}", where, kind, f'<div class="solo">{body}</div>'))
     return document(title, "".join(parts), subtitle=ws.team)
 

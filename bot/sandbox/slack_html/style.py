@@ -17,7 +17,8 @@ a.link:hover{text-decoration:underline}
 .topbar .sub{font-size:13px;opacity:.8}
 .toc{padding:8px 20px;border-bottom:1px solid #e2e2e2;font-size:13px;color:#616061;display:flex;flex-wrap:wrap;
  gap:4px 14px}
-.toc a{color:#1264a3;text-decoration:none}
+.toc a{color:#1264a3;text-decoration:none;margin-right:8px}
+.toc b{color:#1d1c1d}
 .surface{border-bottom:1px solid #e2e2e2;padding-bottom:8px}
 .surface-head{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 10px;padding:12px 20px;
  border-bottom:1px solid #e2e2e2;position:sticky;top:0;background:#fff;z-index:1}
@@ -38,7 +39,8 @@ a.link:hover{text-decoration:underline}
 .badge{font-size:10px;font-weight:700;line-height:1.3;padding:0 3px;border-radius:2px;
  background:rgba(29,28,29,.13);color:rgba(29,28,29,.7);letter-spacing:.02em}
 .msg-time{font-size:12px;color:#616061}
-.edited{font-size:13px;color:#616061;margin-left:2px}
+.edited{display:block;font-size:12px;color:#616061;margin-top:-2px}
+.msg-body .section-text+.edited{display:inline;margin-left:4px}
 .msg-note{font-size:12px;color:#616061;margin:0 0 2px 44px}
 .broadcast-note{font-size:13px;color:#616061}
 .msg-ephemeral{background:#f4f8fb;border-left:3px solid #1264a3;margin:4px 0}
