@@ -26,7 +26,7 @@ EMOJI_CODE = re.compile(r":([a-z0-9_+'-]+):", re.IGNORECASE)
 FENCE = re.compile(r"```(.*?)```", re.DOTALL)
 SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 SAFE_SCHEMES = ("http", "https", "mailto", "tel", "slack")
-BULLETS = ("•", "◦", "▪", "‣", "- ", "* ")
+BULLETS = ("•", "◦", "▪", "‣", "- ")
 QUOTE = re.compile(r"^(?:&gt;|>)(?!(?:&gt;|>){2}) ?")
 QUOTE_REST = re.compile(r"^(?:&gt;|>){3} ?")
 
