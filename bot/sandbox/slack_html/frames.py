@@ -78,7 +78,11 @@ def message(message: Message, ctx: Ctx, app: App = App(), *, replies: int = 0, n
     badge = '<span class="badge">APP</span>' if is_app else ""
     edited = '<span class="edited">(edited)</span>' if message.get("edited") else ""
     ephemeral = bool(message.get("is_ephemeral"))
-    only_you = '<div class="only-you"><span aria-hidden="true">👁</span> Only visible to you</div>' if ephemeral else ""
+    only_you = ""
+    if ephemeral:
+        where = f" · {note}" if note else ""
+        only_you = f'<div class="only-you"><span aria-hidden="true">👁</span> Only visible to you{where}</div>'
+        note = ""
     thread = ""
     if replies:
         thread = f'<div class="reply-summary">{replies} repl{"y" if replies == 1 else "ies"}</div>'

@@ -111,7 +111,7 @@ def view_states(record: ViewRecord, ctx: Ctx, app: frames.App, tz: str) -> str:
         drawn_ctx = ctx.with_view(state.view, state.errors, state.submitted, inert=not last or not record.is_open)
         label = _state_label(index, len(states), state, tz) if state.at else ""
         out.append(f'<div class="view-state">{label}{frames.modal(state.view, drawn_ctx, app, status=status)}</div>')
-    return "".join(out)
+    return f'<div class="view-states">{"".join(out)}</div>'
 
 
 def _view_title(view: Mapping[str, Any]) -> str:
@@ -150,19 +150,20 @@ def workspace_page(ws: Workspace, *, title: str, tz: str = "UTC", now: datetime 
             note = f"in #{esc(where.name)}" if where and not where.is_im else "in a direct message"
             drawn.append(frames.message(message, ctx, ws.app, note=note))
         sections.append((f"ephemeral-{user}", f"Only visible to @{esc(ws.name_of(user))}",
-                         "ephemeral messages, oldest first", "".join(drawn)))
+                         f"ephemeral messages, oldest first · times in {esc(ws.tz_of(user, tz))}", "".join(drawn)))
     for user in _people_with(ws, (r.owner for r in ws.modals)):
         ctx = Ctx(names(ws, ws.tz_of(user, tz), now))
         records = [r for r in ws.modals if r.owner == user]
-        body = "".join(f'<div class="group-label">{_view_title(r.final)} · {esc(r.id)}</div>'
+        body = "".join(f'<div class="group-label">{_view_title(r.final)} <span class="sub">{esc(r.id)}</span></div>'
                        f"{view_states(r, ctx, ws.app, ws.tz_of(user, tz))}" for r in records)
         sections.append((f"modals-{user}", f"Modals shown to @{esc(ws.name_of(user))}",
-                         f"{len(records)} modal{'s' if len(records) != 1 else ''}, each state it went through", body))
+                         f"{len(records)} modal{'s' if len(records) != 1 else ''}, each state it went through · "
+                         f"times in {esc(ws.tz_of(user, tz))}", body))
     for user, record in ws.homes.items():
         ctx = Ctx(names(ws, ws.tz_of(user, tz), now))
         publishes = sum(1 for s in record.states if s.label.startswith("published"))
         sections.append((f"home-{user}", f"App Home of @{esc(ws.name_of(user))}",
-                         f"as last published ({publishes} publish{'es' if publishes != 1 else ''})",
+                         f"as last published ({publishes} time{'s' if publishes != 1 else ''})",
                          frames.home(record.final, ctx, ws.app, who=f"App Home of @{esc(ws.name_of(user))}")))
     body = _toc(sections) + "".join(_section(*s) for s in sections)
     return document(title, body, subtitle=f"{ws.team} · every Slack surface of the run")
@@ -217,8 +218,9 @@ def view_page(ws: Workspace, view_id: str, *, title: str, now: datetime | None =
         return document(title, f'<div class="empty">No modal {esc(view_id)}.</div>')
     tz = ws.tz_of(record.owner)
     body = view_states(record, Ctx(names(ws, tz, now)), ws.app, tz)
-    heading = f"{_view_title(record.final)} <span class=\"sub\">shown to @{esc(ws.name_of(record.owner))}</span>"
-    return document(title, _section(f"view-{view_id}", heading, "", body), subtitle=ws.team)
+    heading = _view_title(record.final)
+    sub = f"shown to @{esc(ws.name_of(record.owner))} · times in {esc(tz)}"
+    return document(title, _section(f"view-{view_id}", heading, sub, body), subtitle=ws.team)
 
 
 def home_page(ws: Workspace, user: str, *, title: str, now: datetime | None = None) -> str:

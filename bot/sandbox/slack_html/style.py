@@ -24,7 +24,11 @@ a.link:hover{text-decoration:underline}
  border-bottom:1px solid #e2e2e2;position:sticky;top:0;background:#fff;z-index:1}
 .surface-head h2{margin:0;font-size:18px;font-weight:900}
 .surface-head .sub{color:#616061;font-size:13px}
-.group-label{margin:14px 20px 0;color:#616061;font-size:13px;font-weight:700}
+.group-label{margin:18px 20px 0;font-size:15px;font-weight:900}
+.group-label .sub{font-weight:400;color:#616061;font-size:13px}
+.view-states{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr))}
+.view-state{min-width:0;display:flex;flex-direction:column}
+.view-state .modal-stage{flex:1;align-items:flex-start}
 .empty{padding:12px 20px;color:#616061;font-style:italic}
 /* messages */
 .msg{padding:8px 20px;position:relative}
@@ -69,7 +73,7 @@ a.link:hover{text-decoration:underline}
 /* blocks */
 .block{margin:4px 0}
 .msg-body>.block:first-child{margin-top:0}
-.header{font-size:18px;font-weight:900;line-height:1.33;margin:6px 0 4px}
+.header{font-size:18px;font-weight:900;line-height:1.33;margin:8px 0 4px}
 .section{display:block}
 .section-with-accessory{display:flex;gap:12px;align-items:flex-start}
 .section-body{flex:1;min-width:0}
@@ -229,5 +233,6 @@ time.date{border-bottom:1px dotted #9a9a9a}
  .home-body{padding:8px 14px 18px}
  .home-head,.home-tabs{padding-left:14px;padding-right:14px}
  .group-label{margin-left:12px}
+ .view-states{grid-template-columns:minmax(0,1fr)}
 }
 """
