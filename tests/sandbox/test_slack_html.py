@@ -339,3 +339,30 @@ def test_view_histories_keep_each_distinct_state_in_order():
     assert [s.label for s in states] == ["opened (views.open)", "updated (views.update)",
                                          "submitted, answered with errors", "submitted, then closed"]
     assert states[2].errors == {"b": "no"} and states[2].view == changed
+
+
+def test_a_view_changed_after_its_last_recorded_state_shows_as_it_is_now():
+    from bot.sandbox.slack_html.collect import with_final
+
+    opened = ViewState("opened (views.open)", {"type": "modal", "title": plain("T"), "blocks": []}, 1.0)
+    same = {"type": "modal", "title": plain("T"), "blocks": []}
+    assert with_final([opened], same) == [opened]
+    clicked = {**same, "state": {"values": {"b": {"a": {"type": "static_select", "selected_option": None}}}}}
+    assert [s.label for s in with_final([opened], clicked)] == ["opened (views.open)", "as it is now"]
+    assert with_final([], same) == []
+
+
+def test_the_demo_writes_one_page_of_every_surface_and_prints_its_path(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from bot.sandbox.demo import write_surfaces
+    from bot.sandbox.server import SlackSandbox
+
+    sandbox = SlackSandbox()
+    sandbox.add_channel("C0REVIEW", "ai-rollout")
+    sandbox.add_user("U0DANA", "dana")
+    sandbox.add_message("C0REVIEW", "hello &lt;b&gt; <@U0DANA>", "U0DANA")
+    path = write_surfaces(SimpleNamespace(sandbox=sandbox), tmp_path / "surfaces.html")  # type: ignore[arg-type]
+    page = path.read_text(encoding="utf-8")
+    assert "# ai-rollout" in page and "hello &lt;b&gt;" in page and "@dana" in page and "<script" not in page
+    assert str(path) in capsys.readouterr().out

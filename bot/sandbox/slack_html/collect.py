@@ -137,6 +137,18 @@ def view_histories(calls: list[Any], answers: list[dict[str, Any]],
     return histories
 
 
+def with_final(states: list[ViewState], final: Mapping[str, Any]) -> list[ViewState]:
+    """The states, and the view as it is now when that differs from the last of them (e.g. a view changed by an
+    answer the calls do not show, or entries made by clicks inside it)."""
+    if not states:
+        return states
+    last = states[-1]
+    entries = final.get("state") if isinstance(final.get("state"), Mapping) else None
+    if shown(last.view) != shown(final) or (last.submitted is None and (entries or {}).get("values")):
+        return [*states, ViewState("as it is now", final, last.at)]
+    return states
+
+
 def _first_posted(calls: list[Any]) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], int]]:
     first: dict[tuple[str, str], dict[str, Any]] = {}
     updates: dict[tuple[str, str], int] = {}
@@ -169,7 +181,7 @@ def collect(sandbox: SlackSandbox, app_name: str = "Readiness") -> Workspace:
     first, updates = _first_posted(calls)
     histories = view_histories(calls, answers, views)
     home_ids = set(homes.values())
-    records = {vid: ViewRecord(vid, owners.get(vid), view, histories.get(vid) or [], vid not in closed)
+    records = {vid: ViewRecord(vid, owners.get(vid), view, with_final(histories.get(vid) or [], view), vid not in closed)
                for vid, view in views.items()}
     return Workspace(
         team=team, app=App(app_name, sandbox.bot_user_id), people=people, places=places, messages=messages,
