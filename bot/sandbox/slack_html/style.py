@@ -201,7 +201,7 @@ time.date{border-bottom:1px dotted #9a9a9a}
 .state-label{margin:14px 20px 6px;font-size:13px;color:#616061}
 .state-label b{color:#1d1c1d}
 /* App Home */
-.home{max-width:1000px}
+.home{width:100%}
 .home-head{display:flex;align-items:center;gap:10px;padding:12px 20px}
 .home-head .app-icon{width:32px;height:32px;font-size:16px;border-radius:7px}
 .home-app{font-size:18px;font-weight:900}
