@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.sandbox.slack_html import pages
 from bot.sandbox.slack_html.attachments import attachments, bar_colour
@@ -366,3 +369,29 @@ def test_the_demo_writes_one_page_of_every_surface_and_prints_its_path(tmp_path,
     page = path.read_text(encoding="utf-8")
     assert "# ai-rollout" in page and "hello &lt;b&gt;" in page and "@dana" in page and "<script" not in page
     assert str(path) in capsys.readouterr().out
+
+
+ALLOWED_TAGS = {"b", "i", "s", "code", "span", "a", "time", "br", "div", "pre", "blockquote"}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.append((tag, dict(attrs)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"<>&|*_~`:!@#^;/ \nabcU0é\ue000", "&lt;", "&gt;", "&amp;", "<script>",
+                                 "javascript:", "<!date^1^{time}|", "```", "<@U0DANA>", "<https://x|"]),
+                max_size=40).map("".join))
+def test_no_text_can_become_markup_other_than_the_renderers_own(text):
+    parser = _Tags()
+    parser.feed(mrkdwn(text, NAMES) + plain_text(text))
+    for tag, attrs in parser.seen:
+        assert tag in ALLOWED_TAGS, (text, tag)
+        assert not any(name.startswith("on") for name in attrs), (text, attrs)
+        href = attrs.get("href")
+        assert href is None or href.split(":", 1)[0].lower() in ("http", "https", "mailto", "tel", "slack"), text

@@ -48,20 +48,31 @@ def _ago(moment: datetime, now: datetime | None) -> str | None:
     return "just now"
 
 
+def moment_of(ts: float, tz: str) -> datetime | None:
+    """The local time of a Unix timestamp, or None for one no calendar has (NaN, out of range)."""
+    try:
+        return datetime.fromtimestamp(ts, _zone(tz))
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def clock_time(ts: float, tz: str) -> str:
     """A message's time as Slack prints it next to the author: ``2:05 PM``."""
-    return _time(datetime.fromtimestamp(ts, _zone(tz)))
+    moment = moment_of(ts, tz)
+    return _time(moment) if moment is not None else ""
 
 
 def day_and_time(ts: float, tz: str) -> str:
     """``Tue, Dec 1, 2026 2:05 PM``: for labels that need the day as well."""
-    moment = datetime.fromtimestamp(ts, _zone(tz))
-    return f"{moment:%a, %b} {moment.day}, {moment.year} {_time(moment)}"
+    moment = moment_of(ts, tz)
+    return f"{moment:%a, %b} {moment.day}, {moment.year} {_time(moment)}" if moment is not None else ""
 
 
 def format_date(stamp: int, pattern: str, names: Names) -> str | None:
     """The text Slack shows for ``{date_short} at {time}``-style patterns; None when a token is unknown."""
-    moment = datetime.fromtimestamp(stamp, _zone(names.tz))
+    moment = moment_of(stamp, names.tz)
+    if moment is None:
+        return None
     now = names.now.astimezone(_zone(names.tz)) if names.now is not None else None
     today = now.date() if now is not None else None
     month, weekday = f"{moment:%B}", f"{moment:%A}"
@@ -101,7 +112,9 @@ def picker_date(value: str) -> str:
 
 
 def picker_datetime(stamp: int, tz: str) -> str:
-    moment = datetime.fromtimestamp(stamp, _zone(tz))
+    moment = moment_of(stamp, tz)
+    if moment is None:
+        return str(stamp)
     return f"{picker_date(moment.date().isoformat())} {_time(moment)}"
 
 
