@@ -1,16 +1,23 @@
 """Headless Chromium for tests: the DOM of a page after it rendered, and screenshots kept as artifacts.
 
-Uses Debian's `chromium` (installed by `.ci/run`). Without it, a test that needs a browser is skipped, or
+Uses Debian's `chromium` (installed by `.ci/run`): one run a page (`dump_dom`, `screenshot`), or one browser for
+many pages over the DevTools pipe (`Browser`: screenshots as tall as the content). Without it, a test that needs a browser is skipped, or
 fails with a clear message when CI or REQUIRE_BROWSER is set.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import fcntl
+import json
 import os
+import select
 import shutil
+import struct
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +182,158 @@ class Page:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# -- one browser for many pages: the DevTools protocol on a pipe -----------------------------------------
+
+
+def _high_copy(fd: int) -> int:
+    """The same pipe end as a descriptor above 9 (the original is closed)."""
+    copy = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return copy
+
+
+class Browser:
+    """One headless Chromium driven over the DevTools protocol (``--remote-debugging-pipe``).
+
+    Pages are screenshotted at their content's height (no guessed window sizes, no cropping), and the DOM
+    is read without running any script in the page. Standard library only.
+    """
+
+    def __init__(self) -> None:
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - the browser's stderr, kept while it runs
+        to_child, self._out = os.pipe()
+        self._in, from_child = os.pipe()
+        # Chromium reads the protocol on fd 3 and writes on fd 4; bash puts the pipe ends there (no preexec_fn in
+        # a process with threads), from copies above fd 9 so that they never collide with 3 and 4
+        to_child, from_child = (_high_copy(fd) for fd in (to_child, from_child))
+        command = ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{to_child} 4>&{from_child} {to_child}<&- {from_child}>&-',
+                   chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                   "--no-first-run", "--hide-scrollbars", "--font-render-hinting=none",
+                   f"--user-data-dir={self._profile.name}", "--remote-debugging-pipe", "about:blank"]
+        self._process = subprocess.Popen(command, pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=self._log)
+        os.close(to_child)
+        os.close(from_child)
+        self._buffer = b""
+        self._events: list[dict] = []
+        self._next_id = 0
+        self._session = ""
+        try:
+            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self._session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            self.call("Page.enable", session=True)
+            self.call("DOM.enable", session=True)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- the protocol ----------------------------------------------------------------------------------------
+
+    def _fail(self, what: str) -> AssertionError:
+        self._log.seek(0)
+        return AssertionError(f"chromium: {what}: {self._log.read()[-2000:].decode('utf-8', 'replace')}")
+
+    def _read(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._in], [], [], left)[0]:
+                raise self._fail("no answer in time")
+            chunk = os.read(self._in, 1 << 20)
+            if not chunk:
+                raise self._fail("the browser closed the pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, params: dict | None = None, *, session: bool = False) -> dict:
+        self._next_id += 1
+        message: dict = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = self._session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            answer = self._read(deadline)
+            if answer.get("id") == self._next_id:
+                if "error" in answer:
+                    raise AssertionError(f"chromium: {method}: {answer['error']}")
+                return answer.get("result", {})
+            if "method" in answer:
+                self._events.append(answer)
+
+    def _wait_event(self, name: str) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            for index, event in enumerate(self._events):
+                if event.get("method") == name:
+                    del self._events[: index + 1]
+                    return
+            self._events.append(self._read(deadline))
+
+    # -- pages -------------------------------------------------------------------------------------------------
+
+    def open(self, url: str, width: int = 1280, height: int = 800) -> None:
+        """Load ``url`` in a window ``width`` CSS pixels wide and wait for its load event."""
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=True)
+        self._events.clear()
+        self.call("Page.navigate", {"url": url}, session=True)
+        self._wait_event("Page.loadEventFired")
+
+    def content_height(self) -> int:
+        size = self.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
+        return int(size["height"] + 0.999)
+
+    def dom(self) -> str:
+        """The loaded page's DOM, serialised (read through DevTools; no script runs in the page)."""
+        root = self.call("DOM.getDocument", {"depth": -1}, session=True)["root"]["nodeId"]
+        return self.call("DOM.getOuterHTML", {"nodeId": root}, session=True)["outerHTML"]
+
+    def count(self, selector: str) -> int:
+        """How many elements of the loaded page match a CSS selector."""
+        root = self.call("DOM.getDocument", {"depth": 0}, session=True)["root"]["nodeId"]
+        return len(self.call("DOM.querySelectorAll", {"nodeId": root, "selector": selector}, session=True)["nodeIds"])
+
+    def screenshot(self, url: str, name: str, *, width: int = 1280, max_height: int = 16000) -> Path:
+        """A PNG in test-artifacts/ of the whole page at ``width``, exactly as tall as its content."""
+        self.open(url, width, height=16)  # a short window, so the content's height is not the window's
+        height = min(max(self.content_height(), 1), max_height)
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=True)
+        data = self.call("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        path.write_bytes(base64.b64decode(data))
+        if path.stat().st_size == 0:
+            raise AssertionError(f"chromium wrote no screenshot to {path}")
+        return path
+
+    def close(self) -> None:
+        with contextlib.suppress(AssertionError):  # the browser may close the pipe before it answers
+            self.call("Browser.close")
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+        os.close(self._out)
+        os.close(self._in)
+        self._log.close()
+        self._profile.cleanup()
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's header."""
+    header = path.read_bytes()[:24]
+    if header[:8] != b"\x89PNG\r\n\x1a\n":
+        raise AssertionError(f"{path} is not a PNG")
+    return struct.unpack(">II", header[16:24])

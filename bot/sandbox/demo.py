@@ -1,7 +1,8 @@
 """`make demo`: a complete scripted review through the real app over HTTP against the local Slack sandbox.
 
 It needs no Slack account and no network, uses the embedded SQLite default (DATABASE_URL), and prints
-what each person would have seen in Slack, ending with the scorecard.
+what each person would have seen in Slack, ending with the scorecard. It also writes slack-surfaces.html, one
+page that draws every Slack surface of the run (bot/sandbox/slack_html), and prints its path.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from bot.core.slack_ids import is_user_id
 from bot.sandbox.local import REVIEW_CHANNEL, Conversation, FlowError, LocalSlack
@@ -16,6 +18,7 @@ from bot.sandbox.transcript import blocks_to_lines, indent, mrkdwn_to_text
 from bot.settings import Settings, load_settings
 
 YES, PARTIAL, NO = "yes", "partial", "no"
+SURFACES_PAGE = Path("slack-surfaces.html")  # in the working directory, like the demo's SQLite file
 
 
 class Narrator:
@@ -250,3 +253,15 @@ def run_demo(_args: argparse.Namespace) -> int:
         except FlowError as exc:
             print(f"\ndemo failed: {exc}")
             return 1
+        finally:
+            write_surfaces(local)
+
+
+def write_surfaces(local: LocalSlack, path: Path = SURFACES_PAGE) -> Path:
+    """One HTML page that draws every Slack surface of the run as Slack would; prints where it is."""
+    from bot.sandbox.slack_html import render_workspace
+
+    page = path.resolve()
+    page.write_text(render_workspace(local.sandbox, title="Readiness demo: every Slack surface"), encoding="utf-8")
+    print(f"\nEvery Slack surface of the run, drawn as Slack would show it: {page}")
+    return page

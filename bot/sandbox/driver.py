@@ -307,7 +307,8 @@ class SlackDriver:
         response = self._send_interactive(payload, retry_num=retry_num, retry_reason=retry_reason,
                                           timestamp=timestamp)
         if response.ok and timestamp is None:
-            self.sandbox.apply_view_response(view_id, response.json if response.body.strip() else None)
+            self.sandbox.apply_view_response(view_id, response.json if response.body.strip() else None,
+                                             submitted=view["state"])
         return response
 
     def _resolve_values(self, view_id: str, blocks: list[Any], values: dict[Any, Any]) -> dict[tuple[str, str], Any]:

@@ -156,6 +156,7 @@ class SandboxState:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.scheduled: list[dict[str, Any]] = []
         self.calls: list[CallRecord] = []
+        self.view_answers: list[dict[str, Any]] = []  # the app's answers to view_submissions, in order
         self.violations: list[Violation] = []
         self.clock_offset = 0.0
         self.trigger_ttl = TRIGGER_TTL_SECONDS  # a test sets it lower to play a slow app

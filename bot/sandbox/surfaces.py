@@ -6,6 +6,7 @@ immediate reply and a view submission's ``response_action``.
 
 from __future__ import annotations
 
+import copy
 import json
 import mimetypes
 import secrets
@@ -182,9 +183,13 @@ def close_view(state: SandboxState, view_id: str, *, clear: bool = False) -> Non
         state.closed_views.add(view_id)
 
 
-def apply_view_response(state: SandboxState, view_id: str, body: Any) -> None:
-    """What Slack does with the app's answer to a ``view_submission`` (no action closes the view)."""
+def apply_view_response(state: SandboxState, view_id: str, body: Any, submitted: Any = None) -> None:
+    """What Slack does with the app's answer to a ``view_submission`` (no action closes the view).
+
+    The answer is kept in ``view_answers`` with the ``state`` that was submitted (for drawing the modal)."""
     with state.lock:
+        state.view_answers.append({"view_id": view_id, "body": copy.deepcopy(body),
+                                   "submitted": copy.deepcopy(submitted), "at": time.time()})
         where = "view_submission response"
         if not body:
             close_view(state, view_id)

@@ -188,9 +188,14 @@ class WorkspaceMixin:
     def close_view(self, view_id: str) -> None:
         surfaces.close_view(self._state, view_id)
 
-    def apply_view_response(self, view_id: str, body: Any) -> None:
+    def apply_view_response(self, view_id: str, body: Any, submitted: Any = None) -> None:
         """Do what Slack does with an app's answer to a view_submission (used by the driver)."""
-        surfaces.apply_view_response(self._state, view_id, body)
+        surfaces.apply_view_response(self._state, view_id, body, submitted)
+
+    @property
+    def view_answers(self) -> list[dict[str, Any]]:
+        """The app's answers to view submissions, oldest first: view_id, body, the submitted state, time."""
+        return self._state.snapshot(self._state.view_answers)
 
     def apply_command_response(self, channel: str, user: str, body_text: str, content_type: str = "") -> None:
         """Show a slash command's immediate answer as Slack would (used by the driver)."""
