@@ -21,6 +21,7 @@ from bot.core.reminder_plan import ReminderPolicy
 from bot.db import session_scope
 from bot.executor import ListenerExecutor
 from bot.services.errors import ServiceError
+from bot.services.outbox import OWED
 from bot.settings import Settings
 
 TRIGGER_EXPIRED = ("Slack gave Readiness too little time to open that form, so it did not open and nothing was "
@@ -87,7 +88,8 @@ class RequestScope:
                  commits: list[int] | None = None) -> None:
         self._sessions = sessions
         self._read_sessions = read_sessions or sessions
-        self._commits = commits if commits is not None else [0]  # shared by the copies bolt makes
+        # [transactions committed, of them how many queued outbox rows]: shared by the copies bolt makes
+        self._commits = commits if commits is not None else [0, 0]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RequestScope:
         return RequestScope(self._sessions, self._read_sessions, self._commits)
@@ -97,11 +99,18 @@ class RequestScope:
         """How many transactions of this request have committed so far."""
         return self._commits[0]
 
+    @property
+    def owed(self) -> int:
+        """How many of them queued something in the outbox (a message, an update of what shows a review)."""
+        return self._commits[1]
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with session_scope(self._sessions) as session:
             yield session
+            queued = bool(session.info.get(OWED))
         self._commits[0] += 1
+        self._commits[1] += queued
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -11,7 +11,7 @@ from bot.context import db_of, deps_of
 from bot.core.marking import earliest_today
 from bot.services import config, reviews
 from bot.services.marks import close_review
-from handlers import evidence, packet, publish
+from handlers import evidence, packet
 from handlers.blocks import home
 from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
@@ -109,7 +109,6 @@ def announce_closed(body: dict[str, Any], context: BoltContext, client: WebClien
     with db_of(context).transaction() as session:
         review = reviews.load_review(session, team_of(body, context), assessment_id)
     if review.channel_id and review.thread_ts:
-        publish.refresh_parent(client, review)
         client.chat_postMessage(channel=review.channel_id, thread_ts=review.thread_ts,
                                 text=f"<@{body['user_id']}> closed this review. Marks are frozen and reminders stopped.")
 

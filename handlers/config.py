@@ -13,7 +13,7 @@ from bot.context import db_of, deps_of
 from bot.services import config, reviews, tokens
 from bot.services.errors import ServiceError
 from handlers import forms
-from handlers.blocks.config import JOIN, config_modal, token_view
+from handlers.blocks.config import GOLIVE_EARLY, JOIN, config_modal, token_view
 from handlers.common import parse_control, team_of, view_key
 from handlers.ids import BlockId, CallbackId
 from handlers.lazy import listen, open_form
@@ -78,7 +78,8 @@ def _wanted(values: dict[str, Any]) -> tuple[config.Config, dict[str, str]]:
     wanted = config.Config(release_channels=list(channels or []),
                            roles=config.parse_roles(forms.text_value(values, BlockId.ROLES)),
                            admins=list(admins or []), waiver_max_days=days,
-                           join_channels=any(o.get("value") == JOIN for o in joins))
+                           join_channels=any(o.get("value") == JOIN for o in joins),
+                           golive_without_signoff=any(o.get("value") == GOLIVE_EARLY for o in joins))
     return wanted, errors
 
 

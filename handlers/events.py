@@ -8,8 +8,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import db_of, deps_of
-from bot.core.marking import earliest_today
-from bot.services import reviews
+from bot.core.surface_hash import content_hash
+from bot.services import reviews, surfaces
+from bot.services.home import home_data
 from handlers.blocks.home import home_view
 from handlers.common import team_of
 from handlers.lazy import after_ack, listen
@@ -31,10 +32,14 @@ def publish_home(body: dict[str, Any], context: BoltContext, client: WebClient) 
         return
     team_id = team_of(body, context)
     user_id = body["event"]["user"]
+    now = deps_of(context).now()
     with db_of(context).transaction() as session:
-        gaps = reviews.open_gaps_for(session, team_id, user_id, earliest_today(deps_of(context).now()))
-        rows = reviews.review_rows(session, team_id, active_only=True)
-    client.views_publish(user_id=user_id, view=home_view(gaps, rows))
+        gaps, rows = home_data(session, team_id, user_id, now)
+        surfaces.home_opened(session, team_id, user_id, now)
+    view = home_view(gaps, rows)
+    client.views_publish(user_id=user_id, view=view)
+    with db_of(context).transaction() as session:
+        surfaces.home_shown(session, team_id, user_id, content_hash(view))
 
 
 def bot_joined(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:

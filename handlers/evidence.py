@@ -197,7 +197,7 @@ def register(app: App) -> None:
     """Actions and views of this feature."""
     app.action(ActionId.APPLY_SUGGESTION.value)(listen(click_apply, opens_modal(open_apply_modal)))
     app.view_submission(CallbackId.APPLY_SUGGESTION.value)(
-        listen(submit_apply, after_ack(views.publish_mark), after_ack(refresh_suggestions)))
+        listen(submit_apply, after_ack(refresh_suggestions)))
     app.action(ActionId.DISMISS_SUGGESTION.value)(listen(click_dismiss, opens_modal(open_dismiss_modal)))
     app.view_submission(CallbackId.DISMISS_SUGGESTION.value)(
         listen(submit_dismiss, after_ack(refresh_suggestions)))

@@ -27,6 +27,8 @@ class ActionId(StrEnum):
     ROLLOUT_PLAN = "packet_rollout_plan"
     MAKE_PACKET = "packet_make"
     RETRY_DELIVERY = "delivery_retry"
+    SIGNOFF_CHANGE = "signoff_change"  # the overflow of a role that decided: another allowed decision
+    NEXT_STEP = "next_step"  # a link button to the next thing to do in the thread (Slack still sends the click)
 
 
 class CallbackId(StrEnum):

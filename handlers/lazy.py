@@ -32,14 +32,26 @@ MAX_BODY_DEPTH = 24  # Slack's deepest payloads (a view with its state) stay wel
 
 def after_ack(fn: AfterAck, lane: str = BACKGROUND) -> Callable[..., None]:
     def run(body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
+        owed = db_of(context).owed
         try:
             fn(body, context, client)
         except Exception as error:  # handed to the one error handler, which logs it and tells the user
             report_error(error, body, context, client, logger, acked=True)
+        if db_of(context).owed > owed:
+            deliver_owed(body, context, client, logger)
 
     run.__name__ = run.__qualname__ = f"after_ack_{fn.__name__}"
     run.lane = lane  # type: ignore[attr-defined]
     return run
+
+
+def deliver_owed(body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger) -> None:
+    """What the request queued in the outbox (messages, updates of what shows a review) goes out now, not at
+    the next sweep; whatever fails here is the outbox's to retry."""
+    try:
+        deps_of(context).kick()
+    except Exception as error:
+        report_error(error, body, context, client, logger, acked=True)
 
 
 def opens_modal(fn: AfterAck) -> Callable[..., None]:
@@ -65,6 +77,10 @@ def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable
             job = screen.wrap(functools.partial(work, body, context, client, logger))
             job.lane = getattr(work, "lane", BACKGROUND)  # type: ignore[attr-defined]
             executor.submit(job)
+        if db_of(context).owed:
+            kick = functools.partial(deliver_owed, body, context, client, logger)
+            kick.lane = BACKGROUND  # type: ignore[attr-defined]
+            executor.submit(kick)
 
     listener.__name__ = listener.__qualname__ = ack_fn.__name__
     return listener

@@ -1,23 +1,25 @@
-"""What Slack shows after a change: messages posted or updated after the ack, from the stored state."""
+"""A review's messages, first posted after the ack; from then on the outbox keeps them current (see
+``scheduler.refresh``)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.context import RequestScope
-from bot.core.review import Review, message_parts, part_of_item
+from bot.core.review import Review, message_parts
 from bot.core.slack_failures import permanent
-from bot.services import reviews
-from bot.services.assessments import MarkOutcome
+from bot.core.surface_hash import content_hash
+from bot.services import reviews, surfaces
 from handlers.blocks import review as rb
 from handlers.blocks.delivery import review_not_posted
+from models.surface import PARENT, SECTION
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ def post_review(client: WebClient, scope: RequestScope, team_id: str, assessment
         thread_ts = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
         with scope.transaction() as session:
             reviews.record_thread(session, team_id, assessment_id, channel_id=channel_id, thread_ts=thread_ts)
+            _register(session, review, PARENT, "parent", channel_id, thread_ts, text, blocks)
         link = permalink(client, channel_id, thread_ts)
         if link:
             with scope.transaction() as session:
@@ -53,7 +56,18 @@ def post_review(client: WebClient, scope: RequestScope, team_id: str, assessment
         with scope.transaction() as session:
             reviews.record_thread(session, team_id, assessment_id, channel_id=channel_id, message_key=part.key,
                                   message_ts=ts)
+            _register(session, review, SECTION, part.key, channel_id, ts, text, blocks)
     return _load(scope, team_id, assessment_id)
+
+
+def _register(session: Session, review: Review, role: str, key: str, channel_id: str, ts: str, text: str,
+              blocks: list[Any]) -> None:
+    """The message is a surface of the review from now on; drawn from an older state than the review's now
+    (a mark came in while it was posted), it is refreshed at once."""
+    surfaces.register(session, review.team_id, review.assessment_id, role, key, channel_id, ts, rev=review.rev,
+                      shown_hash=content_hash(text, blocks))
+    if reviews.get_assessment(session, review.team_id, review.assessment_id).state_rev != review.rev:
+        surfaces.owe_refresh(session, review.team_id, review.assessment_id)
 
 
 def permalink(client: WebClient, channel_id: str, ts: str) -> str | None:
@@ -68,47 +82,6 @@ def thread_link(client: WebClient, review: Review) -> str | None:
     if review.thread_link or not (review.channel_id and review.thread_ts):
         return review.thread_link
     return permalink(client, review.channel_id, review.thread_ts)
-
-
-def refresh_parent(client: WebClient, review: Review) -> None:
-    if review.channel_id and review.thread_ts:
-        text, blocks = rb.parent_message(review)
-        client.chat_update(channel=review.channel_id, ts=review.thread_ts, text=text, blocks=blocks)
-
-
-def refresh_messages(client: WebClient, scope: RequestScope, review: Review, item_id: str) -> None:
-    """Update the parent message and the message that holds the item, in place."""
-    if not (review.channel_id and review.thread_ts):
-        return
-    refresh_parent(client, review)
-    with scope.transaction() as session:
-        posted = reviews.section_messages(session, review.team_id, review.assessment_id)
-    part = part_of_item(review.checklist, item_id)
-    ts = posted.get(part.key)
-    if ts:
-        text, blocks = rb.section_message(review, part)
-        client.chat_update(channel=review.channel_id, ts=ts, text=text, blocks=blocks)
-
-
-def after_mark(client: WebClient, scope: RequestScope, team_id: str, outcome: MarkOutcome, kick: Callable[[], object]) -> None:
-    """Bring the review's messages up to date, then deliver what the mark queued (alerts, DMs, result).
-
-    The queued rows are already committed with the mark: if this process dies now, another replica's
-    sweep delivers them. Refreshes of one review are serialised, so the last one shows the latest state.
-    """
-    with _refresh_lock(outcome.assessment_id):
-        review = _load(scope, team_id, outcome.assessment_id)
-        refresh_messages(client, scope, review, outcome.item_id)
-    kick()
-
-
-_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
-_locks_guard = threading.Lock()
-
-
-def _refresh_lock(assessment_id: int) -> threading.Lock:
-    with _locks_guard:
-        return _locks[assessment_id]
 
 
 def post_or_explain(client: WebClient, scope: RequestScope, team_id: str, assessment_id: int, channel_id: str,

@@ -11,7 +11,6 @@ from bot.context import db_of, deps_of
 from bot.core.marking import earliest_today
 from bot.services import due_dates, reviews
 from bot.services.errors import ServiceError
-from handlers import publish
 from handlers.blocks.reminders import proposal_decided, proposal_message, propose_modal
 from handlers.common import local_today, parse_control, team_of
 from handlers.forms import date_value, text_value
@@ -101,10 +100,6 @@ def announce_decision(body: dict[str, Any], context: BoltContext, client: WebCli
     if container.get("channel_id") and container.get("message_ts"):
         client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)
     client.chat_postMessage(channel=ref.by, text=text, blocks=blocks)
-    outcome = decision["outcome"]
-    if outcome is not None and outcome.changed:
-        publish.after_mark(client, db_of(context), team_of(body, context), outcome,
-                          deps_of(context).kick)
 
 
 def register(app: App) -> None:

@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.context import RequestScope, db_of, deps_of
-from bot.services import reviews, signoff
+from bot.core.surface_hash import content_hash
+from bot.services import reviews, signoff, surfaces
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
 from bot.services.notices import enqueue_signoff_outcome
@@ -20,6 +21,7 @@ from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import DecisionRef, SignoffModalState
 from models import Approver
+from models.surface import CARD
 
 DECISION_OF = {ActionId.SIGNOFF_APPROVE: signoff.APPROVE, ActionId.SIGNOFF_STAGED: signoff.STAGED,
                ActionId.SIGNOFF_REJECT: signoff.REJECT}
@@ -80,28 +82,29 @@ def submit_approvers(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
 
 
 def refresh_card(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Post the card when there is none yet; the outbox keeps it (and every other surface) current."""
     assessment_id = context.get("card")
     if assessment_id is None:
         return
-    update_card(client, db_of(context), team_of(body, context), assessment_id, post=True)
-    deps_of(context).kick()
+    post_card(client, db_of(context), team_of(body, context), assessment_id)
 
 
-def update_card(client: WebClient, scope: RequestScope, team_id: str, assessment_id: int, *,
-                post: bool = False) -> None:
-    """Show the card as things stand now: updated in place, or (``post``) posted when there is none yet."""
+def post_card(client: WebClient, scope: RequestScope, team_id: str, assessment_id: int) -> None:
+    """The approval card, posted once in the release channel, and kept current from then on."""
     with scope.read() as session:
         review = reviews.load_review(session, team_id, assessment_id)
         st = signoff.state(session, team_id, assessment_id)
-        assessment = get_assessment(session, team_id, assessment_id)
-        channel, ts = assessment.signoff_channel, assessment.signoff_ts
+        posted = get_assessment(session, team_id, assessment_id).signoff_ts
+    if posted or not review.release_channel_id or not st.requested:
+        return
     text, blocks = sb.card(review, st)
-    if channel and ts:
-        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-    elif post and review.release_channel_id:
-        ts = client.chat_postMessage(channel=review.release_channel_id, text=text, blocks=blocks)["ts"]
-        with scope.transaction() as session:
-            signoff.record_card(session, team_id, assessment_id, review.release_channel_id, str(ts))
+    ts = str(client.chat_postMessage(channel=review.release_channel_id, text=text, blocks=blocks)["ts"])
+    with scope.transaction() as session:
+        signoff.record_card(session, team_id, assessment_id, review.release_channel_id, ts)
+        surfaces.register(session, team_id, assessment_id, CARD, "card", review.release_channel_id, ts,
+                          rev=review.rev, shown_hash=content_hash(text, blocks))
+        if get_assessment(session, team_id, assessment_id).state_rev != review.rev:
+            surfaces.owe_refresh(session, team_id, assessment_id)
 
 
 def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decision: str, reason: str | None,
@@ -123,13 +126,27 @@ def _decide(context: BoltContext, body: dict[str, Any], ref: DecisionRef, decisi
 def click_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Approve decides at once; staged and reject are checked now, then ask for a reason."""
     ref = parse_control(DecisionRef, action.get("value"))
-    decision = DECISION_OF[ActionId(action["action_id"])]
+    _start_decision(body, action, context, ref, DECISION_OF[ActionId(action["action_id"])])
+    ack()
+
+
+def change_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """The one control of a role that decided: another decision the verdict allows (a button or a menu)."""
+    raw = (action.get("selected_option") or {}).get("value") if action.get("type") == "overflow" else action.get("value")
+    ref = parse_control(DecisionRef, raw)
+    if ref.decision not in signoff.DECISIONS:
+        raise ServiceError("Pick a decision from the card.")
+    _start_decision(body, action, context, ref, str(ref.decision))
+    ack()
+
+
+def _start_decision(body: dict[str, Any], action: dict[str, Any], context: BoltContext, ref: DecisionRef,
+                    decision: str) -> None:
     if decision == signoff.APPROVE:
         _decide(context, body, ref, decision, None, key=f"click:{body['user']['id']}:{action.get('action_ts')}")
     else:
         _decide(context, body, ref, decision, None)
         context["reason_for"] = ref.model_copy(update={"decision": decision})
-    ack()
 
 
 def open_reason_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -161,4 +178,6 @@ def register(app: App) -> None:
     app.view_submission(CallbackId.SIGNOFF.value)(listen(submit_approvers, after_ack(refresh_card)))
     for action in DECISION_OF:
         app.action(action.value)(listen(click_decision, opens_modal(open_reason_modal), after_ack(refresh_card)))
+    app.action(ActionId.SIGNOFF_CHANGE.value)(listen(change_decision, opens_modal(open_reason_modal),
+                                                     after_ack(refresh_card)))
     app.view_submission(CallbackId.SIGNOFF_REASON.value)(listen(submit_reason, after_ack(refresh_card)))

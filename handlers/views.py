@@ -125,12 +125,6 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     ack()
 
 
-def publish_mark(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    outcome: MarkOutcome | None = context.get("outcome")
-    if outcome is not None:
-        publish.after_mark(client, db_of(context), team_of(body, context), outcome, deps_of(context).kick)
-
-
 def register(app: App) -> None:
     app.view_submission(CallbackId.START_REVIEW.value)(listen(submit_start, after_ack(post_started_review)))
-    app.view_submission(CallbackId.MARK_ITEM.value)(listen(submit_mark, after_ack(publish_mark)))
+    app.view_submission(CallbackId.MARK_ITEM.value)(listen(submit_mark))

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.context import db_of, deps_of
 from bot.services import reviews, waivers
 from bot.services.assessments import get_assessment
-from handlers import forms, publish
+from handlers import forms
 from handlers.blocks import signoff as sb
 from handlers.common import parse_control, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
@@ -70,16 +70,6 @@ def submit_waiver(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     ack()
 
 
-def refresh_review(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """The review's parent message shows the waiver too (the card is refreshed by its own step)."""
-    assessment_id = context.get("card")
-    if assessment_id is not None:
-        with db_of(context).read() as session:
-            review = reviews.load_review(session, team_of(body, context), assessment_id)
-        publish.refresh_parent(client, review)
-
-
 def register(app: App) -> None:
     app.action(ActionId.WAIVE.value)(listen(click_waive, opens_modal(open_waiver_modal)))
-    app.view_submission(CallbackId.WAIVE.value)(listen(submit_waiver, after_ack(refresh_card),
-                                                       after_ack(refresh_review)))
+    app.view_submission(CallbackId.WAIVE.value)(listen(submit_waiver, after_ack(refresh_card)))

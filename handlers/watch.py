@@ -26,8 +26,11 @@ def open_golive(context: BoltContext, body: dict[str, Any], assessment_id: int) 
     def build() -> dict[str, Any]:
         with db_of(context).read() as session:
             review = reviews.load_review(session, team_of(body, context), assessment_id)
+            refused = watch.golive_refusal(session, team_of(body, context), assessment_id)
         if review.status == "closed":
             raise ServiceError(f"Review #{assessment_id} is closed.")
+        if refused:
+            raise ServiceError(refused)
         modal = wb.golive_modal(GoLiveModalState(assessment_id=assessment_id), review.label)
         return modal
 

@@ -12,6 +12,7 @@ from models.outbox import OutboxMessage
 from models.packet import PacketRecord, RolloutPlan, TraceExample
 from models.person import Person
 from models.signoff import ApiToken, Approval, Approver, Waiver, WorkspaceConfig
+from models.surface import Surface
 from models.workspace import AuditPurgePermit, Workspace, WorkspaceTombstone
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "ProcessedInteraction",
+    "Surface",
     "UTCDateTime",
     "WatchCheckin",
     "Workspace",

@@ -28,6 +28,9 @@ class Assessment(TeamScoped, Base):
     # why the review's messages could not be posted, for good (the bot removed, the channel archived): the
     # reconcile stops trying until the review is posted again
     post_error: Mapped[str | None] = mapped_column(String(64))
+    # bumped by every change any message of the review shows (marks, waivers, decisions, close, go-live):
+    # what the messages were last brought up to, and what they must show next
+    state_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     release_channel_id: Mapped[str | None] = mapped_column(String(32))
     section_messages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     checklist_id: Mapped[str] = mapped_column(String(64))
@@ -83,3 +86,5 @@ class MarkChange(TeamScoped, Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revision: Mapped[int] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # what changed: "mark" (the scorecard), "owner", "due", or "details" (evidence or note only)
+    change: Mapped[str] = mapped_column(String(16), default="mark", server_default="mark")

@@ -17,3 +17,4 @@ class Person(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # their App Home is kept current

@@ -22,6 +22,8 @@ class WorkspaceConfig(TeamScoped, Base):
     waiver_max_days: Mapped[int] = mapped_column(Integer, default=14)
     release_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     join_channels: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # go-live may be recorded before the sign-off is approved (an admin's choice, audited)
+    golive_without_signoff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Approver(TeamScoped, Base):

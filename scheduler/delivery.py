@@ -22,33 +22,27 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.context import RequestScope
 from bot.core.reminder_plan import ReminderPolicy, zone
 from bot.core.slack_failures import TOKEN, Failure, permanent
+from bot.core.surface_hash import content_hash
 from bot.db import db_now, session_scope
 from bot.installs.clients import UNINSTALLED, WorkspaceClients
 from bot.observe import metrics
 from bot.observe.logcontext import about
-from bot.services import notices, outbox
+from bot.services import notices, outbox, surfaces
 from bot.services.golive import ISSUE
-from bot.services.notices import (
-    DELIVERY_FAILED,
-    EVIDENCE_KINDS,
-    EVIDENCE_SUGGESTIONS,
-    REVIEW_KINDS,
-    WAIVER_ENDED,
-)
-from bot.services.reviews import load_review
-from handlers.publish import refresh_parent
-from handlers.signoff import update_card
-from models import OutboxMessage
+from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
+from bot.services.outbox import REFRESH_KINDS
+from models import Assessment, OutboxMessage
 from models.outbox import UNKNOWN
-from scheduler.messages import Claimed, Target, compose, groups, item_line_updates
+from scheduler import refresh
+from scheduler.crash import crash_point
+from scheduler.messages import Claimed, Composition, Target, compose, groups
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "readiness_outbox"
-IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED)
+IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED, *REFRESH_KINDS)
 HISTORY_PAGE = 100  # messages a history call asks for (apps outside the Marketplace get 15 a call)
 HISTORY_PAGES = 10  # pages looked at, inside the window from the row's due time to now
 NOT_SERVED_RETRY = 60.0  # seconds between looks at a workspace without a valid installation
@@ -106,13 +100,6 @@ def sending_client(token: str | None, base_url: str | None, timeout: float = 10)
     return client
 
 
-def _crash_point(name: str) -> None:
-    """For the chaos test only: READINESS_CRASH_AT=after_claim|after_post kills this process right there."""
-    if os.environ.get("READINESS_CRASH_AT") == name:
-        log.warning("crash point %s reached: exiting", name)
-        os._exit(137)
-
-
 class Deliverer:
     def __init__(
         self,
@@ -156,7 +143,7 @@ class Deliverer:
             if not claimed:
                 return 0
             self._claimed = {row.id: row for row in claimed}
-            _crash_point("after_claim")
+            crash_point("after_claim")
             for group in groups(claimed):
                 if self.stopping.is_set():  # shutting down: what is left goes back at once (release)
                     break
@@ -230,6 +217,9 @@ class Deliverer:
         return self._now(session).astimezone(zone(tz)).date()
 
     def _deliver(self, group: list[Claimed]) -> None:
+        if group[0].kind in REFRESH_KINDS:  # updates in place, drawn as things are now: no history to check
+            refresh.run(self, group[0])
+            return
         with session_scope(self.sessions) as session:
             composed = compose(session, group, self._today, self._now, self.policy)
             for row in composed.stale:
@@ -258,6 +248,8 @@ class Deliverer:
                 self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel,
                                                                  posted[r.dedupe_key])
                              if r.dedupe_key in posted else True)
+                if len(rows) == 1 and rows[0].dedupe_key in posted:
+                    self._register(composed, channel, posted[rows[0].dedupe_key])
                 rows = [r for r in rows if r.dedupe_key not in posted]
                 if not rows:
                     return
@@ -296,45 +288,30 @@ class Deliverer:
             return
         finally:
             self.pacer.posted(target.channel)
-        _crash_point("after_post")
+        crash_point("after_post")
         warnings = (response.get("response_metadata") or {}).get("warnings") or []
         if warnings:  # Slack took the post but not all of it (metadata it did not accept, for one)
             log.warning("Slack warned about outbox row(s) %s: %s", ",".join(str(r.id) for r in rows),
                         ", ".join(warnings))
         channel, ts = str(response["channel"]), str(response["ts"])
         self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts))
-        self._after_post(rows)
+        self._register(composed, channel, ts)
 
-    def _after_post(self, rows: list[Claimed]) -> None:
-        """New evidence changes what the review's item lines show (a No contradicted by the numbers): update
-        them in place. An update is idempotent; one that fails waits for the item's next mark."""
-        for row in rows:
-            if row.kind == WAIVER_ENDED and row.assessment_id is not None:
-                self._refresh_signoff(row.team_id, row.assessment_id)
-                continue
-            if row.kind != EVIDENCE_SUGGESTIONS or row.assessment_id is None:
-                continue
-            with session_scope(self.sessions) as session:
-                updates = item_line_updates(session, row.team_id, row.assessment_id)
-            for channel, ts, text, blocks in updates:
-                try:
-                    self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-                except (SlackApiError, URLError, TimeoutError, OSError) as exc:
-                    log.warning("item lines of review #%s not updated: %s", row.assessment_id, exc)
-                    return
-
-    def _refresh_signoff(self, team_id: str, assessment_id: int) -> None:
-        """A waiver ended (by the scheduler, or by a gate query that found it lapsed): the review's message
-        and its sign-off card show the blocker again. Updates are idempotent; a failed one only waits for
-        the review's next change."""
-        scope = RequestScope(self.sessions)
-        try:
-            with scope.read() as session:
-                review = load_review(session, team_id, assessment_id)
-            refresh_parent(self.client, review)
-            update_card(self.client, scope, team_id, assessment_id)
-        except (SlackApiError, URLError, TimeoutError, OSError) as exc:
-            log.warning("review #%s not refreshed after its waiver ended: %s", assessment_id, exc)
+    def _register(self, composed: Composition, channel: str, ts: str) -> None:
+        """A post that shows its review is one of the review's surfaces from now on: kept current, or (a
+        moment) checked by each refresh and marked superseded once what it says stops being true."""
+        note, row = composed.surface, composed.rows[0]
+        if note is None or row.assessment_id is None:
+            return
+        with session_scope(self.sessions) as session:
+            payload = {"text": composed.text, "blocks": composed.blocks or []} if note.asserts is not None else {}
+            surfaces.register(session, row.team_id, row.assessment_id, note.role, note.key, channel, ts, rev=note.rev,
+                              shown_hash=content_hash(composed.text, composed.blocks or []), asserts=note.asserts,
+                              payload=payload)
+            assessment = session.get(Assessment, row.assessment_id)
+            if assessment is not None and (assessment.state_rev or 0) > note.rev:
+                # drawn before a change whose refresh already ran: the next refresh draws it again
+                surfaces.owe_refresh(session, row.team_id, row.assessment_id)
 
     def _give_up(self, rows: list[Claimed], failure: Failure, target: Target) -> None:
         """Slack refused for a reason no retry can fix: the rows are dead now, and whoever can fix it is told

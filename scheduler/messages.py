@@ -15,10 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Mark
+from bot.core.moments import BLOCKER, CLEARED, DUE, OWNER, VOIDED, WAIVED, assertion
+from bot.core.moments import WAIVER_ENDED as WAIVER_ENDED_MOMENT
 from bot.core.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
-from bot.core.review import message_link, message_parts, part_of_item
+from bot.core.review import message_link, part_of_item
 from bot.core.slack_ids import is_user_id
-from bot.services import evidence
+from bot.db import db_now
+from bot.services import evidence, signoff
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
 from bot.services.notices import (
@@ -26,6 +29,7 @@ from bot.services.notices import (
     BLOCKER_ALERT,
     BLOCKER_CLEARED,
     DELIVERY_FAILED,
+    DUE_MOVED,
     EVIDENCE_KINDS,
     EVIDENCE_SUGGESTIONS,
     OWNER_ASSIGNED,
@@ -44,6 +48,8 @@ from handlers.blocks import watch as wb
 from handlers.blocks.delivery import delivery_failed
 from handlers.blocks.reminders import GapLine, digest, escalation
 from models import Assessment, GoLive, Waiver
+from models.surface import MOMENT, OUTCOME
+from models.surface import RESULT as RESULT_ROLE
 
 Today = Callable[[Session, str | None], date]
 Now = Callable[[Session], datetime]
@@ -74,6 +80,16 @@ class Target:
 
 
 @dataclass(frozen=True)
+class SurfaceNote:
+    """What a posted message is as a surface of its review: kept current (``role``) or a moment (``asserts``)."""
+
+    role: str
+    key: str
+    rev: int
+    asserts: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Composition:
     rows: list[Claimed]
     stale: list[Claimed]
@@ -81,6 +97,7 @@ class Composition:
     text: str = ""
     blocks: list[Any] | None = None
     hold_until: datetime | None = None  # not to be sent before this (the recipient's working hours)
+    surface: SurfaceNote | None = None  # set when the post is a surface of its review, to register once posted
 
 
 def groups(rows: list[Claimed]) -> list[list[Claimed]]:
@@ -110,7 +127,7 @@ def compose(session: Session, group: list[Claimed], today: Today, now: Now | Non
                 return Composition(composed.rows, composed.stale, hold_until=next_working_start(moment, tz, policy))
         return composed
     if kind in REVIEW_KINDS:
-        return _review_event(session, group[0])
+        return _review_event(session, group[0], now(session) if now is not None else db_now(session))
     if kind in EVIDENCE_KINDS:
         return _evidence(session, group[0])
     if kind in watch.WATCH_KINDS:
@@ -184,40 +201,58 @@ def _gap_reminders(session: Session, group: list[Claimed], today: Today) -> Comp
 # -- events of a review: blocker alerts, owner DMs, the result --------------------------------------
 
 
-def _review_event(session: Session, row: Claimed) -> Composition:
+def _review_event(session: Session, row: Claimed, at: datetime) -> Composition:
+    """A review's event, drawn as it is now; the result and the outcome are kept current after they are posted,
+    the others record a moment, with what they assert (checked by each refresh: once false, superseded)."""
     assessment = _assessment(session, row)
     if assessment is None:
         return Composition([], [row])
     review = load_review(session, row.team_id, assessment.id)
     link = review.thread_link
     payload = row.payload
+    item = str(payload.get("item") or "")
+    here = Target(row.recipient, payload.get("thread_ts"))
+
+    def moment(target: Target, message: tuple[str, list[Any]], asserts: dict[str, Any]) -> Composition:
+        note = SurfaceNote(MOMENT, f"{row.kind}:{item}"[:80], review.rev, asserts)
+        return Composition([row], [], target, message[0], message[1], surface=note)
+
+    dm = Target(row.recipient, is_dm=is_user_id(row.recipient))
     if row.kind == BLOCKER_ALERT:
-        text, blocks = rb.blocker_alert(review, payload["item"], payload["actor"], link, snapshot=payload)
-    elif row.kind == BLOCKER_CLEARED:
-        text, blocks = rb.blocker_cleared(review, payload["item"], payload["actor"], link, snapshot=payload)
-    elif row.kind == OWNER_ASSIGNED:
-        text, blocks = rb.owner_assigned(review, payload["item"], payload["actor"], link, snapshot=payload)
-    elif row.kind == APPROVALS_VOIDED:
-        text, blocks = sb.voided(review, payload["item"], payload["actor"], int(payload.get("voided", 1)))
-        return Composition([row], [], Target(row.recipient, payload.get("thread_ts")), text, blocks)
-    elif row.kind in (WAIVER_GRANTED, WAIVER_ENDED):
+        return moment(dm, rb.blocker_alert(review, item, payload["actor"], link, snapshot=payload, at=at),
+                      assertion(BLOCKER, item))
+    if row.kind == BLOCKER_CLEARED:
+        return moment(dm, rb.blocker_cleared(review, item, payload["actor"], link, snapshot=payload, at=at),
+                      assertion(CLEARED, item))
+    if row.kind == OWNER_ASSIGNED:
+        return moment(dm, rb.owner_assigned(review, item, payload["actor"], link, snapshot=payload, at=at),
+                      assertion(OWNER, item, owner=payload.get("owner"), due=payload.get("due")))
+    if row.kind == APPROVALS_VOIDED:
+        return moment(here, sb.voided(review, item, payload["actor"], int(payload.get("voided", 1)), at=at),
+                      assertion(VOIDED))
+    if row.kind in (WAIVER_GRANTED, WAIVER_ENDED):
         waiver = session.get(Waiver, payload.get("waiver"))
         if waiver is None or waiver.team_id != row.team_id:
             return Composition([], [row])
-        text, blocks = sb.waiver_notice(review, waiver.item_id, waiver.granted_by, waiver.reason, waiver.expires_at,
-                                        ended=row.kind == WAIVER_ENDED, voided=int(payload.get("voided", 0)),
-                                        end_reason=waiver.end_reason)
-        return Composition([row], [], Target(row.recipient, payload.get("thread_ts"),
-                                             broadcast=bool(payload.get("broadcast"))), text, blocks)
-    elif row.kind == SIGNOFF_OUTCOME:
-        text, blocks = sb.outcome(review, payload["outcome"])
-        return Composition([row], [], Target(row.recipient, payload.get("thread_ts")), text, blocks)
-    else:
-        text, blocks = rb.result_message(review, link)
-        thread = payload.get("thread_ts")
-        return Composition([row], [], Target(row.recipient, thread, broadcast=bool(payload.get("broadcast"))),
-                           text, blocks)
-    return Composition([row], [], Target(row.recipient, is_dm=is_user_id(row.recipient)), text, blocks)
+        ended = row.kind == WAIVER_ENDED
+        message = sb.waiver_notice(review, waiver.item_id, waiver.granted_by, waiver.reason, waiver.expires_at,
+                                   ended=ended, voided=int(payload.get("voided", 0)), end_reason=waiver.end_reason,
+                                   at=at)
+        item = waiver.item_id
+        target = Target(row.recipient, payload.get("thread_ts"), broadcast=bool(payload.get("broadcast")))
+        return moment(target, message, assertion(WAIVER_ENDED_MOMENT if ended else WAIVED, waiver.item_id))
+    if row.kind == DUE_MOVED:
+        return moment(here, rb.due_moved(review, item, payload["actor"], payload.get("was"), payload.get("due"),
+                                         payload.get("requested_by"), at=at),
+                      assertion(DUE, item, due=payload.get("due")))
+    if row.kind == SIGNOFF_OUTCOME:
+        text, blocks = sb.outcome(review, signoff.state(session, row.team_id, assessment.id))
+        return Composition([row], [], here, text, blocks, surface=SurfaceNote(OUTCOME, row.recipient, review.rev))
+    text, blocks = rb.result_message(review, link)
+    where = "thread" if payload.get("thread_ts") else "channel"
+    return Composition([row], [], Target(row.recipient, payload.get("thread_ts"),
+                                         broadcast=bool(payload.get("broadcast"))),
+                       text, blocks, surface=SurfaceNote(RESULT_ROLE, where, review.rev))
 
 
 # -- a message Slack refused for good ---------------------------------------------------------------
@@ -280,21 +315,3 @@ def _evidence(session: Session, row: Claimed) -> Composition:
     is_dm = row.recipient == golive.escalation_owner and row.recipient != golive.channel_id
     text, blocks = wb.breach_alert(golive, label, row.payload, to_owner=is_dm)
     return Composition([row], [], Target(row.recipient, is_dm=is_dm), text, blocks)
-
-
-def item_line_updates(session: Session, team_id: str, assessment_id: int) -> list[tuple[str, str, str, list[Any]]]:
-    """(channel, ts, text, blocks) of the review's section messages whose items name metrics: new evidence
-    may flag or clear a No contradicted by the numbers there."""
-    assessment = session.get(Assessment, assessment_id)
-    if assessment is None or assessment.team_id != team_id or not assessment.channel_id:
-        return []
-    review = load_review(session, team_id, assessment_id)
-    posted = assessment.section_messages or {}
-    updates = []
-    for part in message_parts(review.checklist):
-        ts = posted.get(part.key)
-        if ts and any(item.metrics for item in part.items):
-            text, blocks = rb.section_message(review, part)
-            updates.append((assessment.channel_id, ts, text, blocks))
-    return updates
-

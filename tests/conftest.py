@@ -102,3 +102,13 @@ def engine(blank_engine: Engine) -> Engine:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+def allow_golive_before_signoff(session: Session, team_id: str) -> None:
+    """For tests of what follows a go-live: the workspace setting that lets it be recorded before sign-off."""
+    from dataclasses import replace
+
+    from bot.services import config
+
+    config.update(session, team_id, replace(config.get(session, team_id), golive_without_signoff=True),
+                  actor="U_ADMIN")

@@ -15,6 +15,7 @@ from bot.cli import logs
 from bot.cli import packet as cli_packet
 from bot.cli import workspace as cli_workspace
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, EXIT_TEMPFAIL, UsageError
+from bot.core.advice import recommended_action
 from bot.core.assessment_file import AssessmentFileError, load_assessment
 from bot.core.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
 from bot.core.documents import FileProblem, text_problem
@@ -75,7 +76,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     reasons = [f"verdict {card.verdict.value} is not allowed (allowed: {', '.join(sorted(allowed))})"]
     if card.blockers:
         reasons.append("blockers: " + ", ".join(f"{i} ({checklist.item(i).title})" for i in card.blockers))
-    reasons.append(f"score {card.score}/{card.max_score} in band {card.band}: {card.band_action}")
+    owners = {i: e.owner for i, e in assessment.marks.items()}
+    reasons.append(f"score {card.score}/{card.max_score} in band {card.band}: {recommended_action(card, owners)}")
     if card.unmarked:
         reasons.append("not marked: " + ", ".join(card.unmarked))
     print(f"FAIL {label}")

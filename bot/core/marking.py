@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.core.checklist import Checklist, Mark
+from bot.core.scoring import MarkEntry
 
 MAX_EVIDENCE = 2000
 MAX_NOTE = 2000
@@ -59,3 +60,19 @@ def validate_mark(
     if note and len(note) > MAX_NOTE:
         errors["note"] = f"The note is limited to {MAX_NOTE} characters."
     return errors
+
+
+# What one change of an item is: only a new mark changes the scorecard (and voids decisions, ends a waiver).
+MARK_CHANGE, OWNER_CHANGE, DUE_CHANGE, DETAILS_CHANGE = "mark", "owner", "due", "details"
+
+
+def change_kind(previous: MarkEntry | None, current: MarkEntry) -> str:
+    """``mark`` for a first or new mark; else ``owner``, ``due`` (the first of them that differs) or
+    ``details`` (only the evidence or the note)."""
+    if previous is None or previous.mark != current.mark:
+        return MARK_CHANGE
+    if previous.owner != current.owner:
+        return OWNER_CHANGE
+    if previous.due != current.due:
+        return DUE_CHANGE
+    return DETAILS_CHANGE

@@ -51,10 +51,19 @@ class Review:
     thread_link: str | None = None
     waivers: dict[str, WaiverNote] = field(default_factory=dict)
     contradicted: frozenset[str] = frozenset()  # items marked No that the cohort evidence contradicts
+    rev: int = 0  # the state revision this read model shows
+    signoff_requested: bool = False  # approvers are named and the card is out
+    signoff_outcome: str | None = None  # approved, approved-staged or rejected, once every role decided
+    golive_allowed_early: bool = False  # the workspace lets go-live be recorded before sign-off
+    section_ts: dict[str, str] = field(default_factory=dict)  # message part key -> its message ts
 
     @property
     def label(self) -> str:
         return f"{self.system} {self.version}"
+
+    @property
+    def owners(self) -> dict[str, str | None]:
+        return {item_id: st.owner for item_id, st in self.items.items()}
 
     def status_of(self, item_id: str) -> ItemStatus:
         return self.items.get(item_id) or ItemStatus(item_id=item_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.core.advice import recommended_action
 from bot.core.checklist import Checklist
 from bot.core.render import render
 from bot.core.scoring import MarkEntry, Scorecard
@@ -25,4 +26,6 @@ def scorecard_text(
     names = names or {}
     blockers = [_row(checklist, i, marks[i], names) for i in card.blockers]
     gaps = [_row(checklist, i, e, names) for i in checklist.item_ids if (e := marks.get(i)) is not None and e.is_gap]
-    return render("scorecard.txt.j2", title=title, card=card, blockers=blockers, gaps=gaps)
+    owners = {i: names.get(e.owner, e.owner) if e.owner else None for i, e in marks.items()}
+    action = recommended_action(card, owners)
+    return render("scorecard.txt.j2", title=title, card=card, blockers=blockers, gaps=gaps, action=action)

@@ -15,6 +15,7 @@ RECIPIENT = "recipient"  # a direct message cannot reach the person
 CONTENT = "content"  # Slack refused what Readiness wrote: a defect on our side
 INSTALLATION = "installation"  # the app's token or scopes: for the workspace's admins
 TOKEN = "token"  # the token itself is refused: nobody can be told through Slack
+MESSAGE = "message"  # the message to update is gone or can no longer be edited: it is left as it is
 
 KINDS: dict[str, str] = {
     **dict.fromkeys(("channel_not_found", "not_in_channel", "is_archived", "restricted_action",
@@ -26,7 +27,8 @@ KINDS: dict[str, str] = {
                      "user_not_in_channel"), RECIPIENT),
     **dict.fromkeys(("invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long", "no_text",
                      "invalid_attachments", "too_many_attachments", "invalid_metadata_format",
-                     "metadata_too_large", "markdown_text_conflict", "invalid_arguments"), CONTENT),
+                     "metadata_too_large", "markdown_text_conflict", "invalid_arguments", "block_mismatch", "view_too_large"), CONTENT),
+    **dict.fromkeys(("message_not_found", "cant_update_message", "edit_window_closed", "is_inactive"), MESSAGE),
     **dict.fromkeys(("missing_scope", "not_allowed_token_type", "no_permission", "access_denied"), INSTALLATION),
     **dict.fromkeys(("invalid_auth", "account_inactive", "token_revoked", "token_expired", "not_authed",
                      "org_login_required", "app_uninstalled"), TOKEN),

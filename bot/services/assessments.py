@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Checklist, Mark
-from bot.core.marking import MAX_REASON, validate_mark
+from bot.core.marking import (
+    DETAILS_CHANGE,
+    DUE_CHANGE,
+    MARK_CHANGE,
+    MAX_REASON,
+    OWNER_CHANGE,
+    change_kind,
+    validate_mark,
+)
 from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
 from bot.services import audit
@@ -25,6 +33,10 @@ from models import Assessment, ItemMark, MarkChange, Waiver, utcnow
 
 OPEN_STATUSES = ("open", "complete", "live")
 
+
+# the audit action of each kind of change: the history says what it was, not "re-marked" for a new date
+AUDIT_ACTION = {MARK_CHANGE: "mark.changed", OWNER_CHANGE: "owner.changed", DUE_CHANGE: "due.moved",
+                DETAILS_CHANGE: "mark.details_changed"}
 
 @dataclass(frozen=True)
 class StartRequest:
@@ -47,6 +59,7 @@ class MarkRequest:
     due: date | None = None
     note: str | None = None
     reason: str | None = None
+    requested_by: str | None = None  # whose request the change follows (an owner's proposed due date)
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class MarkOutcome:
     after: Scorecard
     revision: int
     voided: int = 0
+    change: str = MARK_CHANGE  # what changed: the mark, or only the owner, the due date or the details
 
     @property
     def became_blocker(self) -> bool:
@@ -254,6 +268,7 @@ def apply_mark(
         unchanged = MarkOutcome(assessment.id, False, request.item_id, previous, current, before, before, row.revision)
         return Applied(unchanged, assessment, row)
 
+    change = change_kind(previous, current)
     row.mark = current.mark.value
     row.evidence, row.owner, row.due, row.note = current.evidence, current.owner, current.due, current.note
     row.marked_by, row.marked_at = actor, now
@@ -273,22 +288,25 @@ def apply_mark(
             changed_by=actor,
             changed_at=now,
             revision=row.revision,
+            change=change,
         )
     )
     marks[request.item_id] = current
-    waiver_ended = request.item_id in waived  # a waiver covers the mark it was given for, not a new one
-    after = score(checklist, marks, waived=waived - {request.item_id})
+    # a waiver covers the mark it was given for, not a new one (a new owner or due date keeps it)
+    waiver_ended = request.item_id in waived and change == MARK_CHANGE
+    after = score(checklist, marks, waived=waived - {request.item_id} if waiver_ended else waived)
     if not after.unmarked and assessment.status == "open":
         assessment.status = "complete"
     elif after.unmarked and assessment.status == "complete":
         assessment.status = "open"
     assessment.updated_at = now
     session.flush()
-    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision)
-    audit.record(session, team_id, "mark.changed", actor=actor, assessment_id=assessment.id, subject=request.item_id,
+    outcome = MarkOutcome(assessment.id, True, request.item_id, previous, current, before, after, row.revision,
+                          change=change)
+    audit.record(session, team_id, AUDIT_ACTION[change], actor=actor, assessment_id=assessment.id, subject=request.item_id,
                  before=audit.mark_state(previous),
                  after={**(audit.mark_state(current) or {}), "reason": _clean(request.reason), "revision": row.revision,
-                        "verdict": after.verdict.value, "score": after.score})
+                        "verdict": after.verdict.value, "score": after.score, "change": change})
     return Applied(outcome, assessment, row, waiver_ended)
 
 

@@ -31,11 +31,12 @@ class Config:
     admins: list[str] = field(default_factory=list)
     waiver_max_days: int = DEFAULT_WAIVER_DAYS
     join_channels: bool = False  # may Readiness join a public channel by itself when a review needs it
+    golive_without_signoff: bool = False  # may a go-live be recorded before the sign-off is approved
 
     def as_dict(self) -> dict[str, object]:
         return {"release_channels": list(self.release_channels), "roles": list(self.roles),
                 "admins": list(self.admins), "waiver_max_days": self.waiver_max_days,
-                "join_channels": self.join_channels}
+                "join_channels": self.join_channels, "golive_without_signoff": self.golive_without_signoff}
 
 
 class ConfigRefused(ServiceError):
@@ -55,7 +56,8 @@ def get(session: Session, team_id: str) -> Config:
     if row is None:
         return Config()
     return Config(list(row.release_channels or []), list(row.roles or DEFAULT_ROLES), list(row.admins or []),
-                  row.waiver_max_days or DEFAULT_WAIVER_DAYS, bool(row.join_channels))
+                  row.waiver_max_days or DEFAULT_WAIVER_DAYS, bool(row.join_channels),
+                  bool(row.golive_without_signoff))
 
 
 def may_configure(config: Config, user_id: str, *, workspace_admin: bool) -> bool:
@@ -100,7 +102,7 @@ def update(session: Session, team_id: str, new: Config, *, actor: str) -> Config
         session.add(row)
     row.release_channels, row.roles = list(new.release_channels), list(new.roles)
     row.admins, row.waiver_max_days = list(new.admins), new.waiver_max_days
-    row.join_channels = new.join_channels
+    row.join_channels, row.golive_without_signoff = new.join_channels, new.golive_without_signoff
     if before != new:
         audit.record(session, team_id, "config.changed", actor=actor, before=before.as_dict(), after=new.as_dict())
     return new

@@ -59,6 +59,6 @@ def decide(session: Session, team_id: str, assessment_id: int, item_id: str, *, 
         return None
     assert row.mark is not None
     request = MarkRequest(item_id=item_id, mark=Mark(row.mark), evidence=row.evidence, owner=row.owner,
-                          due=new_due, note=row.note,
+                          due=new_due, note=row.note, requested_by=proposer,
                           reason=f"due date moved from {was.isoformat()} to {new_due.isoformat()} at the owner's request")
     return record_mark(session, team_id, assessment_id, request, actor=actor, today=today, now=now, policy=policy)

@@ -44,7 +44,7 @@ from bot.core.evidence.policy import DEFAULT_MIN_SAMPLE
 from bot.core.evidence.suggest import Skipped, watch_check
 from bot.core.packet.model import CohortEvidence, CohortRow
 from bot.db import clock_now
-from bot.services import audit, golive, policies
+from bot.services import audit, golive, policies, surfaces
 from bot.services.assessments import checklist_of, current_marks, find_latest
 from bot.services.errors import ServiceError
 from bot.services.suggestions import (  # noqa: F401 - the suggestion lifecycle, re-exported for its callers
@@ -268,6 +268,8 @@ def push(session: Session, team_id: str, evidence: EvidenceSet, *, actor: str,
                         duplicate=False)
     review = find_latest(session, team_id, evidence.system, evidence.version)
     result.assessment_id = review.id if review is not None else None
+    if review is not None:
+        surfaces.changed(session, review)  # its item lines flag a No that the new numbers contradict
     try:
         scored = judged(session, team_id, evidence.system, evidence.version, assessment=review,
                         policy_path=policy_path)
@@ -339,6 +341,7 @@ def _duplicate(session: Session, team_id: str, found: Ref, actor: str, policy_pa
             MarkSuggestion.team_id == team_id, MarkSuggestion.assessment_id == review.id,
             MarkSuggestion.status == OPEN, MarkSuggestion.evidence_id != found.id).values(
             status=SUPERSEDED, decided_at=clock_now(session), decision_reason=f"evidence #{found.id} pushed again"))
+        surfaces.changed(session, review)
     session.flush()
     audit.record(session, team_id, "evidence.repushed", actor=actor, assessment_id=result.assessment_id,
                  subject=label, before={"current": current.id},

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.evidence import Breach, Direction, EvidenceSet, Kind, WatchRule, lookup, watch_breaches
 from bot.core.reminder_plan import ReminderPolicy, end_of_working_day, zone
 from bot.db import db_now
-from bot.services import audit
+from bot.services import audit, config, signoff, surfaces
 from bot.services.assessments import get_assessment
 from bot.services.errors import ServiceError
 from bot.services.notices import WATCH_BREACH
@@ -120,6 +120,20 @@ def checkin_time(golive: GoLive, day: int, tz: str | None, policy: ReminderPolic
     return moment.astimezone(golive.started_at.tzinfo)
 
 
+def golive_refusal(session: Session, team_id: str, assessment_id: int, outcome: str | None = None) -> str | None:
+    """Why the go-live cannot be recorded: it already is, or the sign-off is not approved and the workspace
+    does not allow going live before it. None when it can."""
+    if session.scalar(select(GoLive.id).where(GoLive.team_id == team_id, GoLive.assessment_id == assessment_id)):
+        return f"The go-live of review #{assessment_id} is already recorded."
+    if outcome is None:
+        outcome = signoff.state(session, team_id, assessment_id).outcome
+    if outcome in ("approved", "approved-staged") or config.get(session, team_id).golive_without_signoff:
+        return None
+    said = "was rejected" if outcome == "rejected" else "is not approved yet"
+    return (f"The sign-off of review #{assessment_id} {said}, so its go-live cannot be recorded. "
+            "(A workspace admin can allow go-live before sign-off in `/readiness config`.)")
+
+
 def record_golive(session: Session, team_id: str, assessment_id: int, *, actor: str, plan: MonitoringPlan,
                   now: datetime, policy: ReminderPolicy) -> GoLive:
     problems = plan.errors()
@@ -128,10 +142,12 @@ def record_golive(session: Session, team_id: str, assessment_id: int, *, actor: 
     assessment = get_assessment(session, team_id, assessment_id)
     if assessment.status == "closed":
         raise ServiceError(f"Review #{assessment_id} is closed.")
-    if session.scalar(select(GoLive.id).where(GoLive.team_id == team_id, GoLive.assessment_id == assessment_id)):
-        raise ServiceError(f"The go-live of review #{assessment_id} is already recorded.")
     if not assessment.release_channel_id:
         raise ServiceError(f"Review #{assessment_id} has no release channel to watch in.")
+    outcome = signoff.state(session, team_id, assessment_id).outcome
+    refused = golive_refusal(session, team_id, assessment_id, outcome)
+    if refused:
+        raise ServiceError(refused)
     golive = GoLive(team_id=team_id, assessment_id=assessment_id, started_at=now, started_by=actor,
                     alerts=plan.alerts.strip(), cadence=plan.cadence.strip(), escalation_owner=plan.escalation_owner,
                     watch_items=plan.watch_items, days=WATCH_DAYS, channel_id=assessment.release_channel_id,
@@ -145,7 +161,8 @@ def record_golive(session: Session, team_id: str, assessment_id: int, *, actor: 
                  before={"status": before},
                  after={"status": "live", "alerts": golive.alerts, "cadence": golive.cadence,
                         "escalation_owner": golive.escalation_owner, "watch_items": golive.watch_items,
-                        "watch_rules": golive.watch_rules})
+                        "watch_rules": golive.watch_rules, "signoff": outcome})
+    surfaces.changed(session, assessment)
     return golive
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.core.reminder_plan import ReminderPolicy
-from bot.services import assessments, notices, reminders, signoff, suggestions, waivers
+from bot.services import assessments, notices, reminders, signoff, suggestions, surfaces, waivers
 from bot.services.assessments import MarkOutcome, MarkRequest
 from models import Assessment, utcnow
 
@@ -42,7 +42,8 @@ def record_mark(
     reminders.replan_gap(session, assessment, row, now, policy or ReminderPolicy())
     outcome = replace(outcome, voided=signoff.void_after_mark(session, assessment, request.item_id, actor))
     suggestions.settle_on_mark(session, assessment, outcome.item_id, outcome.current.mark, actor)
-    notices.enqueue_mark_events(session, assessment, outcome, actor)
+    notices.enqueue_mark_events(session, assessment, outcome, actor, requested_by=request.requested_by)
+    surfaces.changed(session, assessment)
     return outcome
 
 
@@ -50,4 +51,5 @@ def close_review(session: Session, team_id: str, assessment_id: int, *, actor: s
     """Close a review: its marks freeze, every reminder it still owes is cancelled and its waivers end quietly."""
     assessment = assessments.close_assessment(session, team_id, assessment_id, actor=actor, now=now)
     waivers.end_on_close(session, assessment, actor=actor, now=now)
+    surfaces.changed(session, assessment)
     return assessment

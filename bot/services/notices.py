@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.marking import DUE_CHANGE
 from bot.db import db_now
 from bot.services.outbox import enqueue
 from models import Approval, Assessment, WorkspaceConfig
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
 
 BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT = "blocker_alert", "blocker_cleared", "owner_assigned", "result"
 APPROVALS_VOIDED, SIGNOFF_OUTCOME = "approvals_voided", "signoff_outcome"
+DUE_MOVED = "due_moved"
 WAIVER_GRANTED, WAIVER_ENDED = "waiver_granted", "waiver_ended"
 REVIEW_KINDS = (BLOCKER_ALERT, BLOCKER_CLEARED, OWNER_ASSIGNED, RESULT, APPROVALS_VOIDED, SIGNOFF_OUTCOME,
-                WAIVER_GRANTED, WAIVER_ENDED)
+                WAIVER_GRANTED, WAIVER_ENDED, DUE_MOVED)
 # evidence: what a new set suggests, in the review's thread; a watch-list breach, to the release channel
 # and the escalation owner
 EVIDENCE_SUGGESTIONS, WATCH_BREACH = "evidence_suggestions", "watch_breach"
@@ -36,7 +38,8 @@ def new_owner(outcome: MarkOutcome) -> str | None:
     return current.owner
 
 
-def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkOutcome, actor: str) -> None:
+def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkOutcome, actor: str,
+                        requested_by: str | None = None) -> None:
     """Queue what this mark must tell: each row is delivered once, even if this process dies now."""
     if not outcome.changed:
         return
@@ -55,8 +58,13 @@ def enqueue_mark_events(session: Session, assessment: Assessment, outcome: MarkO
         add(f"review:{aid}:{item}:{rev}:blocker", BLOCKER_ALERT, release, snapshot)
     if release and outcome.cleared_blocker:
         add(f"review:{aid}:{item}:{rev}:cleared", BLOCKER_CLEARED, release, snapshot)
+    if outcome.change == DUE_CHANGE and assessment.channel_id and assessment.thread_ts:
+        was = outcome.previous.due if outcome.previous is not None else None
+        add(f"review:{aid}:{item}:{rev}:due", DUE_MOVED, assessment.channel_id,
+            {**snapshot, "thread_ts": assessment.thread_ts, "was": was.isoformat() if was else None,
+             "requested_by": requested_by})
     owner = new_owner(outcome)
-    if owner:
+    if owner and owner != actor:  # nobody is told of their own action
         add(f"review:{aid}:{item}:{rev}:owner:{owner}", OWNER_ASSIGNED, owner, snapshot)
     if outcome.voided:
         targets = [(assessment.channel_id, assessment.thread_ts, "thread")] if assessment.thread_ts else []

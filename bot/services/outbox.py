@@ -19,7 +19,19 @@ from models import OutboxMessage
 from models.outbox import CANCELLED, DEAD, PENDING, SENDING, SENT, UNKNOWN
 
 CLAIMABLE = (PENDING, UNKNOWN)
+# the rows that keep a review's messages and people's App Homes current: owed whatever else is cancelled
+REFRESH, HOME_REFRESH = "review_refresh", "home_refresh"
+REFRESH_KINDS = (REFRESH, HOME_REFRESH)
 OPEN = (PENDING, SENDING, UNKNOWN)
+
+
+OWED = "readiness_outbox_owed"
+
+
+def owed(session: Session) -> None:
+    """Something is owed now: the request that commits this session asks the deliverer at once (see
+    ``bot.context.RequestScope``), rather than leaving it to the next sweep."""
+    session.info[OWED] = True
 
 
 def enqueue(
@@ -30,6 +42,7 @@ def enqueue(
 
     Returns True when a row was inserted.
     """
+    owed(session)
     existing = session.scalar(
         select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key)
     )
@@ -63,6 +76,7 @@ def cancel_gap(session: Session, team_id: str, assessment_id: int, item_id: str 
         OutboxMessage.team_id == team_id,
         OutboxMessage.assessment_id == assessment_id,
         OutboxMessage.status.in_((PENDING, UNKNOWN)),
+        OutboxMessage.kind.not_in(REFRESH_KINDS),
     )
     if item_id is not None:
         query = query.where(OutboxMessage.item_id == item_id)
@@ -130,6 +144,19 @@ def mark_sent(session: Session, row_id: int, owner: str, channel: str | None, ts
                                              last_error=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(session: Session, row_id: int, owner: str) -> str:
+    """A refresh done: sent, or pending again when it was asked for while this worker held it."""
+    row = session.get(OutboxMessage, row_id, with_for_update=True)
+    if row is None or row.lease_owner != owner or row.status != SENDING:
+        return ""
+    again = bool(row.requeue)
+    row.status = PENDING if again else SENT
+    row.requeue, row.lease_owner, row.lease_until, row.last_error = False, None, None, None
+    if again:
+        row.attempts, row.next_attempt_at = 0, db_now(session)
+    return row.status
 
 
 def mark_cancelled(session: Session, row_id: int, owner: str, reason: str) -> bool:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.assessment_file import AssessmentFile
-from bot.core.checklist import Checklist
+from bot.core.checklist import Checklist, Mark
+from bot.core.marking import DUE_CHANGE, OWNER_CHANGE, change_kind
 from bot.core.packet import render_html, render_markdown, sign_packet_link
 from bot.core.packet.assemble import Side, assemble, trace
 from bot.core.packet.model import (
@@ -30,6 +31,7 @@ from bot.core.packet.model import (
     person,
 )
 from bot.core.packet.render import safe_href
+from bot.core.scoring import MarkEntry
 from bot.services import audit, evidence, signoff
 from bot.services.assessments import (
     checklist_of,
@@ -227,12 +229,30 @@ def _monitoring(session: Session, assessment: Assessment, names: Names) -> Monit
 
 
 def _mark_changes(session: Session, assessment: Assessment, names: Names) -> tuple[MarkChangeEvent, ...]:
-    """Marks changed after they were first set (the first marks are the checklist result itself)."""
+    """Changes after an item's first mark (the first marks are the checklist result itself), each as what it
+    was: a new mark, a new owner, a moved due date, or new details."""
     rows = session.scalars(select(MarkChange).where(
-        MarkChange.team_id == assessment.team_id, MarkChange.assessment_id == assessment.id,
-        MarkChange.from_mark.is_not(None)).order_by(MarkChange.changed_at, MarkChange.id))
-    return tuple(MarkChangeEvent(at=r.changed_at, by=person(r.changed_by, names), item_id=r.item_id,
-                                 before=r.from_mark, after=r.to_mark, reason=r.reason) for r in rows)
+        MarkChange.team_id == assessment.team_id, MarkChange.assessment_id == assessment.id)
+        .order_by(MarkChange.changed_at, MarkChange.id))
+    last: dict[str, MarkEntry] = {}
+    events = []
+    for r in rows:
+        entry = MarkEntry(mark=Mark(r.to_mark), evidence=r.evidence, owner=r.owner, due=r.due, note=r.note)
+        previous = last.get(r.item_id)
+        last[r.item_id] = entry
+        if previous is None:
+            continue
+        kind = change_kind(previous, entry)
+        was = now = None
+        if kind == OWNER_CHANGE:
+            was = person(previous.owner, names).display if previous.owner else "nobody"
+            now = person(entry.owner, names).display if entry.owner else "nobody"
+        elif kind == DUE_CHANGE:
+            was, now = (d.isoformat() if d else "no date" for d in (previous.due, entry.due))
+        events.append(MarkChangeEvent(at=r.changed_at, by=person(r.changed_by, names), item_id=r.item_id,
+                                      before=previous.mark, after=entry.mark, reason=r.reason, change=kind,
+                                      was=was, now=now))
+    return tuple(events)
 
 
 def _approval_events(approvals: list[Approval], names: Names) -> list[tuple[datetime, int, DecisionEvent]]:

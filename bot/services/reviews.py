@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core.checklist import Checklist, Mark
 from bot.core.review import GapRow, ItemStatus, Review, ReviewRow, WaiverNote, message_parts
 from bot.core.scoring import score
-from bot.services import evidence
+from bot.services import config, evidence, signoff
 from bot.services.assessments import (
     OPEN_STATUSES,
     checklist_of,
@@ -45,6 +45,7 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
     checklist = checklist_of(session, assessment)
     marks = {r.item_id: e for r in rows if (e := entry_of(r)) is not None}
     waivers = live_waivers(session, assessment)
+    sign = signoff.state(session, assessment.team_id, assessment.id)
     baseline_label = None
     if assessment.baseline_id is not None:
         baseline = session.get(Assessment, assessment.baseline_id)
@@ -68,6 +69,11 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
         baseline_label=baseline_label,
         thread_link=assessment.thread_link,
         contradicted=evidence.contradicted(session, assessment, {k: e.mark for k, e in marks.items()}),
+        rev=assessment.state_rev or 0,
+        signoff_requested=sign.requested,
+        signoff_outcome=sign.outcome,
+        golive_allowed_early=config.get(session, assessment.team_id).golive_without_signoff,
+        section_ts=dict(assessment.section_messages or {}),
     )
 
 

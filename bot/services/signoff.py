@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core.checklist import Verdict
 from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
-from bot.services import audit
+from bot.services import audit, surfaces
 from bot.services.assessments import (
     checklist_of,
     current_marks,
@@ -54,6 +54,16 @@ class RoleState:
     decision: str | None = None
     reason: str | None = None
     decided_at: datetime | None = None
+    decided_by: str | None = None
+    voided: Voided | None = None  # the role's last decision, when it was voided and none followed
+
+
+@dataclass(frozen=True)
+class Voided:
+    decision: str
+    by: str
+    at: datetime
+    why: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,11 @@ class SignoffState:
     assessment_id: int
     card: Scorecard
     roles: list[RoleState] = field(default_factory=list)
+    requested: bool = False  # approvers are named
+
+    @property
+    def live_decisions(self) -> int:
+        return sum(1 for r in self.roles if r.decision)
 
     @property
     def complete(self) -> bool:
@@ -78,10 +93,9 @@ class SignoffState:
 
 
 def marks_hash(marks: dict[str, MarkEntry], waived: Collection[str] = ()) -> str:
-    """What an approval saw: the marks, and the blockers waived at the time."""
-    body: dict[str, Any] = {k: v.model_dump(mode="json") for k, v in sorted(marks.items())}
-    if waived:
-        body = {"marks": body, "waived": sorted(waived)}
+    """What an approval saw: the scorecard's inputs, each item's mark and the blockers waived at the time. A new
+    owner, due date, note or evidence text changes no score, band, verdict or blocker, so it voids nothing."""
+    body: dict[str, Any] = {"marks": {k: v.mark.value for k, v in sorted(marks.items())}, "waived": sorted(waived)}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -119,6 +133,7 @@ def name_approvers(session: Session, team_id: str, assessment_id: int, approvers
             row.user_id = user
     audit.record(session, team_id, "signoff.approvers", actor=actor, assessment_id=assessment.id,
                  after={r: approvers[r] for r in roles})
+    surfaces.changed(session, assessment)
 
 
 def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
@@ -126,12 +141,21 @@ def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
     card = live_scorecard(session, assessment)
     approvers = {a.role: a.user_id for a in session.scalars(select(Approver).where(Approver.assessment_id == assessment_id))}
     live = {a.role: a for a in _live(session, assessment_id, clock_now(session))}
+    last = {a.role: a for a in session.scalars(select(Approval).where(
+        Approval.assessment_id == assessment_id).order_by(Approval.id))}  # the latest per role wins
     roles = []
     for role in roles_of(session, team_id):
         decision = live.get(role)
-        roles.append(RoleState(role, approvers.get(role), decision.decision if decision else None,
-                               decision.reason if decision else None, decision.decided_at if decision else None))
-    return SignoffState(assessment_id, card, roles)
+        if decision is not None:
+            roles.append(RoleState(role, approvers.get(role), decision.decision, decision.reason,
+                                   decision.decided_at, decision.user_id))
+            continue
+        previous = last.get(role)
+        voided = None
+        if previous is not None and previous.voided_at is not None and previous.void_reason != "decided again":
+            voided = Voided(previous.decision, previous.user_id, previous.voided_at, previous.void_reason or "")
+        roles.append(RoleState(role, approvers.get(role), voided=voided))
+    return SignoffState(assessment_id, card, roles, requested=bool(approvers))
 
 
 def _live(session: Session, assessment_id: int, now: datetime | None = None) -> list[Approval]:
@@ -180,16 +204,19 @@ def decide(session: Session, team_id: str, assessment_id: int, *, role: str, use
                  after={"decision": decision, "reason": reason, "verdict": card.verdict.value, "score": card.score,
                         "scorecard_hash": marks_hash(marks, waived)})
     session.flush()
+    surfaces.changed(session, assessment)
     return state(session, team_id, assessment.id)
 
 
 def _void(session: Session, assessment: Assessment, reason: str, actor: str, roles: list[str] | None = None,
-          since: datetime | None = None) -> int:
-    """Void live decisions (of ``roles``; given at or after ``since``). Returns how many."""
+          since: datetime | None = None, only: set[int] | None = None) -> int:
+    """Void live decisions (of ``roles``; given at or after ``since``; of ids ``only``). Returns how many."""
     voided = 0
     now = clock_now(session)
     for approval in _live(session, assessment.id):
         if roles is not None and approval.role not in roles:
+            continue
+        if only is not None and approval.id not in only:
             continue
         if since is not None and approval.decided_at < since:
             continue
@@ -198,6 +225,8 @@ def _void(session: Session, assessment: Assessment, reason: str, actor: str, rol
                      subject=approval.role, before={"decision": approval.decision, "user": approval.user_id},
                      after={"reason": reason})
         voided += 1
+    if voided:
+        surfaces.changed(session, assessment)
     return voided
 
 
@@ -208,8 +237,15 @@ def void_since(session: Session, assessment: Assessment, reason: str, actor: str
 
 
 def void_after_mark(session: Session, assessment: Assessment, item_id: str, actor: str) -> int:
-    """Any mark change voids the approvals given so far: they saw another scorecard."""
-    return _void(session, assessment, f"{item_id} was re-marked after the approval", actor)
+    """A change of the scorecard voids the decisions that saw another one (a decision is bound to the marks
+    and waivers it saw); a new owner, due date, note or evidence text voids nothing."""
+    marks = current_marks(session, assessment)
+    now_hash = marks_hash(marks, waived_items(session, assessment))
+    stale = [a for a in _live(session, assessment.id) if a.scorecard_hash != now_hash]
+    if not stale:
+        return 0
+    return _void(session, assessment, f"{item_id} was re-marked after the decision", actor,
+                 only={a.id for a in stale})
 
 
 def record_card(session: Session, team_id: str, assessment_id: int, channel: str, ts: str) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import db_now
-from bot.services import audit
+from bot.services import audit, surfaces
 from bot.services.assessments import (
     OPEN_STATUSES,
     current_marks,
@@ -99,6 +99,7 @@ def grant(session: Session, team_id: str, assessment_id: int, item_id: str, *, u
                  after={"waiver": waiver.id, "reason": reason, "expires_at": waiver.expires_at.isoformat(),
                         "voided_approvals": voided})
     _notify(session, assessment, waiver, WAIVER_GRANTED, now, voided)
+    surfaces.changed(session, assessment)
     return waiver
 
 
@@ -129,6 +130,7 @@ def _end(session: Session, assessment: Assessment, waiver: Waiver, now: datetime
     waiver.ended_at, waiver.end_reason = now, why
     audit.record(session, assessment.team_id, "waiver.ended", actor=actor, assessment_id=assessment.id,
                  subject=waiver.item_id, after={"waiver": waiver.id, "why": why})
+    surfaces.changed(session, assessment)
 
 
 def expire_due(session: Session, now: datetime, assessment_id: int | None = None) -> list[tuple[str, int]]:

@@ -11,8 +11,9 @@ from handlers.ids import BlockId, CallbackId, InputId
 from handlers.state import ConfigModalState
 
 V = InputId.VALUE
-JOIN = "join"
+JOIN, GOLIVE_EARLY = "join", "golive_early"
 JOIN_OPTION = {"text": plain("Readiness may join a public channel by itself when a review needs it"), "value": JOIN}
+GOLIVE_OPTION = {"text": plain("A go-live may be recorded before the sign-off is approved"), "value": GOLIVE_EARLY}
 
 
 def config_modal(state: ConfigModalState, config: Config, live_tokens: list[str]) -> dict[str, Any]:
@@ -34,10 +35,13 @@ def config_modal(state: ConfigModalState, config: Config, live_tokens: list[str]
         input_block(BlockId.WAIVER_DAYS, "Longest waiver (days)",
                     {"type": "number_input", "action_id": V, "is_decimal_allowed": False, "min_value": "1",
                      "max_value": str(MAX_WAIVER_DAYS), "initial_value": str(config.waiver_max_days)}),
-        input_block(BlockId.JOIN_CHANNELS, "Channels", {
-            "type": "checkboxes", "action_id": V, "options": [JOIN_OPTION],
-            **({"initial_options": [JOIN_OPTION]} if config.join_channels else {})}, optional=True,
-            hint="Otherwise a review's channels must have Readiness invited (/invite @Readiness) before it starts."),
+        input_block(BlockId.JOIN_CHANNELS, "Allow", {
+            "type": "checkboxes", "action_id": V, "options": [JOIN_OPTION, GOLIVE_OPTION],
+            **({"initial_options": chosen} if (chosen := [o for o, on in ((JOIN_OPTION, config.join_channels),
+                                                                         (GOLIVE_OPTION, config.golive_without_signoff))
+                                                          if on]) else {})}, optional=True,
+            hint="Otherwise a review's channels must have Readiness invited (/invite @Readiness) before it starts, "
+                 "and a go-live waits for the sign-off."),
         text_input(BlockId.NEW_TOKEN, "Create an API token named", action_id=V, optional=True, max_length=80,
                    placeholder="e.g. ci-main",
                    hint="For pipelines asking the gate. The token is shown once; only its hash is kept."),

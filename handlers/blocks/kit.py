@@ -41,10 +41,13 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
-def button(text: str, action_id: str, value: str | None = None, style: str | None = None) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str | None = None, style: str | None = None,
+           url: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "button", "text": plain(clip(text, 75)), "action_id": action_id}
     if value is not None:
         element["value"] = value
+    if url is not None:
+        element["url"] = url
     if style:
         element["style"] = style
     return element
@@ -126,3 +129,9 @@ def sections_of(lines: list[str], max_blocks: int, more: str = "more not shown")
     kept = chunks[: max_blocks - 1]
     shown = sum(c.count("\n") + 1 for c in kept)
     return [section(c) for c in kept] + [section(f"_…and {len(lines) - shown} {more}._")]
+
+
+def overflow(action_id: str, options: list[tuple[str, str]]) -> dict[str, Any]:
+    """An overflow menu (⋮) of (label, value) options; Slack allows 2 to 5."""
+    return {"type": "overflow", "action_id": action_id,
+            "options": [{"text": plain(clip(label, 75)), "value": value} for label, value in options[:5]]}

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bot.core.advice import (
+    MARK_NEXT,
+    RECORD_GOLIVE,
+    REQUEST_SIGNOFF,
+    SEE_BLOCKERS,
+    next_step,
+    recommended_action,
+)
 from bot.core.checklist import Item, Mark
-from bot.core.review import MessagePart, Review
+from bot.core.review import MessagePart, Review, message_link, part_of_item
 from handlers.blocks import text as t
 from handlers.blocks.kit import Block, actions, button, context, divider, header, section, sections_of
 from handlers.ids import ActionId, item_block_id, item_status_block_id
@@ -38,6 +48,39 @@ def waived_lines(review: Review) -> list[str]:
     return lines
 
 
+def action_text(review: Review) -> str:
+    """What to do now, following the verdict (the same rule as the packet and the command line)."""
+    return recommended_action(review.card, review.owners, person=t.user)
+
+
+def state_marker(review: Review) -> str:
+    """The block id that says which state a message shows: verdict, score, sign-off (read by tests and tools)."""
+    return f"state:{review.card.verdict.value}:{review.card.score}:{review.signoff_outcome or 'none'}"
+
+
+def _item_link(review: Review, item_id: str) -> str | None:
+    part = part_of_item(review.checklist, item_id)
+    return message_link(review.thread_link, review.channel_id, review.section_ts.get(part.key), review.thread_ts)
+
+
+def next_step_button(review: Review) -> dict[str, object] | None:
+    """The one action that moves the review forward, as the primary button (None when nothing is due)."""
+    step = next_step(review.card, status=review.status, signoff_requested=review.signoff_requested,
+                     signoff_outcome=review.signoff_outcome, golive_allowed_early=review.golive_allowed_early)
+    value = str(review.assessment_id)
+    if step == MARK_NEXT and review.card.unmarked:
+        link = _item_link(review, review.card.unmarked[0])
+        return button("Mark the next item", ActionId.NEXT_STEP, value, style="primary", url=link) if link else None
+    if step == SEE_BLOCKERS:
+        link = _item_link(review, review.card.blockers[0])
+        return button("See the blockers", ActionId.NEXT_STEP, value, style="primary", url=link) if link else None
+    if step == REQUEST_SIGNOFF:
+        return button("Request sign-off", ActionId.REQUEST_SIGNOFF, value, style="primary")
+    if step == RECORD_GOLIVE:
+        return button("Record go-live", ActionId.GOLIVE, value, style="primary")
+    return None
+
+
 def parent_message(review: Review) -> Message:
     card = review.card
     fields = [
@@ -56,7 +99,7 @@ def parent_message(review: Review) -> Message:
         details.append(f"baseline: {t.esc(review.baseline_label)}")
     blocks: list[Block] = [
         header(f"Rollout readiness: {review.label}"),
-        section(f"*{t.esc(review.label)}*: {t.esc(card.band_action)}", fields=fields),
+        section(f"*{t.esc(review.label)}*: {action_text(review)}", fields=fields),
     ]
     if blockers:
         blocks.extend(sections_of(["*Blockers* (they override the score)", *blockers], 40, "more blockers"))
@@ -64,7 +107,11 @@ def parent_message(review: Review) -> Message:
         blocks.append(section("*Blockers*: none"))
     if review.status == "closed":
         blocks.append(section(":lock: *Closed.* Marks are frozen and reminders stopped."))
-    blocks.append(context(" · ".join(details) + f" · review #{review.assessment_id}. Mark each item in the thread."))
+    step = next_step_button(review)
+    if step is not None:
+        blocks.append(actions([step], block_id=f"next:{review.assessment_id}"))
+    blocks.append(context(" · ".join(details) + f" · review #{review.assessment_id}. Mark each item in the thread.",
+                          block_id=state_marker(review)))
     text = (
         f"Rollout readiness {t.esc(review.label)}: {card.marked}/{card.total} marked, score {_score_line(review)}, "
         f"band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
@@ -151,10 +198,8 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
     card = review.card
     blocks: list[Block] = [
         header(f"Result: {review.label}"),
-        section(
-            f"Score *{card.score} of {card.max_score}*, band *{card.band}*: {t.esc(card.band_action)}\n"
-            f"Verdict: {t.verdict(card.verdict)}"
-        ),
+        section(f"Verdict {t.verdict(card.verdict)} · score *{card.score} of {card.max_score}*, band *{card.band}*\n"
+                f"{action_text(review)}"),
     ]
     blockers = _blocker_lines(review)
     if blockers:
@@ -164,12 +209,11 @@ def result_message(review: Review, thread_link: str | None = None) -> Message:
         blocks.extend(sections_of(["*Open gaps*", *gaps], 24, "more gaps: see `/readiness status`"))
     else:
         blocks.append(section("*Open gaps*: none, every item is marked No with evidence."))
-    blocks.append(actions([button("Request sign-off", ActionId.REQUEST_SIGNOFF, str(review.assessment_id)),
-                           button("Record go-live", ActionId.GOLIVE, str(review.assessment_id)),
-                           *packet_buttons(review.assessment_id)],
+    step = next_step_button(review)
+    blocks.append(actions([*([step] if step else []), *packet_buttons(review.assessment_id)],
                           block_id=f"result:{review.assessment_id}"))
-    if thread_link:
-        blocks.append(context(f"<{thread_link}|Open the review thread> · review #{review.assessment_id}"))
+    link = f"<{thread_link}|Open the review thread> · " if thread_link else ""
+    blocks.append(context(f"{link}review #{review.assessment_id} · kept up to date", block_id=state_marker(review)))
     text = f"Result for {t.esc(review.label)}: score {card.score}/{card.max_score}, band {card.band}, verdict {t.VERDICT_WORD[card.verdict]}"
     return text, blocks
 
@@ -193,8 +237,14 @@ def _event_mark(review: Review, item_id: str, snapshot: dict[str, object] | None
     return label, st.owner, st.due.isoformat() if st.due else None
 
 
+def _moment(at: datetime | None, link: str) -> Block:
+    """A moment says when it happened; the review's state is in the thread (kept current there)."""
+    when = f"Posted {t.when(at)} · " if at is not None else ""
+    return context(f"{when}a record of this moment; the review's current state is in its thread{link}")
+
+
 def blocker_alert(review: Review, item_id: str, actor: str, thread_link: str | None,
-                  snapshot: dict[str, object] | None = None) -> Message:
+                  snapshot: dict[str, object] | None = None, at: datetime | None = None) -> Message:
     item = review.checklist.item(item_id)
     mark, owner, due = _event_mark(review, item_id, snapshot)
     link = f" · <{thread_link}|Open the thread>" if thread_link else ""
@@ -202,23 +252,23 @@ def blocker_alert(review: Review, item_id: str, actor: str, thread_link: str | N
         f":rotating_light: *Blocker in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} marked *{mark}* "
         f"by {t.user(actor)}. Owner {t.user(owner)}, due {due or 'no date'}."
     )
-    blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
+    blocks = [section(line), _moment(at, link)]
     return f"Blocker in {t.esc(review.label)}: {item_id} {t.esc(item.title)} marked {mark}", blocks
 
 
 def blocker_cleared(review: Review, item_id: str, actor: str, thread_link: str | None,
-                    snapshot: dict[str, object] | None = None) -> Message:
+                    snapshot: dict[str, object] | None = None, at: datetime | None = None) -> Message:
     item = review.checklist.item(item_id)
     mark, _owner, _due = _event_mark(review, item_id, snapshot)
     link = f" · <{thread_link}|Open the thread>" if thread_link else ""
     line = (f":white_check_mark: *Blocker cleared in {t.esc(review.label)}*: *{item_id}* {t.esc(item.title)} "
             f"is now *{mark}* (set by {t.user(actor)}).")
-    blocks = [section(line), context(f"Verdict now {t.verdict(review.card.verdict)}{link}")]
+    blocks = [section(line), _moment(at, link)]
     return f"Blocker cleared in {t.esc(review.label)}: {item_id} {t.esc(item.title)}", blocks
 
 
 def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | None,
-                   snapshot: dict[str, object] | None = None) -> Message:
+                   snapshot: dict[str, object] | None = None, at: datetime | None = None) -> Message:
     item = review.checklist.item(item_id)
     mark, _owner, due = _event_mark(review, item_id, snapshot)
     note_text = (snapshot or {}).get("note") if snapshot is not None else review.status_of(item_id).note
@@ -228,4 +278,16 @@ def owner_assigned(review: Review, item_id: str, actor: str, thread_link: str | 
         f"{t.user(actor)} made you the owner of a gap in the *{t.esc(review.label)}* readiness review.\n"
         f"*{item_id}* {t.esc(item.title)}: marked *{mark}*, due *{due or 'no date'}*.{note}{link}"
     )
-    return f"You own {item_id} {t.esc(item.title)} in {t.esc(review.label)}, due {due or 'no date'}", [section(line)]
+    blocks = [section(line), *([context(f"Posted {t.when(at)}")] if at is not None else [])]
+    return f"You own {item_id} {t.esc(item.title)} in {t.esc(review.label)}, due {due or 'no date'}", blocks
+
+
+def due_moved(review: Review, item_id: str, actor: str, was: str | None, due: str | None,
+              requested_by: str | None, at: datetime | None = None) -> Message:
+    """Exactly what changed: a new due date (no mark changed, so no decision was voided)."""
+    item = review.checklist.item(item_id)
+    request = f" at {t.user(requested_by)}'s request" if requested_by and requested_by != actor else ""
+    line = (f":calendar: {t.user(actor)} moved the due date of *{item_id}* {t.esc(item.title)} from "
+            f"*{was or 'no date'}* to *{due or 'no date'}*{request}. The mark stays as it is.")
+    blocks = [section(line), *([context(f"Posted {t.when(at)}")] if at is not None else [])]
+    return f"Due date of {item_id} moved from {was or 'no date'} to {due or 'no date'}", blocks

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.core.review import Review
-from bot.services.signoff import ALLOWED, APPROVE, REJECT, STAGED, WHY_NOT, WORDS, SignoffState
+from bot.services.signoff import ALLOWED, APPROVE, REJECT, STAGED, WHY_NOT, WORDS, RoleState, SignoffState
 from handlers.blocks import text as t
 from handlers.blocks.kit import (
     Block,
@@ -16,11 +16,13 @@ from handlers.blocks.kit import (
     header,
     input_block,
     modal,
+    overflow,
     plain,
     section,
+    sections_of,
     text_input,
 )
-from handlers.blocks.review import waived_lines
+from handlers.blocks.review import gap_lines, state_marker, waived_lines
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 from handlers.state import DecisionRef, SignoffModalState
 
@@ -38,39 +40,87 @@ def approvers_modal(state: SignoffModalState, label: str, roles: list[str], curr
     return modal(CallbackId.SIGNOFF, "Request sign-off", blocks, submit="Post the card", private_metadata=state.dump())
 
 
+DECISION_LABEL = {APPROVE: "Approve", STAGED: "Approve a staged rollout", REJECT: "Reject"}
+OUTCOME_WORD = {"approved": "approved", "approved-staged": "approved for a staged rollout", "rejected": "rejected"}
+OUTCOME_LINE = {"approved": ":white_check_mark: *Approved*", "approved-staged": ":large_yellow_circle: *Approved for a "
+                "staged rollout*", "rejected": ":no_entry: *Rejected*"}
+
+
+def role_line(role: RoleState) -> str:
+    """One role's state: waiting, its decision (by whom, when, why), or its voided decision and why."""
+    who = f"*{role.role.title()}* ({t.user(role.approver)})"
+    if role.decision:
+        why = f": {t.esc(role.reason)}" if role.reason else ""
+        icon = {APPROVE: ":white_check_mark:", STAGED: ":large_yellow_circle:"}.get(role.decision, ":no_entry:")
+        by = "" if role.decided_by in (None, role.approver) else f" by {t.user(role.decided_by)}"
+        return f"{icon} {who} {WORDS[role.decision]}{by} {t.when(role.decided_at)}{why}"
+    if role.voided is not None:
+        v = role.voided
+        return (f":heavy_multiplication_x: {who}: ~{WORDS[v.decision]}~ by {t.user(v.by)}, voided {t.when(v.at)}: "
+                f"{t.esc(v.why)}. Waiting for a new decision.")
+    return f":hourglass_flowing_sand: {who}: waiting for a decision"
+
+
+def _role_control(review: Review, role: RoleState, allowed: tuple[str, ...]) -> dict[str, Any] | None:
+    """A role that decided gets one control to change its decision (to another allowed one), or none."""
+    others = [d for d in allowed if d != role.decision]
+    ref = DecisionRef(assessment=review.assessment_id, role=role.role)
+    if not others:
+        return None
+    if len(others) == 1:
+        return button(f"Change to: {DECISION_LABEL[others[0]]}", ActionId.SIGNOFF_CHANGE,
+                      ref.model_copy(update={"decision": others[0]}).dump())
+    return overflow(ActionId.SIGNOFF_CHANGE, [(f"Change to: {DECISION_LABEL[d]}",
+                                              ref.model_copy(update={"decision": d}).dump()) for d in others])
+
+
+def _decision_buttons(review: Review, role: RoleState, allowed: tuple[str, ...]) -> Block:
+    value = DecisionRef(assessment=review.assessment_id, role=role.role).dump()
+    ids = {APPROVE: ActionId.SIGNOFF_APPROVE, STAGED: ActionId.SIGNOFF_STAGED, REJECT: ActionId.SIGNOFF_REJECT}
+    styles = {APPROVE: "primary", STAGED: "primary" if APPROVE not in allowed else None}
+    return actions([button(DECISION_LABEL[d], ids[d], value, style=styles.get(d)) for d in allowed],
+                   block_id=f"decide:{role.role}")
+
+
 def card(review: Review, st: SignoffState) -> tuple[str, list[Block]]:
+    """The approval card as things stand: the outcome first once every role decided, one line per role, and
+    only the controls the verdict allows now (none at all once the review is live or closed)."""
     c = st.card
     verdict = c.verdict
-    gaps = len(review.gaps())
-    blocks: list[Block] = [
-        header(f"Sign-off: {review.label}"),
-        section(f"Score *{c.score} of {c.max_score}*, band *{c.band}*, verdict {t.verdict(verdict)}. "
-                f"Blockers: {', '.join(c.blockers) or 'none'}. Open gaps: {gaps}."),
-    ]
-    if verdict in WHY_NOT:
-        blocks.append(context(f"Why some buttons are refused: {WHY_NOT[verdict]}."))
+    open_for_decisions = review.status not in ("closed", "live")
+    allowed = ALLOWED[verdict] if open_for_decisions else ()
+    blocks: list[Block] = [header(f"Sign-off: {review.label}")]
+    if st.outcome:
+        blocks.append(section(f"{OUTCOME_LINE[st.outcome]}: every role has decided."))
+    blocks.append(section(f"Verdict {t.verdict(verdict)} · score *{c.score} of {c.max_score}*, band *{c.band}* · "
+                          f"blockers: {', '.join(c.blockers) or 'none'} · open gaps: {len(review.gaps())}"))
     waived = waived_lines(review)
     if waived:
         blocks.append(section(t.clip("\n".join(waived), 2900)))
+    gaps = gap_lines(review)  # what the approvers accept if they approve: owners and dates, kept current
+    if gaps:
+        blocks.extend(sections_of(["*Open gaps*", *gaps], 4, "more gaps: see the result in the review's thread"))
     for role in st.roles:
+        line = section(t.clip(role_line(role), 2900))
         if role.decision:
-            why = f": {t.esc(role.reason)}" if role.reason else ""
-            line = f"*{role.role.title()}* ({t.user(role.approver)}) {WORDS[role.decision]}{why}"
+            control = _role_control(review, role, allowed)
+            if control is not None:
+                line["accessory"] = control
+            blocks.append(line)
         else:
-            line = f"*{role.role.title()}* ({t.user(role.approver)}): waiting"
-        blocks.append(section(t.clip(line, 2900)))
-        value = DecisionRef(assessment=review.assessment_id, role=role.role).dump()
-        buttons = [button("Approve", ActionId.SIGNOFF_APPROVE, value, style="primary"),
-                   button("Approve staged rollout", ActionId.SIGNOFF_STAGED, value),
-                   button("Reject", ActionId.SIGNOFF_REJECT, value, style="danger")]
-        blocks.append(actions(buttons, block_id=f"decide:{role.role}"))
-    if c.blockers:
+            blocks.append(line)
+            if allowed:
+                blocks.append(_decision_buttons(review, role, allowed))
+    if c.blockers and open_for_decisions:
         blocks.append(actions([button("Waive a blocker", ActionId.WAIVE, SignoffModalState(
             assessment_id=review.assessment_id).dump())], block_id="waive"))
-    allowed = ", ".join(d for d in (APPROVE, STAGED, REJECT) if d in ALLOWED[verdict])
-    outcome = f" Outcome: *{st.outcome}*." if st.outcome else ""
-    blocks.append(context(f"Allowed now: {allowed}. Any change of a mark voids the decisions given so far.{outcome}"))
-    return f"Sign-off for {t.esc(review.label)}: verdict {t.VERDICT_WORD[verdict]}", blocks
+    why_not = f"{WHY_NOT[verdict][:1].upper()}{WHY_NOT[verdict][1:]}. " if verdict in WHY_NOT and open_for_decisions else ""
+    if not open_for_decisions:
+        why_not = f"The review is {review.status}: decisions are final. "
+    blocks.append(context(f"{why_not}A new mark or a waiver voids the decisions given; a new owner or due date "
+                          "does not.", block_id=state_marker(review)))
+    head = OUTCOME_WORD[st.outcome] if st.outcome else f"verdict {t.VERDICT_WORD[verdict]}"
+    return f"Sign-off for {t.esc(review.label)}: {head}", blocks
 
 
 def reason_modal(ref: DecisionRef, decision: str, label: str) -> dict[str, Any]:
@@ -100,29 +150,44 @@ def waiver_modal(state: SignoffModalState, label: str, blockers: list[tuple[str,
 
 
 def waiver_notice(review: Review, item_id: str, granted_by: str, reason: str, expires_at: datetime, *,
-                  ended: bool, voided: int, end_reason: str | None) -> tuple[str, list[Block]]:
+                  ended: bool, voided: int, end_reason: str | None, at: datetime | None = None
+                  ) -> tuple[str, list[Block]]:
     title = t.esc(review.checklist.item(item_id).title)
     if not ended:
         line = (f":shield: {t.user(granted_by)} waived blocker *{item_id}* {title} in *{t.esc(review.label)}* "
-                f"until {t.when(expires_at)}: {t.esc(reason)}. Verdict now {t.verdict(review.card.verdict)}.")
+                f"until {t.when(expires_at)}: {t.esc(reason)}.")
         summary = f"Blocker {item_id} waived for {t.esc(review.label)}"
     else:
         why = "was re-marked" if end_reason == "re-marked" else "expired"
         line = (f":rotating_light: The waiver of *{item_id}* {title} in *{t.esc(review.label)}* {why}: the blocker "
-                f"is back. Verdict now {t.verdict(review.card.verdict)}.")
+                "is back.")
         summary = f"Waiver of {item_id} ended for {t.esc(review.label)}: blocker back"
     if voided:
         line += f" {voided} sign-off decision(s) given on the waived scorecard are void: approvers, decide again."
-    return summary, [section(t.clip(line, 2900))]
+    return summary, [section(t.clip(line, 2900)), *_posted(at)]
 
 
-def voided(review: Review, item_id: str, actor: str, count: int) -> tuple[str, list[Block]]:
+def voided(review: Review, item_id: str, actor: str, count: int, at: datetime | None = None
+           ) -> tuple[str, list[Block]]:
     line = (f":warning: {t.user(actor)} re-marked *{item_id}* in *{t.esc(review.label)}*: the {count} sign-off "
             f"decision(s) given so far are void, because they saw another scorecard. Approvers, please decide again.")
-    return f"Sign-off decisions voided for {t.esc(review.label)}", [section(line)]
+    return f"Sign-off decisions voided for {t.esc(review.label)}", [section(line), *_posted(at)]
 
 
-def outcome(review: Review, result: str) -> tuple[str, list[Block]]:
-    icon = {"approved": ":white_check_mark:", "approved-staged": ":large_yellow_circle:"}.get(result, ":no_entry:")
-    line = f"{icon} *Sign-off for {t.esc(review.label)}: {result}.*"
-    return f"Sign-off for {t.esc(review.label)}: {result}", [section(line)]
+def _posted(at: datetime | None) -> list[Block]:
+    return [context(f"Posted {t.when(at)} · the sign-off card shows the decisions as they are now")] if at else []
+
+
+def outcome(review: Review, st: SignoffState) -> tuple[str, list[Block]]:
+    """The sign-off's outcome post, kept current: the outcome, or that the sign-off is open again."""
+    label = t.esc(review.label)
+    if st.outcome:
+        line = f"{OUTCOME_LINE[st.outcome]}: sign-off for *{label}* is complete."
+        text = f"Sign-off for {label}: {OUTCOME_WORD[st.outcome]}"
+    else:
+        waiting = sum(1 for r in st.roles if not r.decision)
+        line = (f":hourglass_flowing_sand: Sign-off for *{label}* is open again: {waiting} of {len(st.roles)} "
+                "role(s) must decide again, as decisions were voided. See the sign-off card.")
+        text = f"Sign-off for {label}: open again"
+    return text, [section(line), context(f"Kept up to date · review #{review.assessment_id}",
+                                         block_id=state_marker(review))]

@@ -36,7 +36,6 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +44,10 @@ from sqlalchemy import Engine, update
 
 from bot.core.checklist import Checklist
 from bot.core.reminder_plan import ReminderPolicy
-from bot.db import make_engine, session_factory, upgrade
+from bot.db import session_factory
 from bot.sandbox.server import SlackSandbox
 from models import OutboxMessage
 from scheduler.delivery import Pacer, keys_of
-from tests.conftest import _pg_url, drop_schema, postgres_schema_engine
 
 from .fleet import CRASH_EXIT, Fleet
 from .scenario import TEAM, WORKING_DAYS, WORKING_HOURS, Scenario
@@ -64,25 +62,6 @@ PACE = Pacer().interval  # one message a second per channel
 SEED = 20261127
 REPLICAS = ("r1", "r2", "r3")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def chaos_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, Engine]]:
-    """(name, DATABASE_URL for the replicas, engine for the test), migrated."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'chaos.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        yield "sqlite", url, engine
-        engine.dispose()
-        return
-    engine, admin, schema = postgres_schema_engine()
-    upgrade(engine)
-    base = _pg_url()
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    yield "postgresql", url, engine
-    engine.dispose()
-    drop_schema(admin, schema)
 
 
 def replica_env(url: str, sandbox: SlackSandbox) -> dict[str, str]:

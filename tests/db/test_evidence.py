@@ -19,6 +19,7 @@ from bot.services.gate import evaluate
 from bot.services.marks import record_mark
 from bot.services.reviews import load_review
 from models import AuditEvent, EvidenceRecord, MarkSuggestion, OutboxMessage
+from tests.conftest import allow_golive_before_signoff
 
 TEAM, OTHER = "T001", "T002"
 TODAY = date(2026, 11, 27)
@@ -374,6 +375,7 @@ def test_watched_rows_with_too_little_data_are_skipped_and_said(sessions, checkl
                                                           started_by="U_LEAD", channel_id="C1",
                                                           release_channel_id="C_REL")).id
     with session_scope(sessions) as s:
+        allow_golive_before_signoff(s, TEAM)
         plan = golive.MonitoringPlan(alerts="a", cadence="daily", escalation_owner="U_OPS",
                                      watch_items=["task_success_rate >= 0.90"])
         golive.record_golive(s, TEAM, aid, actor="U_LEAD", plan=plan, now=datetime.now(UTC) - timedelta(hours=1),

@@ -14,6 +14,7 @@ from bot.services import golive
 from bot.services.assessments import StartRequest, start_assessment
 from bot.services.errors import ServiceError
 from models import GoLive, OutboxMessage
+from tests.conftest import allow_golive_before_signoff
 
 TEAM = "T001"
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -56,6 +57,7 @@ def _go_live(sessions, checklist, items: list[str]) -> int:
         a = start_assessment(s, checklist, StartRequest(team_id=TEAM, system="copilot", version="2.0",
                                                         started_by="U_LEAD", channel_id="C_REV",
                                                         release_channel_id="C_REL"))
+        allow_golive_before_signoff(s, TEAM)
         plan = golive.MonitoringPlan(alerts="a", cadence="daily", escalation_owner="U_OPS", watch_items=items)
         return golive.record_golive(s, TEAM, a.id, actor="U_LEAD", plan=plan, now=NOW,
                                     policy=ReminderPolicy()).id

@@ -40,3 +40,30 @@ def local(engine, request: pytest.FixtureRequest) -> Iterator[LocalSlack]:
 @pytest.fixture
 def convo(local: LocalSlack) -> Conversation:
     return Conversation(local)
+
+
+def allow_golive_before_signoff(local: LocalSlack) -> None:
+    """The workspace setting an admin sets in /readiness config: a go-live may be recorded before sign-off
+    (for tests about the first week, not about the sign-off)."""
+    from bot.db import session_scope
+    from bot.sandbox.local import TEAM
+    from tests.conftest import allow_golive_before_signoff as allow
+
+    with session_scope(local.sessions) as s:
+        allow(s, TEAM)
+
+
+def forge_last_click(local: LocalSlack, edit) -> int:
+    """Re-send the last click with its payload edited (validly signed: the app must not trust the payload)."""
+    import json
+    from urllib.parse import parse_qs, urlencode
+
+    sent = local.driver.last_request
+    payload = json.loads(parse_qs(sent.body.decode())["payload"][0])
+    edit(payload)
+    if "trigger_id" in payload:  # a new click carries a new trigger (a reused one Slack refuses)
+        payload["trigger_id"] = local.sandbox.issue_trigger_id(payload["user"]["id"])
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    response = local.driver.send_raw(body, {"Content-Type": sent.content_type, **local.driver.sign(body)})
+    local.settle()
+    return response.status

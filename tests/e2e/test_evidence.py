@@ -15,6 +15,7 @@ from bot.db import session_scope
 from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, TEAM, Conversation, LocalSlack
 from bot.services import tokens
 from models import AuditEvent, EvidenceRecord, ItemMark, MarkSuggestion, OutboxMessage
+from tests.e2e.conftest import allow_golive_before_signoff
 from tests.e2e.test_signoff import _get, click
 
 SYSTEM, VERSION = "support-search-assistant", "2.4.0"
@@ -233,6 +234,7 @@ def test_a_watch_list_breach_is_alerted_once(local, convo):
     p = local.people
     token = token_for(local)
     convo.start_review(p.lead, SYSTEM, VERSION)
+    allow_golive_before_signoff(local)
     local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
     local.settle()
     refused = json.loads(local.driver.submit_view(p.lead, convo.last_view_id(), {
@@ -300,6 +302,7 @@ def test_pushed_names_and_sources_cannot_ping_or_link_in_slack(local, convo):
     shown = json.dumps(json.loads(answer.body))
     assert _unsafe(shown) == [] and "&lt;!channel&gt;" in shown and "eu-legal" in shown  # named, missing
 
+    allow_golive_before_signoff(local)
     local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
     local.settle()
     local.driver.submit_view(p.lead, convo.last_view_id(), {

@@ -182,9 +182,9 @@ def test_uninstall_stops_that_workspace_at_once_and_only_that_one(two, clock):
     assert len(local.sandbox.oauth.calls_by(TEAM)) == calls_before
 
     # the other workspace goes on: a new gap's owner hears of it at once, with that workspace's token
-    other.mark(OTHER_LEAD, theirs, "s3", "yes", owner=OTHER_LEAD, due=clock.day(45), note="more", channel=OTHER_REVIEW)
+    other.mark(OTHER_LEAD, theirs, "s3", "yes", owner=OTHER_OWNER, due=clock.day(45), note="more", channel=OTHER_REVIEW)
     sweep(local)
-    assert any(m == "chat.postMessage" and a.get("channel") in (OTHER_LEAD, local.sandbox.dm_channel(OTHER_LEAD))
+    assert any(m == "chat.postMessage" and a.get("channel") in (OTHER_OWNER, local.sandbox.dm_channel(OTHER_OWNER))
                for m, a in local.sandbox.oauth.calls_by(OTHER))
 
 

@@ -148,7 +148,7 @@ def test_the_pages_say_what_matters(screens):
     assert "Partial" in text["section"] and "as first posted" in text["section"]
     assert text["result"].count("No-go") >= 2 and "# ai-rollout" in text["result"]
     assert "# release-approvals" in text["result"] and "s16" in text["result"] and "4 of 42" in text["result"]
-    for role in ("Quality", "Policy", "Operations", "@dana", "@ines", "@sam", "Approve", "Reject"):
+    for role in ("Quality", "Policy", "Operations", "@dana", "@ines", "@sam", "waiting for a decision", "Reject"):
         assert role in text["card"], role
     assert "Only visible to" not in text["card"]
     assert "Your open gaps" in text["home"] and "s1" in text["home"] and "Home" in text["home"]

@@ -11,6 +11,7 @@ from bot.db import session_scope
 from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL
 from bot.services.audit import events
 from models import Approval
+from tests.e2e.conftest import forge_last_click
 
 DUE = (date.today() + timedelta(days=10)).isoformat()
 
@@ -64,11 +65,16 @@ def test_named_approvers_decide_and_the_outcome_is_posted(local, convo):
     local.settle()
     click(local, p.operations, card, "signoff_approve", "operations")
     local.drain()
-    outcome = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].endswith("approved-staged")]
-    in_thread = [m for m in local.sandbox.thread(REVIEW_CHANNEL, thread) if m["text"].endswith("approved-staged")]
+    staged = "approved for a staged rollout"
+    outcome = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].endswith(staged)
+               and m["ts"] != card["ts"]]
+    in_thread = [m for m in local.sandbox.thread(REVIEW_CHANNEL, thread) if m["text"].endswith(staged)]
     assert len(outcome) == 1 and len(in_thread) == 1
-    updated = json.dumps(local.sandbox.find_message(RELEASE_CHANNEL, card["ts"])["blocks"])
-    assert "EU tenants first" in updated and "approved a staged rollout" in updated
+    updated = local.sandbox.find_message(RELEASE_CHANNEL, card["ts"])
+    shown = json.dumps(updated["blocks"])
+    assert "EU tenants first" in shown and "approved a staged rollout" in shown
+    assert updated["text"].endswith(staged)  # the outcome is the card's headline now
+    assert "every role has decided" in updated["blocks"][1]["text"]["text"]
 
 
 def test_a_mark_change_voids_the_approvals_and_says_so(local, convo):
@@ -76,7 +82,14 @@ def test_a_mark_change_voids_the_approvals_and_says_so(local, convo):
     thread = full_review(local, convo)
     card = request_signoff(local, convo)
     click(local, p.quality, card, "signoff_approve", "quality")
+    # new evidence for the same mark changes no score: the decision stands
     convo.mark(p.engineer, thread, "s3", "no", evidence="a better link", reason="new report")
+    local.drain()
+    with session_scope(local.sessions) as s:
+        assert [a.voided_at for a in s.scalars(select(Approval))] == [None]
+    # a new mark changes the scorecard: the decision saw another one
+    convo.mark(p.engineer, thread, "s3", "partial", owner=p.engineer, due=DUE, note="one workflow regressed",
+               reason="new report")
     local.drain()
     with session_scope(local.sessions) as s:
         approvals = list(s.scalars(select(Approval)))
@@ -94,7 +107,11 @@ def test_the_verdict_limits_decisions_and_blocker_owners_cannot_approve(local, c
     full_review(local, convo, gaps)  # 6 points: narrow
     card = request_signoff(local, convo)
     assert "only a staged rollout" in json.dumps(card["blocks"])
-    click(local, p.quality, card, "signoff_approve", "quality")
+    offered = {(e["action_id"]) for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert "signoff_approve" not in offered and {"signoff_staged", "signoff_reject"} <= offered
+    # a click the card does not offer (the offered one, edited and signed as Slack would sign it): refused
+    click(local, p.quality, card, "signoff_staged", "quality")
+    forge_last_click(local, lambda b: b["actions"][0].update(action_id="signoff_approve"))
     assert any("only a staged rollout can be approved" in r for r in refusals(local, p.quality))
     with session_scope(local.sessions) as s:
         assert list(s.scalars(select(Approval))) == []
@@ -109,7 +126,10 @@ def test_the_owner_of_an_open_blocker_cannot_approve(local, convo):
     p = local.people
     full_review(local, convo, {"s10": ("yes", p.quality)})
     card = request_signoff(local, convo)
-    click(local, p.quality, card, "signoff_approve", "quality")
+    offered = {(e["action_id"]) for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert offered == {"signoff_reject", "waive"}  # no-go: only a rejection (and the waiver) is offered
+    click(local, p.quality, card, "signoff_reject", "quality")
+    forge_last_click(local, lambda b: b["actions"][0].update(action_id="signoff_approve"))
     assert any("own the open blocker(s) s10" in r for r in refusals(local, p.quality))
     with session_scope(local.sessions) as s:
         assert list(s.scalars(select(Approval))) == []

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bot.db import session_scope
 from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
 from models import GoLive, OutboxMessage, WatchCheckin
+from tests.e2e.conftest import allow_golive_before_signoff
 
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -36,6 +37,7 @@ def due_now(local: LocalSlack, *suffixes: str) -> None:
 def go_live(local: LocalSlack, convo: Conversation) -> str:
     p = local.people
     convo.start_review(p.lead, "copilot", "2.0")
+    allow_golive_before_signoff(local)
     response = local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
     assert response.status == 200 and not response.body.strip()
     local.settle()
@@ -58,7 +60,8 @@ def test_go_live_plans_a_week_of_check_ins_nudges_and_a_summary(local):
     thread = go_live(local, convo)
     with session_scope(local.sessions) as s:
         golive = s.scalar(select(GoLive))
-        keys = sorted(r.dedupe_key.split(":", 2)[2] for r in s.scalars(select(OutboxMessage)))
+        keys = sorted(r.dedupe_key.split(":", 2)[2] for r in s.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("watch:%"))))
     assert golive is not None and golive.thread_ts == thread and golive.watch_items == [
         "jp-support task success", "refund tool timeouts"]
     assert keys == sorted([f"checkin:{d}" for d in range(1, 8)] + [f"nudge:{d}" for d in range(1, 8)] + ["summary"])
@@ -107,6 +110,20 @@ def test_go_live_needs_an_open_review_and_happens_once(local):
     go_live(local, convo)
     local.driver.slash_command("/readiness", "golive 1", user=p.lead, channel=REVIEW_CHANNEL)
     local.settle()
-    response = local.driver.submit_view(p.lead, convo.last_view_id(), {
-        "alerts": "a", "cadence": "b", "escalation_owner": p.operations, "watch_items": "c"})
-    assert "already recorded" in json.dumps(json.loads(response.body)["errors"])
+    assert "already recorded" in json.dumps(convo.last_view()["blocks"])  # said in the form, before any typing
+    with session_scope(local.sessions) as s:
+        assert len(list(s.scalars(select(GoLive)))) == 1
+
+
+def test_go_live_waits_for_the_sign_off_unless_the_workspace_allows_it(local):
+    convo, p = Conversation(local), local.people
+    convo.start_review(p.lead, "copilot", "2.0")
+    local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    refused = json.dumps(convo.last_view()["blocks"])
+    assert "sign-off of review #1 is not approved yet" in refused and "/readiness config" in refused
+    assert "alerts" not in refused  # the plan's fields are not offered
+    allow_golive_before_signoff(local)
+    local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    assert "not approved yet" not in json.dumps(convo.last_view()["blocks"])

@@ -293,6 +293,9 @@ class MarkChangeEvent(_Frozen):
     before: Mark | None = None
     after: Mark | None = None
     reason: str | None = None
+    change: str = "mark"  # mark, owner, due or details: what the change was (only a mark changes the score)
+    was: str | None = None  # the owner or due date before, for those changes
+    now: str | None = None
 
 
 class DecisionKind(StrEnum):

@@ -16,6 +16,7 @@ from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from bot.core.advice import recommended_action
 from bot.core.checklist import Verdict
 from bot.core.packet.chart import section_chart
 from bot.core.packet.model import CheckinAnswer, DecisionKind, ItemState, Packet, TraceKind, Trend
@@ -147,9 +148,11 @@ def _context(packet: Packet, *, html: bool) -> dict[str, Any]:
                 baseline_label=(packet.baseline_version or "") if card.baseline is not None else None,
             )
         )
+    owners = {i.id: i.owner.display if i.owner else None for i in packet.items}
     return {
         "p": packet,
         "card": card,
+        "action": recommended_action(card.candidate, owners),
         "hash": packet.content_hash,
         "labels": _labels(packet),
         "titles": titles,
