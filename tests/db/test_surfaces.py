@@ -1,0 +1,76 @@
+"""What shows a review is kept current through one coalesced refresh row, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.services import outbox, surfaces
+from bot.services.assessments import StartRequest, start_assessment
+from models import Assessment, OutboxMessage
+from models.surface import PARENT
+
+TEAM = "T001"
+
+
+def review(sessions, checklist) -> int:
+    with session_scope(sessions) as s:
+        return start_assessment(s, checklist, StartRequest(team_id=TEAM, system="copilot", version="1",
+                                                           started_by="U1", channel_id="C1")).id
+
+
+def refreshes(sessions) -> list[tuple[str, str, bool]]:
+    with session_scope(sessions) as s:
+        return [(r.dedupe_key, r.status, r.requeue) for r in s.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == outbox.REFRESH))]
+
+
+def change(sessions, aid: int) -> int:
+    with session_scope(sessions) as s:
+        assessment = s.get(Assessment, aid)
+        surfaces.changed(s, assessment)
+        return assessment.state_rev
+
+
+def test_many_changes_owe_one_refresh_and_raise_the_revision(sessions, checklist):
+    aid = review(sessions, checklist)
+    revs = [change(sessions, aid) for _ in range(20)]
+    assert revs == sorted(set(revs)) and len(revs) == 20  # every change a new revision
+    assert refreshes(sessions) == [(f"refresh:{aid}", "pending", False)]
+
+
+def test_a_change_while_a_worker_holds_the_refresh_sends_it_again_after(sessions, checklist):
+    aid = review(sessions, checklist)
+    change(sessions, aid)
+    with session_scope(sessions) as s:
+        [(row, _)] = outbox.claim_due(s, owner="w1", lease=timedelta(seconds=30), kinds=outbox.REFRESH_KINDS)
+        row_id = row.id
+    change(sessions, aid)  # a mark while w1 draws and posts
+    assert refreshes(sessions) == [(f"refresh:{aid}", "sending", True)]
+    with session_scope(sessions) as s:
+        assert outbox.finish(s, row_id, "w1") == "pending"  # owed again, at once: the later change is shown
+    assert refreshes(sessions) == [(f"refresh:{aid}", "pending", False)]
+    with session_scope(sessions) as s:
+        [(row, _)] = outbox.claim_due(s, owner="w2", lease=timedelta(seconds=30), kinds=outbox.REFRESH_KINDS)
+        assert outbox.finish(s, row.id, "w1") == ""  # not w1's any more
+        assert outbox.finish(s, row.id, "w2") == "sent"
+    change(sessions, aid)
+    assert refreshes(sessions) == [(f"refresh:{aid}", "pending", False)]  # a done refresh is owed again
+
+
+def test_a_surface_never_goes_back_to_an_older_revision(sessions, checklist):
+    aid = review(sessions, checklist)
+    with session_scope(sessions) as s:
+        surface = surfaces.register(s, TEAM, aid, PARENT, "parent", "C1", "1.0", rev=3, shown_hash="h3")
+        sid = surface.id
+    with session_scope(sessions) as s:
+        assert surfaces.shown(s, sid, 5, "h5") is True
+        assert surfaces.shown(s, sid, 4, "h4") is False  # drawn before the state shown now: refused
+    with session_scope(sessions) as s:
+        [surface] = surfaces.of_review(s, TEAM, aid)
+        assert (surface.shown_rev, surface.shown_hash) == (5, "h5")
+        surfaces.gone(s, sid, "message_not_found")
+    with session_scope(sessions) as s:
+        assert surfaces.of_review(s, TEAM, aid) == []  # a message Slack cannot edit is left alone
