@@ -156,6 +156,8 @@ def script(local: LocalSlack) -> int:
            note="5x load passes for eu-legal and us-enterprise; jp-support pending", reason="New load test")
     n.show("s11")
 
+    signoff(local, c, n)
+
     n.say("@alex records the go-live with `/readiness golive` and fills in the monitoring plan")
     local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)  # type: ignore[union-attr]
     local.settle()
@@ -189,6 +191,33 @@ def script(local: LocalSlack) -> int:
     for v in problems:
         print(f"  ! {v}")
     return 0 if not problems else 1
+
+
+def signoff(local: LocalSlack, c: Conversation, n: Narrator) -> None:
+    """The approvers named in s17's evidence decide on the card; the verdict (narrow) allows a staged rollout."""
+    from bot.sandbox.local import RELEASE_CHANNEL
+
+    p, driver = local.people, local.driver
+    assert driver is not None
+    n.say("@alex asks for sign-off with `/readiness signoff`: @dana for quality, @ines for policy, @sam for "
+          "operations")
+    driver.slash_command("/readiness", "signoff", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    driver.submit_view(p.lead, c.last_view_id(), {"role:quality": p.quality, "role:policy": p.policy,
+                                                  "role:operations": p.operations})
+    local.settle()
+    n.show()
+    card = next(m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Sign-off for"))
+    reasons = {"quality": (p.quality, "EU tenants first; jp-support after the 5x load test"),
+               "policy": (p.policy, "Staged per tenant group, as in the rollout plan"),
+               "operations": (p.operations, "Canary first; on-call briefed")}
+    for role, (user, reason) in reasons.items():
+        n.say(f"@{n.name(user)} approves a staged rollout for {role}: {reason}")
+        driver.click(user, RELEASE_CHANNEL, str(card["ts"]), "signoff_staged", block_id=f"decide:{role}")
+        local.settle()
+        driver.submit_view(user, c.last_view_id(user), {"reason": reason})
+        local.settle()
+        n.show()
 
 
 def final_scorecard(local: LocalSlack) -> None:
