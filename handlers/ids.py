@@ -29,11 +29,14 @@ class ActionId(StrEnum):
     RETRY_DELIVERY = "delivery_retry"
     SIGNOFF_CHANGE = "signoff_change"  # the overflow of a role that decided: another allowed decision
     NEXT_STEP = "next_step"  # a link button to the next thing to do in the thread (Slack still sends the click)
+    MARK_CHANGE = "mark_change"  # the one control of a marked item: another mark, or the same one's details
+    MARK_SECTION = "mark_section"  # a whole section (or part) in one form
 
 
 class CallbackId(StrEnum):
     START_REVIEW = "start_review"
     MARK_ITEM = "mark_item"
+    MARK_SECTION = "mark_section"
     PROPOSE_DUE = "propose_due"
     GOLIVE = "golive"
     WATCH_ISSUE = "watch_issue"
@@ -62,6 +65,7 @@ class BlockId(StrEnum):
     DUE = "due"
     NOTE = "note"
     REASON = "reason"
+    MARK = "mark"  # a section form's mark of one item (with ":<item>" like its other fields)
     NEW_DUE = "new_due"
     ALERTS = "alerts"
     CADENCE = "cadence"

@@ -36,6 +36,27 @@ class ItemRef(_Button):
     item: str = Field(alias="i", max_length=48)
 
 
+class MarkChoice(_Button):
+    """An option of a marked item's overflow: the item and the mark to give it (the same one: its details)."""
+
+    assessment: RowId = Field(alias="a")
+    item: str = Field(alias="i", max_length=48)
+    mark: Mark = Field(alias="m")
+
+
+class SectionRef(_Button):
+    """The value of a section message's "Mark this section" button: a message part of a review."""
+
+    assessment: RowId = Field(alias="a")
+    part: str = Field(alias="p", max_length=64)
+
+
+class SectionModalState(_Wire):
+    assessment_id: RowId
+    part: str
+    items: list[str]  # the items the form shows (re-checked on submit: only items of that part)
+
+
 class StartModalState(_Wire):
     channel_id: str
     user_id: str

@@ -8,17 +8,19 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import db_of, deps_of
-from bot.core.marking import earliest_today
+from bot.core.marking import earliest_today, validate_mark
+from bot.core.review import message_parts
 from bot.services import config, reviews
 from bot.services.assessments import MarkOutcome, MarkRequest, StartRequest, start_assessment
 from bot.services.errors import MarkRejected, ServiceError
 from bot.services.marks import record_mark
 from handlers import forms, publish
+from handlers.blocks import text as t
 from handlers.channels import channel_problem
 from handlers.common import parse_control, review_number, team_of, view_key
 from handlers.ids import BlockId, CallbackId
 from handlers.lazy import after_ack, listen
-from handlers.state import MarkModalState, StartModalState
+from handlers.state import MarkModalState, SectionModalState, StartModalState
 
 
 def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -108,6 +110,7 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
         due=due,
         note=forms.text_value(values, BlockId.NOTE),
         reason=forms.text_value(values, BlockId.REASON),
+        note_required=True,
     )
     outcome: MarkOutcome | None = None
     try:
@@ -125,6 +128,71 @@ def submit_mark(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     ack()
 
 
+def submit_section(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """A section's marks, all or nothing: each picked item is checked (with its own fields' errors under them)
+    before any is stored; an item someone marked since the form opened is refused, not overwritten."""
+    state = parse_control(SectionModalState, view.get("private_metadata"))
+    picked, errors = forms.section_marks(view["state"]["values"], state.items)
+    if not picked and not errors:
+        errors = {f"{BlockId.MARK}:{state.items[0]}": "Pick a mark for at least one item."}
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    deps, scope = deps_of(context), db_of(context)
+    today = earliest_today(deps.now())
+    try:
+        with scope.transaction() as session:
+            if reviews.claim_interaction(session, team_id, view_key(view), "mark-section"):
+                errors = section_marks_refused(session, team_id, state, picked, today)
+                if errors:
+                    raise SectionRefused(errors)
+                for chosen in picked:
+                    record_mark(session, team_id, state.assessment_id,
+                                MarkRequest(item_id=chosen.item_id, mark=chosen.mark, evidence=chosen.evidence,
+                                            owner=chosen.owner, due=chosen.due, note=chosen.note),
+                                actor=user_id, today=today, now=deps.now(), policy=deps.policy)
+    except SectionRefused as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    ack()
+
+
+class SectionRefused(ServiceError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Some marks of the section cannot be saved.")
+        self.errors = errors
+
+
+def section_marks_refused(session: Any, team_id: str, state: SectionModalState, picked: list[forms.SectionMark],
+                          today: Any) -> dict[str, str]:
+    """Each picked item's problems under its own fields: not an item of that section (a forged form), marked
+    by someone else since the form opened, or a mark without what it needs."""
+    review = reviews.load_review(session, team_id, state.assessment_id)
+    part = next((p for p in message_parts(review.checklist) if p.key == state.part), None)
+    allowed = {i.id for i in part.items} if part is not None else set()
+    errors: dict[str, str] = {}
+    for chosen in picked:
+        where = f"{BlockId.MARK}:{chosen.item_id}"
+        if chosen.item_id not in allowed:
+            errors[where] = f"{chosen.item_id} is not an item of this section."
+            continue
+        now = review.status_of(chosen.item_id)
+        if now.mark is not None:
+            errors[where] = (f"{t.user(now.marked_by)} marked {chosen.item_id} "
+                             f"{review.checklist.marks[now.mark].label} since this form opened: change it from "
+                             "its own menu in the thread.")
+            continue
+        problems = validate_mark(review.checklist, chosen.item_id, chosen.mark, evidence=chosen.evidence,
+                                 owner=chosen.owner, due=chosen.due, note=chosen.note, today=today,
+                                 note_required=True)
+        for field, message in problems.items():
+            block = f"{field}:{chosen.item_id}" if field in forms.FIELD_BLOCKS else where
+            errors[block] = f"{errors[block]} {message}" if block in errors else message
+    return errors
+
+
 def register(app: App) -> None:
     app.view_submission(CallbackId.START_REVIEW.value)(listen(submit_start, after_ack(post_started_review)))
     app.view_submission(CallbackId.MARK_ITEM.value)(listen(submit_mark))
+    app.view_submission(CallbackId.MARK_SECTION.value)(listen(submit_section))

@@ -36,7 +36,9 @@ def validate_mark(
     due: date | None,
     note: str | None,
     today: date,
+    note_required: bool = False,
 ) -> dict[str, str]:
+    """Each field's problem. ``note_required``: a Yes must say what is missing (the Slack forms ask for it)."""
     errors: dict[str, str] = {}
     if item_id not in checklist.item_ids:
         errors["item"] = f"{item_id} is not an item of checklist {checklist.id} {checklist.version}"
@@ -57,6 +59,8 @@ def validate_mark(
                              "pick the date the gap will really be closed by.")
     if len(evidence) > MAX_EVIDENCE:
         errors["evidence"] = f"Evidence is limited to {MAX_EVIDENCE} characters."
+    if note_required and mark is Mark.YES and not (note or "").strip():
+        errors["note"] = "Say what is missing: a Yes is a real gap, and its owner needs to know what closes it."
     if note and len(note) > MAX_NOTE:
         errors["note"] = f"The note is limited to {MAX_NOTE} characters."
     return errors

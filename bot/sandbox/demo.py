@@ -57,7 +57,7 @@ class Narrator:
             print(f"  [{self._where(args)}] Readiness:")
             print(indent(blocks_to_lines(blocks, self.name) if blocks else [str(args.get("text"))]))
         elif method == "chat.update":
-            status = [b for b in blocks if b.get("block_id") == f"status:{focus_item}"]
+            status = [b for b in blocks if b.get("block_id") == f"item:{focus_item}" and b.get("type") == "section"]
             if status:
                 print(f"  [#{self.name(str(args['channel']))} thread, item updated] "
                       + blocks_to_lines(status, self.name)[0].strip())

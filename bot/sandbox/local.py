@@ -270,8 +270,19 @@ class Conversation:
         raise FlowError(f"no message in the thread shows {item_id}")
 
     def open_mark(self, user: str, thread_ts: str, item_id: str, mark: str, channel: str = REVIEW_CHANNEL) -> str:
+        """Open the mark form of an item as a person would: its mark button while it is unmarked, the option
+        of its menu once it is marked."""
         ts = self.item_message(channel, thread_ts, item_id)
-        self.driver.click(user, channel, ts, f"mark_{mark}", block_id=f"item:{item_id}")
+        message = self.sandbox.find_message(channel, ts) or {}
+        block = next(b for b in message.get("blocks") or [] if b.get("block_id") == f"item:{item_id}")
+        menu = block.get("accessory") if block.get("type") == "section" else None
+        if menu is not None:
+            option = next((o["value"] for o in menu.get("options", []) if json.loads(o["value"]).get("m") == mark), None)
+            if option is None:
+                raise FlowError(f"the menu of {item_id} offers no {mark}")
+            self.driver.click(user, channel, ts, menu["action_id"], block_id=f"item:{item_id}", value=option)
+        else:
+            self.driver.click(user, channel, ts, f"mark_{mark}", block_id=f"item:{item_id}")
         self.local.settle()
         return self.last_view_id()
 

@@ -60,6 +60,7 @@ class MarkRequest:
     note: str | None = None
     reason: str | None = None
     requested_by: str | None = None  # whose request the change follows (an owner's proposed due date)
+    note_required: bool = False  # a Yes must say what is missing (the Slack forms ask for it)
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ def apply_mark(
         due=request.due,
         note=request.note,
         today=today,
+        note_required=request.note_required,
     )
     if request.reason and len(request.reason) > MAX_REASON:
         errors["reason"] = f"The reason is limited to {MAX_REASON} characters."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from bot.services.assessments import (
 )
 from bot.services.checklists import checklist_by_hash
 from bot.services.errors import NotFound
-from models import Assessment, ItemMark, ProcessedInteraction
+from models import Approval, Assessment, ItemMark, ProcessedInteraction
 
 
 def _statuses(rows: list[ItemMark]) -> dict[str, ItemStatus]:
@@ -109,6 +109,12 @@ def item_status(session: Session, team_id: str, assessment_id: int, item_id: str
                         owner=row.owner, due=row.due, note=row.note, marked_by=row.marked_by,
                         marked_at=row.marked_at)
     return checklist, status
+
+
+def live_decisions(session: Session, team_id: str, assessment_id: int) -> int:
+    """How many sign-off decisions stand now (a new mark would void them): one count, for the mark form."""
+    return int(session.scalar(select(func.count()).select_from(Approval).where(
+        Approval.team_id == team_id, Approval.assessment_id == assessment_id, Approval.voided_at.is_(None))) or 0)
 
 
 def section_messages(session: Session, team_id: str, assessment_id: int) -> dict[str, str]:

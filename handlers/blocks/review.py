@@ -15,9 +15,19 @@ from bot.core.advice import (
 from bot.core.checklist import Item, Mark
 from bot.core.review import MessagePart, Review, message_link, part_of_item
 from handlers.blocks import text as t
-from handlers.blocks.kit import Block, actions, button, context, divider, header, section, sections_of
+from handlers.blocks.kit import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    header,
+    overflow,
+    section,
+    sections_of,
+)
 from handlers.ids import ActionId, item_block_id, item_status_block_id
-from handlers.state import ItemRef
+from handlers.state import ItemRef, MarkChoice, SectionRef
 
 Message = tuple[str, list[Block]]
 
@@ -119,18 +129,22 @@ def parent_message(review: Review) -> Message:
     return text, blocks
 
 
+MAX_LINE_EVIDENCE, MAX_LINE_NOTE = 240, 160  # a marked item is one short line; the form shows it all
+
+
 def item_status_text(review: Review, item: Item) -> str:
+    """A marked item in one line: its mark, who set it and when, then the owner and due date or the evidence."""
     st = review.status_of(item.id)
     if st.mark is None:
         return ":white_circle: Not marked yet"
     label = review.checklist.marks[st.mark].label
-    parts = [f"{t.MARK_ICON[st.mark]} *{label}*, set by {t.user(st.marked_by)} {t.when(st.marked_at)}".rstrip()]
+    parts = [f"{t.MARK_ICON[st.mark]} *{label}* by {t.user(st.marked_by)} {t.when(st.marked_at)}".rstrip()]
     if st.mark is Mark.NO:
-        parts.append(f"evidence: {t.clip(t.esc(st.evidence), 1200)}")
+        parts.append(f"evidence: {t.clip(t.esc(st.evidence), MAX_LINE_EVIDENCE)}")
     else:
         parts.append(f"owner {t.user(st.owner)}, due {t.day(st.due)}")
         if st.note:
-            parts.append(f"note: {t.clip(t.esc(st.note), 800)}")
+            parts.append(t.clip(t.esc(st.note), MAX_LINE_NOTE))
     if item.id in review.card.blockers:
         parts.append(":no_entry: *blocker*")
     elif item.id in review.card.waived_blockers:
@@ -140,30 +154,43 @@ def item_status_text(review: Review, item: Item) -> str:
     return " · ".join(parts)
 
 
-def item_blocks(review: Review, item: Item) -> list[Block]:
-    flags = []
-    if "critical" in item.flags:
-        flags.append("critical")
+def _flags(review: Review, item: Item) -> str:
+    flags = ["critical"] if "critical" in item.flags else []
     if item.category:
         flags.append(review.checklist.scoring.categories[item.category].lower())
-    flag_text = f"  _({', '.join(flags)})_" if flags else ""
-    body = (
-        f"*{item.id} · {t.esc(item.title)}*{flag_text}\n{t.esc(item.question)}\n"
-        f"_What proves it is controlled:_ {t.esc(item.evidence)}"
-    )
+    return f"  _({', '.join(flags)})_" if flags else ""
+
+
+def change_control(review: Review, item: Item) -> dict[str, object]:
+    """The one control of a marked item: change it to another mark, or edit the same mark's details."""
+    current = review.status_of(item.id).mark
+    options = [(f"Change to {t.CHOICE[m]}", MarkChoice(assessment=review.assessment_id, item=item.id, mark=m).dump())
+               for m in (Mark.NO, Mark.PARTIAL, Mark.YES) if m is not current]
+    if current is not None:
+        what = "evidence" if current is Mark.NO else "owner, due date or note"
+        options.append((f"Edit the {what}", MarkChoice(assessment=review.assessment_id, item=item.id,
+                                                       mark=current).dump()))
+    return overflow(ActionId.MARK_CHANGE, options)
+
+
+def item_blocks(review: Review, item: Item) -> list[Block]:
+    """An unmarked item: its question, what proves it, and the three answers. A marked one: a single line
+    with one control to change it. A closed review offers no control at all."""
+    st = review.status_of(item.id)
+    title = f"*{item.id} · {t.esc(item.title)}*{_flags(review, item)}"
+    editable = review.status != "closed"
+    if st.mark is not None:
+        line = section(t.clip(f"{title}\n{item_status_text(review, item)}", 2900), block_id=item_block_id(item.id))
+        if editable:
+            line["accessory"] = change_control(review, item)
+        return [line]
+    body = section(f"{title}\n{t.esc(item.question)}\n_Proves it is controlled:_ {t.esc(item.evidence)}")
+    if not editable:
+        return [body, context(":white_circle: Not marked", block_id=item_status_block_id(item.id))]
     value = ItemRef(assessment=review.assessment_id, item=item.id).dump()
-    return [
-        section(body),
-        context(item_status_text(review, item), block_id=item_status_block_id(item.id)),
-        actions(
-            [
-                button("No: controlled", ActionId.MARK_NO, value),
-                button("Partial", ActionId.MARK_PARTIAL, value),
-                button("Yes: a gap", ActionId.MARK_YES, value, style="danger"),
-            ],
-            block_id=item_block_id(item.id),
-        ),
-    ]
+    ids = {Mark.NO: ActionId.MARK_NO, Mark.PARTIAL: ActionId.MARK_PARTIAL, Mark.YES: ActionId.MARK_YES}
+    return [body, actions([button(t.CHOICE[m], ids[m], value) for m in (Mark.NO, Mark.PARTIAL, Mark.YES)],
+                          block_id=item_block_id(item.id))]
 
 
 def section_message(review: Review, part: MessagePart) -> Message:
@@ -179,6 +206,11 @@ def section_message(review: Review, part: MessagePart) -> Message:
         if index:
             blocks.append(divider())
         blocks.extend(item_blocks(review, item))
+    unmarked = [i for i in part.items if review.status_of(i.id).mark is None]
+    if len(unmarked) > 1 and review.status != "closed":
+        ref = SectionRef(assessment=review.assessment_id, part=part.key).dump()
+        blocks.append(actions([button(f"Mark these {len(unmarked)} items in one form", ActionId.MARK_SECTION, ref)],
+                              block_id=f"section:{part.key}"))
     text = f"{t.esc(sec.title)}{suffix}: " + ", ".join(i.id for i in part.items)
     return text, blocks
 

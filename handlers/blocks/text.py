@@ -18,6 +18,9 @@ VERDICT_ICON = {
     Verdict.NO_GO: ":red_circle:",
     Verdict.INCOMPLETE: ":white_circle:",
 }
+# The checklist asks about problems ("Is there no …?"), so each answer says what it means for the rollout.
+CHOICE = {Mark.NO: "No: controlled", Mark.PARTIAL: "Partial: in part", Mark.YES: "Yes: a real gap"}
+
 VERDICT_WORD = {
     Verdict.GO: "Go",
     Verdict.NARROW: "Narrow",

@@ -80,7 +80,7 @@ def test_marks_update_the_parent_and_raise_and_clear_blocker_alerts(local, convo
     assert len(alerts) == 2 and "cleared" in alerts[1]["text"].lower()
     assert f"<{permalink}|Open the thread>" in json.dumps(alerts[1]["blocks"])
     item_msg = local.sandbox.find_message(REVIEW_CHANNEL, convo.item_message(REVIEW_CHANNEL, thread, "s16"))
-    status = next(b for b in item_msg["blocks"] if b.get("block_id") == "status:s16")
+    status = next(b for b in item_msg["blocks"] if b.get("block_id") == "item:s16")
     assert "No" in json.dumps(status) and f"<@{p.operations}>" in json.dumps(status)
     with session_scope(local.sessions) as s:
         changes = history(s, "T0READY", only_assessment(local).id)
@@ -95,7 +95,7 @@ def test_blank_evidence_and_past_due_dates_are_refused_in_the_modal(local, convo
     refused = json.loads(convo.mark(p.engineer, thread, "s2", "no", evidence="   ").body)
     assert refused["response_action"] == "errors" and "evidence" in refused["errors"]
     past = (date.today() - timedelta(days=3)).isoformat()
-    refused = json.loads(convo.mark(p.engineer, thread, "s3", "yes", owner=p.engineer, due=past).body)
+    refused = json.loads(convo.mark(p.engineer, thread, "s3", "yes", owner=p.engineer, due=past, note="no tests").body)
     assert "due" in refused["errors"] and "past" in refused["errors"]["due"]
     assert db_count(local, MarkChange) == 0
     assert local.sandbox.messages(RELEASE_CHANNEL) == []

@@ -152,7 +152,7 @@ def test_the_pages_say_what_matters(screens):
         assert role in text["card"], role
     assert "Only visible to" not in text["card"]
     assert "Your open gaps" in text["home"] and "s1" in text["home"] and "Home" in text["home"]
-    assert "Mark s2: No" in text["refused-form"] and "submitted, answered with errors" in text["refused-form"]
+    assert "No: s2" in text["refused-form"] and "submitted, answered with errors" in text["refused-form"]
     assert 'class="input-error"' in screens.dom["refused-form"]
     for heading in ("# ai-rollout", "# release-approvals", "Modals shown to @priya", "App Home of @dana"):
         assert heading in text["workspace"], heading

@@ -16,7 +16,7 @@ from handlers.blocks import review as rb
 from handlers.blocks.home import help_blocks, home_view, lines_message
 from handlers.blocks.modals import mark_modal, start_modal
 from handlers.ids import ActionId, item_block_id
-from handlers.state import ItemRef, MarkModalState, StartModalState
+from handlers.state import ItemRef, MarkChoice, MarkModalState, StartModalState
 
 WHEN = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 LONG = "<!channel> & <https://evil.example|click> " + "x" * 1950
@@ -53,10 +53,38 @@ def test_item_controls_carry_the_checklist_id(checklist):
     part = next(p for p in message_parts(checklist) if p.section.id == "release")
     _, blocks = rb.section_message(review, part)
     action_blocks = [b for b in blocks if b["type"] == "actions"]
-    assert [b["block_id"] for b in action_blocks] == [item_block_id(i) for i in ("s14", "s15", "s16", "s17")]
+    assert [b["block_id"] for b in action_blocks] == [item_block_id(i) for i in ("s14", "s15", "s16", "s17")] + [
+        "section:release"]
     buttons = action_blocks[0]["elements"]
     assert [b["action_id"] for b in buttons] == [ActionId.MARK_NO, ActionId.MARK_PARTIAL, ActionId.MARK_YES]
+    assert [b["text"]["text"] for b in buttons] == ["No: controlled", "Partial: in part", "Yes: a real gap"]
+    assert not any(b.get("style") for b in buttons)  # the worst answer is not the loudest button
     assert ItemRef.model_validate_json(buttons[0]["value"]).item == "s14"
+    [section_button] = action_blocks[-1]["elements"]
+    assert section_button["action_id"] == ActionId.MARK_SECTION and "4 items" in section_button["text"]["text"]
+
+
+def interactive(blocks) -> int:
+    kinds = ("button", "overflow", "static_select", "users_select", "datepicker", "radio_buttons")
+    return sum(1 for b in blocks for e in [*(b.get("elements") or []), b.get("accessory") or {}]
+               if isinstance(e, dict) and e.get("type") in kinds)
+
+
+def test_a_marked_item_is_one_line_with_one_control(checklist):
+    marks = {"s14": ItemStatus(item_id="s14", mark=Mark.PARTIAL, owner="U9", due=date(2027, 1, 2), note="half",
+                               marked_by="U1", marked_at=WHEN)}
+    part = next(p for p in message_parts(checklist) if p.section.id == "release")
+    _, blocks = rb.section_message(make_review(checklist, marks), part)
+    [line] = [b for b in blocks if b.get("block_id") == item_block_id("s14")]
+    assert line["type"] == "section" and line["accessory"]["type"] == "overflow"
+    options = {MarkChoice.model_validate_json(o["value"]).mark for o in line["accessory"]["options"]}
+    assert options == set(Mark)  # the two other marks, and the details of this one
+    assert "<@U9>" in line["text"]["text"] and ":no_entry: *blocker*" in line["text"]["text"]
+    _, unmarked = rb.section_message(make_review(checklist), part)
+    assert interactive(blocks) == interactive(unmarked) - 2  # its three buttons became one menu
+    closed = make_review(checklist, marks)
+    closed = type(closed)(**{**closed.__dict__, "status": "closed"})
+    assert interactive(rb.section_message(closed, part)[1]) == 0  # a closed review's marks are frozen
 
 
 def test_a_long_section_is_split_not_cut(checklist_data):
@@ -127,7 +155,7 @@ def test_status_line_names_who_and_when(checklist, mark):
                     marked_by="U4", marked_at=WHEN)
     line = rb.item_status_text(make_review(checklist, {"s2": st}), checklist.item("s2"))
     # 2026-11-27 09:30 UTC is 1795771800 seconds after the epoch; Slack renders the token in the reader's zone.
-    assert "set by <@U4> <!date^1795771800^{date_short_pretty} {time}|2026-11-27 09:30 UTC>" in line
+    assert "by <@U4> <!date^1795771800^{date_short_pretty} {time}|2026-11-27 09:30 UTC>" in line
 
 
 def test_a_huge_checklist_result_stays_within_limits_and_says_what_it_left_out(checklist_data):

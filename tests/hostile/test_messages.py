@@ -70,7 +70,8 @@ def test_text_slack_cannot_store_is_refused_with_a_clear_message(local: LocalSla
 def test_a_due_date_far_away_is_refused_under_the_due_field(local: LocalSlack, convo: Conversation):
     p = local.people
     thread = convo.start_review(p.lead, "copilot", "2.0")
-    refused = json.loads(convo.mark(p.engineer, thread, "s3", "yes", owner=p.engineer, due="9999-12-31").body)
+    refused = json.loads(convo.mark(p.engineer, thread, "s3", "yes", owner=p.engineer, due="9999-12-31",
+                                    note="no tests").body)
     assert refused["response_action"] == "errors"
     assert "years away" in refused["errors"]["due"]
     with session_scope(local.sessions) as s:
