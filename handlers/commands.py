@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import db_of, deps_of
+from bot.core.command_text import system_and_version, words
 from bot.core.marking import earliest_today
 from bot.services import config, reviews
 from bot.services.marks import close_review
@@ -26,26 +27,27 @@ COMMAND = "/readiness"
 
 
 def parse(text: str) -> tuple[str, list[str]]:
-    words = (text or "").split()
-    if not words:
+    typed = words(text)
+    if not typed:
         return "help", []
-    return words[0].lower(), words[1:]
+    return typed[0].lower(), typed[1:]
 
 
 def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     """Every subcommand is answered in the ack; `start` and `golive` open their modal right after it."""
     sub, args = parse(command.get("text", ""))
     team_id = team_of(command, context)
-    if sub == "start":
-        if len(args) > 2:
-            ack(text=f"`/readiness start` takes at most a system and a version.\n{home.USAGE}")
-            return
+    if sub == "start":  # whatever follows is the system and the version, as typed: the form shows them
         context["open_start_modal"] = True
         ack()
     elif sub == "status":
+        asked = " ".join(args)[:120]
+        number = review_number(asked.removeprefix("#")) if asked else None
         with db_of(context).read() as session:
-            rows = reviews.review_rows(session, team_id, system=args[0] if args else None, limit=1)
-        title = f"Latest review of {esc(args[0][:120])}" if args else "Latest review"
+            rows = reviews.review_rows(session, team_id, system=asked or None, limit=1) if number is None else \
+                reviews.review_rows(session, team_id, assessment_id=number, limit=1)
+        title = f"Latest review of {esc(asked)}" if asked and number is None else \
+            f"Review {esc(asked)}" if asked else "Latest review"
         ack(blocks=home.lines_message(title, [home.review_line(r) for r in rows], "No review found."), text=title)
     elif sub == "list":
         with db_of(context).read() as session:
@@ -89,13 +91,13 @@ def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClie
 
     def build() -> dict[str, Any]:
         _sub, args = parse(body.get("text", ""))
-        system = args[0] if args else ""
+        named = system_and_version(args)
         with db_of(context).read() as session:
             team_id = team_of(body, context)
-            baselines = reviews.baseline_choices(session, team_id, system or None)
+            baselines = reviews.baseline_choices(session, team_id, named.system or None)
             release_channels = config.get(session, team_id).release_channels
         state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
-        view = start_modal(state, system=system, version=args[1] if len(args) > 1 else "", baselines=baselines,
+        view = start_modal(state, system=named.system, version=named.version, baselines=baselines,
                            release_channels=release_channels)
         return view
 

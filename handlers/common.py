@@ -57,7 +57,7 @@ def review_from_args(ack: Ack, command: dict[str, Any], context: BoltContext, ar
     Answers the usage in the ack and returns None when neither can be found.
     """
     if args:
-        number = review_number(args[0])
+        number = review_number(args[0].removeprefix("#"))
         if number is None:
             ack(text=f"Usage: `/readiness {subcommand} [review number]`, for example `/readiness {subcommand} 12`.")
         return number

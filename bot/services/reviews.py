@@ -166,10 +166,13 @@ def open_gaps_for(session: Session, team_id: str, owner: str, today: date) -> li
 
 
 def review_rows(session: Session, team_id: str, *, system: str | None = None, active_only: bool = False,
-                limit: int = 20) -> list[ReviewRow]:
+                limit: int = 20, assessment_id: int | None = None) -> list[ReviewRow]:
+    """Reviews newest first; ``system`` matches the name as typed, whatever its case."""
     query = select(Assessment).where(Assessment.team_id == team_id)
     if system:
-        query = query.where(Assessment.system == system)
+        query = query.where(func.lower(Assessment.system) == system.lower())
+    if assessment_id is not None:
+        query = query.where(Assessment.id == assessment_id)
     if active_only:
         query = query.where(Assessment.status.in_(OPEN_STATUSES))
     assessments = list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
@@ -183,7 +186,7 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
 def baseline_choices(session: Session, team_id: str, system: str | None, limit: int = 100) -> list[tuple[int, str]]:
     query = select(Assessment.id, Assessment.system, Assessment.version).where(Assessment.team_id == team_id)
     if system:
-        query = query.where(Assessment.system == system)
+        query = query.where(func.lower(Assessment.system) == system.lower())
     rows = session.execute(query.order_by(Assessment.id.desc()).limit(limit))
     return [(aid, f"{system_} {version}") for aid, system_, version in rows]
 

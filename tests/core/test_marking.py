@@ -113,3 +113,14 @@ def test_every_problem_is_reported_at_once(checklist):
 )
 def test_earliest_today_is_the_date_at_utc_minus_12(now, earliest):
     assert earliest_today(now) == earliest
+
+
+def test_a_yes_says_what_is_missing_when_the_form_asks_for_it(checklist):
+    gap = {"owner": "U0DANA", "due": TODAY}
+    assert check(checklist, Mark.YES, **gap) == {}  # files and the API may leave the note out
+    assert set(validate_mark(checklist, "s2", Mark.YES, evidence=None, note="  ", today=TODAY, note_required=True,
+                             **gap)) == {"note"}
+    assert validate_mark(checklist, "s2", Mark.YES, evidence=None, note="no escalation tests", today=TODAY,
+                         note_required=True, **gap) == {}
+    assert validate_mark(checklist, "s2", Mark.PARTIAL, evidence=None, note=None, today=TODAY, note_required=True,
+                         **gap) == {}  # a Partial's note stays optional

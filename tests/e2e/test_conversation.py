@@ -122,3 +122,24 @@ def test_the_mark_form_shows_the_current_mark_and_warns_before_it_voids_or_block
     assert len(view["title"]["text"]) <= 24
     due = next(b for b in view["blocks"] if b.get("block_id") == "due")["element"]["initial_date"]
     assert date.fromisoformat(due) > date.today()  # a new gap is not due today by default
+
+
+def test_commands_are_read_as_typed(local, convo):
+    p = local.people
+    answer = local.driver.slash_command("/readiness", "start Support Copilot 2.4.0", user=p.lead,
+                                        channel=REVIEW_CHANNEL)
+    local.settle()
+    assert answer.status == 200 and not answer.body.strip()  # no refusal: the form opens
+    form = convo.last_view()
+    initial = {b["block_id"]: b["element"].get("initial_value") for b in form["blocks"] if b["type"] == "input"}
+    assert initial["system"] == "Support Copilot" and initial["version"] == "2.4.0"
+    local.driver.submit_view(p.lead, convo.last_view_id(), {"release_channel": "C0RELEASE"})
+    local.settle()
+    shown = local.driver.slash_command("/readiness", "status support copilot", user=p.engineer,
+                                       channel=REVIEW_CHANNEL).body
+    assert "Support Copilot 2.4.0" in shown and "No review found" not in shown
+    by_number = local.driver.slash_command("/readiness", "status #1", user=p.engineer, channel=REVIEW_CHANNEL).body
+    assert "Support Copilot 2.4.0" in by_number
+    odd = local.driver.slash_command("/readiness", 'start "Support Copilot', user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    assert odd.status == 200 and convo.last_view()["blocks"]  # an unbalanced quote still opens the form
