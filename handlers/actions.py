@@ -86,3 +86,5 @@ def register(app: App) -> None:
     app.action(MARK_BUTTONS)(listen(acknowledge, opens_modal(open_mark_modal)))
     app.action(ActionId.MARK_CHANGE.value)(listen(acknowledge, opens_modal(open_mark_modal)))
     app.action(ActionId.MARK_SECTION.value)(listen(acknowledge, opens_modal(open_section_modal)))
+    # a link button (the next step, a card, a check-in): Slack opens the link and still sends the click
+    app.action(ActionId.NEXT_STEP.value)(listen(acknowledge))

@@ -18,6 +18,7 @@ from handlers.blocks.modals import start_modal
 from handlers.blocks.text import esc
 from handlers.common import review_number, team_of
 from handlers.config import config_command, open_config_modal
+from handlers.ids import ActionId
 from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.signoff import open_approvers_modal, signoff_command
 from handlers.state import StartModalState
@@ -85,6 +86,12 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         ack(text=f"I don't know `{esc(sub[:30])}`. {home.USAGE}")
 
 
+def start_button(ack: Ack, context: BoltContext) -> None:
+    """The App Home's "Start a review": the same form, with no channel chosen yet."""
+    context["open_start_modal"] = True
+    ack()
+
+
 def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     if not context.get("open_start_modal"):
         return
@@ -96,7 +103,8 @@ def open_start_modal(body: dict[str, Any], context: BoltContext, client: WebClie
             team_id = team_of(body, context)
             baselines = reviews.baseline_choices(session, team_id, named.system or None)
             release_channels = config.get(session, team_id).release_channels
-        state = StartModalState(channel_id=body["channel_id"], user_id=body["user_id"])
+        user_id = body.get("user_id") or body["user"]["id"]
+        state = StartModalState(channel_id=body.get("channel_id") or "", user_id=user_id)
         view = start_modal(state, system=named.system, version=named.version, baselines=baselines,
                            release_channels=release_channels)
         return view
@@ -119,3 +127,4 @@ def register(app: App) -> None:
     app.command(COMMAND)(listen(answer, opens_modal(open_start_modal), opens_modal(open_golive_modal),
                                 opens_modal(open_approvers_modal), opens_modal(open_config_modal),
                                 after_ack(announce_closed), *packet.AFTER_COMMAND, *evidence.AFTER_COMMAND))
+    app.action(ActionId.START_REVIEW.value)(listen(start_button, opens_modal(open_start_modal)))

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.context import db_of, deps_of
 from bot.core.surface_hash import content_hash
 from bot.services import reviews, surfaces
-from bot.services.home import home_data
+from bot.services.home import desk
 from handlers.blocks.home import home_view
 from handlers.common import team_of
 from handlers.lazy import after_ack, listen
@@ -34,9 +34,8 @@ def publish_home(body: dict[str, Any], context: BoltContext, client: WebClient) 
     user_id = body["event"]["user"]
     now = deps_of(context).now()
     with db_of(context).transaction() as session:
-        gaps, rows = home_data(session, team_id, user_id, now)
+        view = home_view(desk(session, team_id, user_id, now))
         surfaces.home_opened(session, team_id, user_id, now)
-    view = home_view(gaps, rows)
     client.views_publish(user_id=user_id, view=view)
     with db_of(context).transaction() as session:
         surfaces.home_shown(session, team_id, user_id, content_hash(view))

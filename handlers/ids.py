@@ -31,6 +31,7 @@ class ActionId(StrEnum):
     NEXT_STEP = "next_step"  # a link button to the next thing to do in the thread (Slack still sends the click)
     MARK_CHANGE = "mark_change"  # the one control of a marked item: another mark, or the same one's details
     MARK_SECTION = "mark_section"  # a whole section (or part) in one form
+    START_REVIEW = "start_review"  # the App Home's "Start a review"
 
 
 class CallbackId(StrEnum):

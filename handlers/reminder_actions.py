@@ -49,7 +49,8 @@ def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     try:
         with db_of(context).transaction() as session:
             proposal = due_dates.propose(session, team_id, ref.assessment, ref.item, proposer=user_id,
-                                         new_due=new_due, today=earliest_today(deps_of(context).now()))
+                                         new_due=new_due, today=earliest_today(deps_of(context).now()),
+                                         reason=text_value(values, BlockId.REASON))
     except ServiceError as exc:
         ack(response_action="errors", errors={BlockId.NEW_DUE: str(exc)})
         return

@@ -11,6 +11,7 @@ from models.interaction import ProcessedInteraction
 from models.outbox import OutboxMessage
 from models.packet import PacketRecord, RolloutPlan, TraceExample
 from models.person import Person
+from models.proposal import DueProposal
 from models.signoff import ApiToken, Approval, Approver, Waiver, WorkspaceConfig
 from models.surface import Surface
 from models.workspace import AuditPurgePermit, Workspace, WorkspaceTombstone
@@ -37,6 +38,7 @@ __all__ = [
     "GoLive",
     "ItemMark",
     "MarkChange",
+    "DueProposal",
     "OutboxMessage",
     "Person",
     "ProcessedInteraction",

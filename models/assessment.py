@@ -63,6 +63,8 @@ class ItemMark(TeamScoped, Base):
     marked_by: Mapped[str | None] = mapped_column(String(64))
     marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # the owner snoozed the gap's reminders until this day (never past the due date)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
 
     assessment: Mapped[Assessment] = relationship(back_populates="marks")
 

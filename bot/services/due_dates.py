@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Mark
 from bot.core.marking import MAX_DUE_DAYS
 from bot.core.reminder_plan import ReminderPolicy
 from bot.core.review import Proposal
-from bot.services import audit
+from bot.services import audit, surfaces
 from bot.services.assessments import MarkOutcome, MarkRequest, checklist_of, get_assessment, item_row
 from bot.services.errors import ServiceError
 from bot.services.marks import record_mark
 from bot.services.reminders import is_open_gap
-from models import Assessment, ItemMark
+from models import Assessment, DueProposal, ItemMark
+from models.proposal import ACCEPTED, PENDING, REFUSED, STALE
 
 
 def _gap(session: Session, team_id: str, assessment_id: int, item_id: str) -> tuple[Assessment, ItemMark]:
@@ -27,7 +29,8 @@ def _gap(session: Session, team_id: str, assessment_id: int, item_id: str) -> tu
 
 
 def propose(session: Session, team_id: str, assessment_id: int, item_id: str, *, proposer: str,
-            new_due: date, today: date) -> Proposal:
+            new_due: date, today: date, reason: str | None = None) -> Proposal:
+    """Check and store a proposal: it waits on the release lead's App Home (and in their DM) until decided."""
     assessment, row = _gap(session, team_id, assessment_id, item_id)
     if row.owner != proposer:
         raise ServiceError(f"Only the owner of {item_id}, <@{row.owner}>, can propose a new due date.")
@@ -39,8 +42,21 @@ def propose(session: Session, team_id: str, assessment_id: int, item_id: str, *,
     if new_due == row.due:
         raise ServiceError(f"{item_id} is already due on {new_due.isoformat()}.")
     checklist = checklist_of(session, assessment)
+    session.add(DueProposal(team_id=team_id, assessment_id=assessment_id, item_id=item_id, proposer=proposer,
+                            lead=assessment.started_by, was=row.due, due=new_due, reason=reason))
+    audit.record(session, team_id, "due.proposed", actor=proposer, assessment_id=assessment_id, subject=item_id,
+                 before={"due": row.due.isoformat()}, after={"due": new_due.isoformat(), "reason": reason})
+    surfaces.homes_changed(session, team_id, [assessment.started_by])
     return Proposal(assessment_id, item_id, row.owner, row.due, new_due, assessment.started_by,
                     f"{assessment.system} {assessment.version}", checklist.item(item_id).title)
+
+
+def waiting_for(session: Session, team_id: str, lead: str, limit: int) -> tuple[list[DueProposal], int]:
+    """The proposals a release lead has to decide (at most ``limit``, oldest first), and how many there are."""
+    where = (DueProposal.team_id == team_id, DueProposal.lead == lead, DueProposal.status == PENDING)
+    rows = list(session.scalars(select(DueProposal).where(*where).order_by(DueProposal.id).limit(limit)))
+    total = session.scalar(select(func.count()).select_from(DueProposal).where(*where)) or 0
+    return rows, int(total)
 
 
 def decide(session: Session, team_id: str, assessment_id: int, item_id: str, *, was: date, new_due: date,
@@ -52,6 +68,13 @@ def decide(session: Session, team_id: str, assessment_id: int, item_id: str, *, 
         raise ServiceError(f"Only the release lead of this review, <@{assessment.started_by}>, can decide.")
     if row.owner != proposer or row.due != was:
         raise ServiceError(f"{item_id} changed since the proposal (owner or due date); nothing was changed.")
+    for waiting in session.scalars(select(DueProposal).where(
+            DueProposal.team_id == team_id, DueProposal.assessment_id == assessment_id,
+            DueProposal.item_id == item_id, DueProposal.status == PENDING)):
+        chosen = waiting.was == was and waiting.due == new_due
+        waiting.status = (ACCEPTED if accept else REFUSED) if chosen else STALE  # one date stands
+        waiting.decided_at = now
+    surfaces.homes_changed(session, team_id, [actor])
     audit.record(session, team_id, "due.accepted" if accept else "due.refused", actor=actor,
                  assessment_id=assessment_id, subject=item_id, before={"due": was.isoformat(), "owner": proposer},
                  after={"due": (new_due if accept else was).isoformat(), "proposed": new_due.isoformat()})

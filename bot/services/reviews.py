@@ -9,7 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Checklist, Mark
-from bot.core.review import GapRow, ItemStatus, Review, ReviewRow, WaiverNote, message_parts
+from bot.core.review import (
+    GapRow,
+    ItemStatus,
+    Review,
+    ReviewRow,
+    WaiverNote,
+    message_link,
+    message_parts,
+    part_of_item,
+)
 from bot.core.scoring import score
 from bot.services import config, evidence, signoff
 from bot.services.assessments import (
@@ -134,7 +143,32 @@ def record_thread(
         assessment.section_messages = {**(assessment.section_messages or {}), message_key: message_ts}
 
 
-def open_gaps_for(session: Session, team_id: str, owner: str, today: date) -> list[GapRow]:
+def count_open_gaps(session: Session, team_id: str, owner: str) -> int:
+    return int(session.scalar(select(func.count()).select_from(ItemMark).join(
+        Assessment, Assessment.id == ItemMark.assessment_id).where(
+        ItemMark.team_id == team_id, ItemMark.owner == owner, ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
+        Assessment.team_id == team_id, Assessment.status.in_(OPEN_STATUSES))) or 0)
+
+
+def count_reviews(session: Session, team_id: str, *, active_only: bool = False) -> int:
+    query = select(func.count()).select_from(Assessment).where(Assessment.team_id == team_id)
+    if active_only:
+        query = query.where(Assessment.status.in_(OPEN_STATUSES))
+    return int(session.scalar(query) or 0)
+
+
+def item_link(session: Session, assessment: Assessment, item_id: str) -> str | None:
+    """A link to the message of the thread that holds the item (the thread itself when unknown)."""
+    try:
+        key = part_of_item(checklist_of(session, assessment), item_id).key
+    except KeyError:
+        return assessment.thread_link
+    return message_link(assessment.thread_link, assessment.channel_id, (assessment.section_messages or {}).get(key),
+                        assessment.thread_ts)
+
+
+def open_gaps_for(session: Session, team_id: str, owner: str, today: date, limit: int | None = None) -> list[GapRow]:
+    """An owner's open gaps, overdue first then by due date; ``limit`` reads only what is shown."""
     query = (
         select(ItemMark, Assessment)
         .join(Assessment, Assessment.id == ItemMark.assessment_id)
@@ -145,7 +179,10 @@ def open_gaps_for(session: Session, team_id: str, owner: str, today: date) -> li
             Assessment.team_id == team_id,
             Assessment.status.in_(OPEN_STATUSES),
         )
+        .order_by(ItemMark.due.is_(None), ItemMark.due, ItemMark.assessment_id, ItemMark.item_id)
     )
+    if limit is not None:
+        query = query.limit(limit)
     rows: list[GapRow] = []
     for mark_row, assessment in session.execute(query):
         checklist = checklist_of(session, assessment)

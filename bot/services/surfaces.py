@@ -38,6 +38,17 @@ def changed(session: Session, assessment: Assessment) -> None:
         request(session, assessment.team_id, f"home:{user}", HOME_REFRESH, user, None)
 
 
+def homes_changed(session: Session, team_id: str, users: list[str]) -> None:
+    """What the App Homes of these people show changed (a proposal waits for them, a check-in is posted): those
+    who opened their Home recently are kept current."""
+    now = db_now(session)
+    found = session.scalars(select(Person.user_id).where(
+        Person.team_id == team_id, Person.user_id.in_([u for u in users if u]), Person.home_opened_at.is_not(None),
+        Person.home_opened_at > now - HOME_WATCHED))
+    for user in found:
+        request(session, team_id, f"home:{user}", HOME_REFRESH, user, None)
+
+
 def owe_refresh(session: Session, team_id: str, assessment_id: int) -> None:
     """One refresh of the review's surfaces is owed (coalesced with any already waiting)."""
     request(session, team_id, f"refresh:{assessment_id}", REFRESH, "-", assessment_id)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.checklist import Verdict
+from bot.core.desk import Desk
 from bot.core.review import GapRow, ReviewRow
 from handlers.blocks import text as t
-from handlers.blocks.kit import Block, context, divider, header, section, sections_of
+from handlers.blocks.kit import Block, actions, button, context, divider, header, section, sections_of
+from handlers.ids import ActionId
+from handlers.state import ItemRef, ProposalRef
 
 MAX_HOME_ROWS = 40
 
@@ -18,30 +21,81 @@ def gap_line(row: GapRow) -> str:
             f"{row.mark_label}, due {t.day(row.due)}")
 
 
-def review_line(row: ReviewRow) -> str:
+def review_line(row: ReviewRow, link: str | None = None) -> str:
     card = row.card
     where = f" in {t.channel(row.channel_id)}" if row.channel_id else ""
     blockers = f", blockers {', '.join(card.blockers)}" if card.blockers else ""
-    return (f"*#{row.assessment_id} {t.esc(row.label)}*{where}: {card.marked}/{card.total} marked, "
+    name = f"<{link}|{t.esc(row.label)}>" if link else t.esc(row.label)
+    return (f"*#{row.assessment_id} {name}*{where}: {card.marked}/{card.total} marked, "
             f"score {card.score}/{card.max_score}, band {card.band}, {t.verdict(card.verdict)}{blockers}")
 
 
-def home_view(gaps: list[GapRow], reviews: list[ReviewRow]) -> dict[str, Any]:
-    blocks: list[Block] = [header("Your open gaps")]
-    if gaps:
-        lines = [gap_line(g) for g in gaps[:MAX_HOME_ROWS]]
-        blocks.extend(sections_of(lines, 40))
-        if len(gaps) > MAX_HOME_ROWS:
-            blocks.append(context(f"{len(gaps) - MAX_HOME_ROWS} more: use `/readiness gaps`."))
-    else:
+def _more(shown: int, total: int, where: str) -> list[Block]:
+    return [context(f"…and {total - shown} more: {where}.")] if total > shown else []
+
+
+def _gap_actions(gap: GapRow, assessment_id: int) -> Block:
+    ref = ItemRef(assessment=assessment_id, item=gap.item_id).dump()
+    return actions([button("Close with evidence", ActionId.REMINDER_REMARK, ref),
+                    button("Propose a new date", ActionId.REMINDER_NEW_DUE, ref)],
+                   block_id=f"home-gap:{assessment_id}:{gap.item_id}")
+
+
+def _gap_text(gap: GapRow, link: str | None) -> str:
+    where = f"<{link}|{gap.item_id}>" if link else gap.item_id
+    flag = ":red_circle: *overdue* · " if gap.overdue else ""
+    return (f"{flag}*{where}* {t.esc(gap.title)} · *{t.esc(gap.label)}* · {gap.mark_label}, due {t.day(gap.due)}")
+
+
+def home_view(desk: Desk) -> dict[str, Any]:
+    """A person's desk: what waits for them, each with its action; their open gaps; the reviews in progress; a
+    way to start one. Every list is capped (the rest is counted), so the view stays within Slack's 100 blocks."""
+    blocks: list[Block] = []
+    waiting: list[Block] = []
+    for d in desk.decisions:
+        line = section(f":ballot_box_with_ballot: Your *{t.esc(d.role)}* sign-off on *{t.esc(d.label)}*")
+        if d.link:
+            line["accessory"] = button("Open the card", ActionId.NEXT_STEP, str(d.assessment_id), url=d.link)
+        waiting.append(line)
+    for p in desk.proposals:
+        ref = ProposalRef(assessment=p.assessment_id, item=p.item_id, was=p.was, due=p.due, by=p.proposer).dump()
+        why = f": {t.esc(p.reason)}" if p.reason else ""
+        waiting += [section(f":calendar: {t.user(p.proposer)} asks to move *{p.item_id}* of "
+                            f"*{t.esc(desk.labels.get(p.assessment_id, ''))}* from {t.day(p.was)} to "
+                            f"*{t.day(p.due)}*{why}"),
+                    actions([button("Accept", ActionId.DUE_ACCEPT, ref, style="primary"),
+                             button("Refuse", ActionId.DUE_REFUSE, ref)], block_id=f"home-proposal:{p.id}")]
+    waiting += _more(len(desk.proposals), desk.proposals_total, "see your direct messages")
+    for c in desk.checkins:
+        line = section(f":stethoscope: Day {c.day} check-in of *{t.esc(c.label)}* has no answer yet")
+        if c.link:
+            line["accessory"] = button("Answer it", ActionId.NEXT_STEP, str(c.golive_id), url=c.link)
+        waiting.append(line)
+    for gap in desk.overdue:
+        waiting += [section(_gap_text(gap, desk.links.get((gap.assessment_id, gap.item_id)))),
+                    _gap_actions(gap, gap.assessment_id)]
+    if waiting:
+        blocks += [header("Waiting for you"), *waiting, divider()]
+    blocks.append(header("Your open gaps"))
+    if desk.gaps:
+        for gap in desk.gaps:
+            blocks += [section(_gap_text(gap, desk.links.get((gap.assessment_id, gap.item_id)))),
+                       _gap_actions(gap, gap.assessment_id)]
+    elif not desk.overdue:
         blocks.append(section("You own no open gaps. :tada:"))
-    blocks += [divider(), header("Reviews in progress")]
-    if reviews:
-        blocks.extend(sections_of([review_line(r) for r in reviews[:MAX_HOME_ROWS]], 40))
     else:
-        blocks.append(section("No review is in progress. Start one with `/readiness start`."))
-    blocks.append(context("Overdue gaps come first. Mark items from the review thread."))
-    return {"type": "home", "blocks": blocks}
+        blocks.append(section("Only the overdue ones above."))
+    blocks += _more(len(desk.gaps) + len(desk.overdue), desk.gaps_total, "`/readiness gaps` lists them all")
+    blocks += [divider(), header("Reviews in progress")]
+    if desk.reviews:
+        lines = [review_line(r, desk.review_links.get(r.assessment_id)) for r in desk.reviews]
+        blocks.extend(sections_of(lines, 10))
+        blocks += _more(len(desk.reviews), desk.reviews_total, "`/readiness list`")
+    else:
+        blocks.append(section("No review is in progress."))
+    blocks.append(actions([button("Start a review", ActionId.START_REVIEW, "home", style="primary")],
+                          block_id="home-start"))
+    return {"type": "home", "blocks": blocks[:100]}
 
 
 def lines_message(title: str, lines: list[str], empty: str) -> list[Block]:

@@ -38,7 +38,8 @@ def start_modal(
             "Review channel",
             {"type": "conversations_select", "action_id": V,
              "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-             "initial_conversation": state.channel_id, "default_to_current_conversation": True},
+             **({"initial_conversation": state.channel_id} if state.channel_id else {}),
+             "default_to_current_conversation": True},
             hint="The checklist thread goes here. Readiness must be a member: invite it with /invite @Readiness.",
         ),
         input_block(
@@ -48,7 +49,7 @@ def start_modal(
                 "type": "conversations_select",
                 "action_id": V,
                 "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-                "initial_conversation": (release_channels or [state.channel_id])[0],
+                **({"initial_conversation": first} if (first := (release_channels or [state.channel_id])[0]) else {}),
                 "default_to_current_conversation": False,
             },
             hint="Blocker alerts and the result are posted here."

@@ -143,3 +143,61 @@ def test_commands_are_read_as_typed(local, convo):
     odd = local.driver.slash_command("/readiness", 'start "Support Copilot', user=p.lead, channel=REVIEW_CHANNEL)
     local.settle()
     assert odd.status == 200 and convo.last_view()["blocks"]  # an unbalanced quote still opens the form
+
+
+def test_the_app_home_is_a_desk_of_what_waits_for_you(local, convo):
+    from tests.e2e.test_signoff import full_review, request_signoff
+
+    p = local.people
+    full_review(local, convo, {"s4": ("partial", p.quality), "s11": ("yes", p.quality)})
+    request_signoff(local, convo)
+    local.driver.app_home_opened(p.quality)
+    local.settle()
+    home = local.sandbox.home_view(p.quality)
+    shown = json.dumps(home)
+    assert "Waiting for you" in shown and "*quality* sign-off" in shown  # dana is the quality approver
+    assert shown.count("Close with evidence") == 2 and shown.count("Propose a new date") == 2
+    start = [e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]
+             if e["action_id"] == "start_review"]
+    assert len(start) == 1
+    local.driver.click_in_view(p.quality, home["id"], "start_review", block_id="home-start")
+    local.settle()
+    assert "System" in json.dumps(convo.last_view()["blocks"])  # the start form, from the desk
+
+    # a proposal waits on the lead's desk, with Accept and Refuse
+    local.driver.click_in_view(p.quality, home["id"], "reminder_new_due", block_id="home-gap:1:s4")
+    local.settle()
+    later = (date.today() + timedelta(days=30)).isoformat()
+    local.driver.submit_view(p.quality, convo.last_view_id(), {"new_due": later, "reason": "vendor fix"})
+    local.settle()
+    local.driver.app_home_opened(p.lead)
+    local.settle()
+    lead = local.sandbox.home_view(p.lead)
+    assert "asks to move *s4*" in json.dumps(lead) and "vendor fix" in json.dumps(lead)
+    [accept] = [b for b in lead["blocks"] if b.get("block_id", "").startswith("home-proposal:")]
+    local.driver.click_in_view(p.lead, lead["id"], "due_accept", block_id=accept["block_id"])
+    local.drain()
+    with session_scope(local.sessions) as s:
+        row = s.scalar(select(ItemMark).where(ItemMark.item_id == "s4"))
+    assert row.due.isoformat() == later
+    assert "asks to move" not in json.dumps(local.sandbox.home_view(p.lead))  # decided: gone from the desk
+
+
+def test_the_app_home_stays_within_slacks_limits_with_ten_thousand_reviews(local, convo):
+    from bot.sandbox.local import TEAM
+    from models import Assessment
+
+    p = local.people
+    convo.start_review(p.lead, "copilot", "2.0")
+    with session_scope(local.sessions) as s:
+        first = s.scalar(select(Assessment))
+        rows = [{"team_id": TEAM, "system": f"system-{n}", "version": "1.0", "cohorts": [], "section_messages": {},
+                 "checklist_id": first.checklist_id, "checklist_version": first.checklist_version,
+                 "checklist_hash": first.checklist_hash, "status": "open", "started_by": p.lead}
+                for n in range(10_000)]
+        s.execute(Assessment.__table__.insert(), rows)
+    local.driver.app_home_opened(p.engineer)
+    local.settle()
+    home = local.sandbox.home_view(p.engineer)
+    assert home is not None and len(home["blocks"]) <= 100
+    assert "10000 more" in json.dumps(home) or "9991 more" in json.dumps(home)  # counted, not listed

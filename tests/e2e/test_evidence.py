@@ -112,7 +112,7 @@ def test_pushes_suggest_marks_and_the_gate_follows_the_cohorts(local, convo):
     local.driver.click(p.engineer, REVIEW_CHANNEL, message["ts"], "evidence_apply", block_id=f"suggestion:{s1_id}")
     local.settle()
     view = local.sandbox.view(convo.last_view_id())
-    assert view["title"]["text"] == "Mark s1: Partial"
+    assert view["title"]["text"] == "Partial: s1"
     assert "eu-legal below the floor" in json.dumps(view["blocks"])
     response = local.driver.submit_view(p.engineer, convo.last_view_id(), {"owner": p.quality, "due": DUE})
     local.settle()

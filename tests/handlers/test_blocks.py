@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.core.checklist import Mark, parse_checklist
+from bot.core.desk import Checkin, Decision, Desk, WaitingProposal
 from bot.core.review import GapRow, ItemStatus, Review, ReviewRow, message_parts
 from bot.core.scoring import MarkEntry, score
 from bot.sandbox.blockkit import check_message_blocks, check_view
@@ -139,12 +140,19 @@ def test_modals_are_valid_for_each_mark(checklist):
 
 
 def test_home_and_lists_stay_within_limits(checklist):
-    gaps = [GapRow(n, "copilot 2.0", "s1", "t" * 60, "Yes", "U1", date(2026, 12, n % 28 + 1), n % 2 == 0)
+    gaps = [GapRow(n + 1, "copilot 2.0", "s1", "t" * 60, "Yes", "U1", date(2026, 12, n % 28 + 1), n % 2 == 0)
             for n in range(300)]
     card = score(checklist, {})
     rows = [ReviewRow(n, "copilot " + "v" * 80, "open", card, "C1") for n in range(300)]
-    assert check_view(home_view(gaps, rows)) == []
-    assert check_view(home_view([], [])) == []
+    link = "https://x.slack.com/archives/C1/p1"
+    full = Desk(decisions=[Decision(n, "copilot " + "v" * 80, "quality", link) for n in range(1, 300)],
+                proposals=[WaitingProposal(n, n, "s1", "U1", date(2027, 1, 1), date(2027, 2, 1), LONG[:500])
+                           for n in range(1, 300)], proposals_total=300,
+                checkins=[Checkin(n, 3, "copilot", link) for n in range(300)],
+                overdue=[g for g in gaps if g.overdue], gaps=[g for g in gaps if not g.overdue], gaps_total=300,
+                reviews=rows, reviews_total=10_000)
+    assert check_view(home_view(full)) == []  # whatever the data, within Slack's 100 blocks
+    assert check_view(home_view(Desk())) == []
     assert check_message_blocks(lines_message("t", [LONG] * 200, "none")) == []
     assert check_message_blocks(help_blocks()) == []
 
