@@ -32,6 +32,7 @@ class ActionId(StrEnum):
     MARK_CHANGE = "mark_change"  # the one control of a marked item: another mark, or the same one's details
     MARK_SECTION = "mark_section"  # a whole section (or part) in one form
     START_REVIEW = "start_review"  # the App Home's "Start a review"
+    REMINDER_SNOOZE = "reminder_snooze"
 
 
 class CallbackId(StrEnum):

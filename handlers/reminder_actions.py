@@ -9,14 +9,15 @@ from slack_sdk import WebClient
 
 from bot.context import db_of, deps_of
 from bot.core.marking import earliest_today
-from bot.services import due_dates, reviews
+from bot.services import due_dates, reminders, reviews
 from bot.services.errors import ServiceError
+from handlers.blocks.kit import notice_modal
 from handlers.blocks.reminders import proposal_decided, proposal_message, propose_modal
 from handlers.common import local_today, parse_control, team_of
 from handlers.forms import date_value, text_value
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, open_form, opens_modal
-from handlers.state import ItemRef, ProposalRef
+from handlers.state import ItemRef, ProposalRef, SnoozeRef
 
 
 def acknowledge(ack: Ack) -> None:
@@ -46,17 +47,28 @@ def submit_proposal(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
         return
     ref = parse_control(ItemRef, view.get("private_metadata"))
     team_id, user_id = team_of(body, context), body["user"]["id"]
+    deps = deps_of(context)
     try:
         with db_of(context).transaction() as session:
             proposal = due_dates.propose(session, team_id, ref.assessment, ref.item, proposer=user_id,
-                                         new_due=new_due, today=earliest_today(deps_of(context).now()),
+                                         new_due=new_due, today=earliest_today(deps.now()),
                                          reason=text_value(values, BlockId.REASON))
+            if proposal.lead == user_id:  # the release lead owns the gap: nobody else to ask
+                due_dates.decide(session, team_id, ref.assessment, ref.item, was=proposal.current_due,
+                                 new_due=new_due, proposer=user_id, actor=user_id, accept=True,
+                                 today=earliest_today(deps.now()), now=deps.now(), policy=deps.policy)
     except ServiceError as exc:
         ack(response_action="errors", errors={BlockId.NEW_DUE: str(exc)})
         return
+    if proposal.lead == user_id:
+        ack(response_action="update", view=notice_modal("New due date", f":calendar: {ref.item} is now due "
+                                                         f"{new_due.isoformat()}."))
+        return
     context["proposal"] = proposal
     context["proposal_reason"] = text_value(values, BlockId.REASON)
-    ack()
+    ack(response_action="update", view=notice_modal(
+        "New due date", f":outbox_tray: Sent to <@{proposal.lead}>, the review's release lead. You will hear "
+        "when they decide."))
 
 
 def send_proposal(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -67,8 +79,6 @@ def send_proposal(body: dict[str, Any], context: BoltContext, client: WebClient)
                       due=proposal.new_due, by=proposal.owner)
     text, blocks = proposal_message(proposal, ref, context.get("proposal_reason"))
     client.chat_postMessage(channel=proposal.lead, text=text, blocks=blocks)
-    client.chat_postMessage(channel=proposal.owner, text=f"Your proposal for {proposal.item_id} went to "
-                            f"<@{proposal.lead}>, the review's release lead.")
 
 
 def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -103,8 +113,27 @@ def announce_decision(body: dict[str, Any], context: BoltContext, client: WebCli
     client.chat_postMessage(channel=ref.by, text=text, blocks=blocks)
 
 
+def snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """A reminder's Snooze: no reminder about that gap for 1, 3 or 7 days (never past its due date)."""
+    raw = (action.get("selected_option") or {}).get("value") if action.get("type") == "overflow" else action.get("value")
+    ref = parse_control(SnoozeRef, raw)
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    with db_of(context).transaction() as session:
+        today = local_today(context, session, team_id, user_id)
+        until = reminders.snooze(session, team_id, ref.assessment, ref.item, user=user_id, days=ref.days, today=today)
+    context["snoozed"] = f"No reminder about {ref.item} before {until.isoformat()}."
+    ack()
+
+
+def say_snoozed(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    said = context.get("snoozed")
+    if said and context.respond is not None:
+        context.respond(text=f":zzz: {said}", response_type="ephemeral", replace_original=False)
+
+
 def register(app: App) -> None:
     app.action(ActionId.REMINDER_NEW_DUE.value)(listen(acknowledge, opens_modal(open_propose_modal)))
     app.view_submission(CallbackId.PROPOSE_DUE.value)(listen(submit_proposal, after_ack(send_proposal)))
     app.action(ActionId.DUE_ACCEPT.value)(listen(decide, after_ack(announce_decision)))
     app.action(ActionId.DUE_REFUSE.value)(listen(decide, after_ack(announce_decision)))
+    app.action(ActionId.REMINDER_SNOOZE.value)(listen(snooze, after_ack(say_snoozed)))

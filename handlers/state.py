@@ -44,6 +44,14 @@ class MarkChoice(_Button):
     mark: Mark = Field(alias="m")
 
 
+class SnoozeRef(_Button):
+    """A reminder's snooze option: the gap and for how many days."""
+
+    assessment: RowId = Field(alias="a")
+    item: str = Field(alias="i", max_length=48)
+    days: int = Field(alias="d", ge=1, le=7)
+
+
 class SectionRef(_Button):
     """The value of a section message's "Mark this section" button: a message part of a review."""
 

@@ -33,11 +33,13 @@ from bot.services import notices, outbox, surfaces
 from bot.services.golive import ISSUE
 from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
 from bot.services.outbox import REFRESH_KINDS
+from bot.services.reminders import DM_KINDS
+from handlers.blocks.reminders import replaced
 from models import Assessment, OutboxMessage
 from models.outbox import UNKNOWN
 from scheduler import refresh
 from scheduler.crash import crash_point
-from scheduler.messages import Claimed, Composition, Target, compose, groups
+from scheduler.messages import Claimed, Composition, Target, compose, groups, previous_reminder
 
 log = logging.getLogger(__name__)
 
@@ -294,8 +296,23 @@ class Deliverer:
             log.warning("Slack warned about outbox row(s) %s: %s", ",".join(str(r.id) for r in rows),
                         ", ".join(warnings))
         channel, ts = str(response["channel"]), str(response["ts"])
-        self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts))
+        self._record(rows, lambda s, r: outbox.mark_sent(s, r.id, self.worker_id, channel, ts, at=self._now(s)))
         self._register(composed, channel, ts)
+        if rows[0].kind in DM_KINDS:
+            self._replace_previous(rows[0], ts)
+
+    def _replace_previous(self, row: Claimed, ts: str) -> None:
+        """A newer reminder went out: the previous one is edited to say so, without its buttons (no stale
+        reminder stays clickable). A failure here costs nothing but a stale DM: logged, not retried."""
+        with session_scope(self.sessions) as session:
+            previous = previous_reminder(session, row.team_id, row.recipient, ts)
+        if previous is None:
+            return
+        text, blocks = replaced(None)
+        try:
+            self.client.chat_update(channel=previous[0], ts=previous[1], text=text, blocks=blocks)
+        except (SlackApiError, URLError, TimeoutError, OSError) as exc:
+            log.warning("the reminder %s of %s was not marked replaced: %s", previous[1], row.recipient, exc)
 
     def _register(self, composed: Composition, channel: str, ts: str) -> None:
         """A post that shows its review is one of the review's surfaces from now on: kept current, or (a

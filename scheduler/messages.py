@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Mark
 from bot.core.moments import BLOCKER, CLEARED, DUE, OWNER, VOIDED, WAIVED, assertion
 from bot.core.moments import WAIVER_ENDED as WAIVER_ENDED_MOMENT
-from bot.core.reminder_plan import ReminderPolicy, in_working_hours, next_working_start
+from bot.core.reminder_plan import ReminderPolicy, in_working_hours, next_working_start, zone
 from bot.core.review import message_link, part_of_item
 from bot.core.slack_ids import is_user_id
 from bot.db import db_now
@@ -47,7 +48,7 @@ from handlers.blocks import signoff as sb
 from handlers.blocks import watch as wb
 from handlers.blocks.delivery import delivery_failed
 from handlers.blocks.reminders import GapLine, digest, escalation
-from models import Assessment, GoLive, Waiver
+from models import Assessment, GoLive, OutboxMessage, Waiver
 from models.surface import MOMENT, OUTCOME
 from models.surface import RESULT as RESULT_ROLE
 
@@ -125,6 +126,11 @@ def compose(session: Session, group: list[Claimed], today: Today, now: Now | Non
             policy = policy or ReminderPolicy()
             if not in_working_hours(moment, tz, policy):
                 return Composition(composed.rows, composed.stale, hold_until=next_working_start(moment, tz, policy))
+            if kind in DM_KINDS and reminded_today(session, composed.rows[0], moment, tz):
+                # at most one reminder a working day: the rest waits for the next one (and replaces it then)
+                tomorrow = datetime.combine(moment.astimezone(zone(tz)).date() + timedelta(days=1), time.min,
+                                            tzinfo=zone(tz))
+                return Composition(composed.rows, composed.stale, hold_until=next_working_start(tomorrow, tz, policy))
         return composed
     if kind in REVIEW_KINDS:
         return _review_event(session, group[0], now(session) if now is not None else db_now(session))
@@ -135,6 +141,26 @@ def compose(session: Session, group: list[Claimed], today: Today, now: Now | Non
     if kind == DELIVERY_FAILED:
         return _delivery_failed(session, group[0])
     raise ValueError(f"unknown outbox kind {kind!r}")
+
+
+def reminded_today(session: Session, row: Claimed, moment: datetime, tz: str | None) -> bool:
+    """Whether this person already got a reminder DM on their local day of ``moment``."""
+    last = session.scalar(select(func.max(OutboxMessage.updated_at)).where(
+        OutboxMessage.team_id == row.team_id, OutboxMessage.recipient == row.recipient,
+        OutboxMessage.kind.in_(DM_KINDS), OutboxMessage.status == "sent"))
+    if last is None:
+        return False
+    local = zone(tz)
+    return last.astimezone(local).date() == moment.astimezone(local).date()
+
+
+def previous_reminder(session: Session, team_id: str, recipient: str, ts: str) -> tuple[str, str] | None:
+    """The (channel, ts) of the last reminder DM this person got before the one at ``ts``."""
+    found = session.execute(select(OutboxMessage.sent_channel, OutboxMessage.sent_ts).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.recipient == recipient, OutboxMessage.kind.in_(DM_KINDS),
+        OutboxMessage.status == "sent", OutboxMessage.sent_ts.is_not(None), OutboxMessage.sent_ts != ts)
+        .order_by(OutboxMessage.sent_ts.desc()).limit(1)).first()
+    return (str(found.sent_channel), str(found.sent_ts)) if found is not None and found.sent_channel else None
 
 
 def _assessment(session: Session, row: Claimed) -> Assessment | None:
@@ -157,6 +183,9 @@ def gap_line(session: Session, row: Claimed, today: Today) -> GapLine | None:
         return None
     if mark.owner != row.payload.get("owner") or mark.due is None or mark.due.isoformat() != row.payload.get("due"):
         return None
+    owner_today = today(session, timezone_of(session, row.team_id, mark.owner))
+    if mark.snoozed_until is not None and owner_today < mark.snoozed_until:
+        return None  # the owner asked for quiet until then
     checklist = checklist_of(session, assessment)
     section_ts = (assessment.section_messages or {}).get(part_of_item(checklist, mark.item_id).key)
     assert mark.mark is not None and mark.owner is not None
@@ -168,8 +197,9 @@ def gap_line(session: Session, row: Claimed, today: Today) -> GapLine | None:
         mark_label=checklist.marks[Mark(mark.mark)].label,
         owner=mark.owner,
         due=mark.due,
-        today=today(session, timezone_of(session, row.team_id, mark.owner)),
+        today=owner_today,
         thread_link=message_link(assessment.thread_link, assessment.channel_id, section_ts, assessment.thread_ts),
+        live=assessment.status == "live",
     )
 
 
@@ -283,7 +313,7 @@ def _watch(session: Session, row: Claimed) -> Composition:
     if row.kind == watch.NUDGE:
         if watch.answers(session, golive, day):
             return Composition([], [row])
-        text, blocks = wb.nudge(golive, label, day, assessment.thread_link)
+        text, blocks = wb.nudge(golive, label, day, checkin_link(session, golive, day, assessment.thread_link))
         return Composition([row], [], Target(golive.escalation_owner, is_dm=True), text, blocks)
     if row.kind == watch.SUMMARY:
         text, blocks = wb.summary(golive, label, watch.answers(session, golive))
@@ -293,6 +323,16 @@ def _watch(session: Session, row: Claimed) -> Composition:
         return Composition([], [row])
     text, blocks = wb.issue_alert(golive, label, checkin)
     return Composition([row], [], Target(golive.channel_id), text, blocks)
+
+
+def checkin_link(session: Session, golive: GoLive, day: int, thread_link: str | None) -> str | None:
+    """The day's check-in message (a nudge is about it), or the review's thread when it is not known."""
+    posted = session.execute(select(OutboxMessage.sent_channel, OutboxMessage.sent_ts).where(
+        OutboxMessage.team_id == golive.team_id, OutboxMessage.dedupe_key == f"watch:{golive.id}:checkin:{day}",
+        OutboxMessage.status == "sent")).first()
+    if posted is None or not posted.sent_ts or not golive.thread_ts:
+        return thread_link
+    return message_link(thread_link, posted.sent_channel, posted.sent_ts, golive.thread_ts)
 
 
 # -- evidence: suggested marks in the thread, watch-list breaches -----------------------------------

@@ -26,7 +26,7 @@ from bot.core.slack_failures import CONTENT, MESSAGE, permanent
 from bot.core.surface_hash import content_hash
 from bot.db import session_scope
 from bot.services import outbox, signoff, surfaces
-from bot.services.home import home_data
+from bot.services.home import desk
 from bot.services.outbox import HOME_REFRESH
 from bot.services.reviews import load_review
 from bot.services.signoff import SignoffState
@@ -122,7 +122,7 @@ def plan_review(session: Session, team_id: str, assessment_id: int | None, now: 
 
 
 def plan_home(session: Session, team_id: str, user_id: str, now: datetime) -> list[Update]:
-    view = home_view(*home_data(session, team_id, user_id, now))
+    view = home_view(desk(session, team_id, user_id, now))
     digest = content_hash(view)
     surface = surfaces.home_of(session, team_id, user_id)
     if surface is not None and surface.shown_hash == digest:

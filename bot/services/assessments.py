@@ -274,6 +274,7 @@ def apply_mark(
     row.mark = current.mark.value
     row.evidence, row.owner, row.due, row.note = current.evidence, current.owner, current.due, current.note
     row.marked_by, row.marked_at = actor, now
+    row.snoozed_until = None  # a snooze was for the gap as it was
     row.revision += 1
     session.add(
         MarkChange(

@@ -114,9 +114,14 @@ def rule_text(rule: dict[str, Any]) -> str:
 
 
 def checkin_time(golive: GoLive, day: int, tz: str | None, policy: ReminderPolicy) -> datetime:
-    """Day ``day`` (1..7) of the watch starts at the window's start, owner-local, every calendar day."""
-    local_start = golive.started_at.astimezone(zone(tz)).date() + timedelta(days=day)
-    moment = datetime.combine(local_start, policy.window_start, tzinfo=zone(tz))
+    """Day ``day`` (1..7) of the watch is the ``day``-th working day after the go-live, at the window's start,
+    escalation-owner-local: nobody is asked on a day off, and the nudge waits for a working day too."""
+    local_day = golive.started_at.astimezone(zone(tz)).date()
+    counted = 0
+    while counted < day:
+        local_day += timedelta(days=1)
+        counted += local_day.weekday() in policy.working_days
+    moment = datetime.combine(local_day, policy.window_start, tzinfo=zone(tz))
     return moment.astimezone(golive.started_at.tzinfo)
 
 

@@ -65,7 +65,7 @@ def _decisions(session: Session, team_id: str, user_id: str) -> list[Decision]:
 def _checkins(session: Session, team_id: str, user_id: str, now: datetime) -> list[Checkin]:
     """Today's check-ins of the watches this person leads or is the escalation owner of, posted and not answered."""
     watches = list(session.scalars(select(GoLive).where(
-        GoLive.team_id == team_id, GoLive.started_at > now - timedelta(days=10),
+        GoLive.team_id == team_id, GoLive.started_at > now - timedelta(days=21),
         (GoLive.escalation_owner == user_id) | (GoLive.started_by == user_id)).order_by(GoLive.id.desc()).limit(SHOWN)))
     if not watches:
         return []

@@ -137,11 +137,13 @@ def renew(session: Session, row_ids: list[int], owner: str, lease: timedelta) ->
     return set(result.scalars())
 
 
-def mark_sent(session: Session, row_id: int, owner: str, channel: str | None, ts: str | None) -> bool:
-    """Record the post, but only while this worker still holds the claim."""
+def mark_sent(session: Session, row_id: int, owner: str, channel: str | None, ts: str | None,
+              at: datetime | None = None) -> bool:
+    """Record the post (at ``at``, the application's clock, when given), but only while this worker still holds
+    the claim."""
     result = session.execute(
         _held(session, row_id, owner).values(status=SENT, sent_channel=channel, sent_ts=ts, lease_until=None,
-                                             last_error=None)
+                                             last_error=None, **({"updated_at": at} if at is not None else {}))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from bot.core.reminder_plan import (
     next_working_start,
     plan_gap,
 )
+from bot.services import audit
+from bot.services.assessments import get_assessment, item_row
+from bot.services.errors import ServiceError
 from bot.services.golive import plan_watch
 from bot.services.outbox import cancel_gap, enqueue
 from bot.services.people import timezone_of
@@ -130,3 +133,28 @@ def owners_without_timezone(session: Session, limit: int = 50) -> list[tuple[str
     )
     found += [(team, owner) for team, owner in session.execute(watchers) if (team, owner) not in found]
     return found[:limit]
+
+
+SNOOZE_DAYS = (1, 3, 7)
+
+
+def snooze(session: Session, team_id: str, assessment_id: int, item_id: str, *, user: str, days: int,
+           today: date) -> date:
+    """The owner asks for quiet: no reminder about the gap before the returned day (at most ``days`` ahead, and
+    never past the due date). Audited."""
+    assessment = get_assessment(session, team_id, assessment_id)
+    row = item_row(session, team_id, assessment_id, item_id)
+    if row is None or not is_open_gap(assessment, row) or row.due is None:
+        raise ServiceError(f"{item_id} is no longer an open gap of review #{assessment_id}.")
+    if row.owner != user:
+        raise ServiceError(f"Only the owner of {item_id}, <@{row.owner}>, can snooze its reminders.")
+    if days not in SNOOZE_DAYS:
+        raise ServiceError("Snooze for 1, 3 or 7 days.")
+    if row.due <= today:
+        raise ServiceError(f"{item_id} is due {'today' if row.due == today else 'already'}: close it or propose a "
+                           "new due date instead.")
+    until = min(today + timedelta(days=days), row.due)
+    row.snoozed_until = until
+    audit.record(session, team_id, "gap.snoozed", actor=user, assessment_id=assessment_id, subject=item_id,
+                 after={"until": until.isoformat(), "days": days})
+    return until

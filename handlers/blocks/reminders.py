@@ -14,14 +14,16 @@ from handlers.blocks.kit import (
     context,
     input_block,
     modal,
+    overflow,
     section,
     sections_of,
     text_input,
 )
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
-from handlers.state import ItemRef, ProposalRef
+from handlers.state import ItemRef, ProposalRef, SnoozeRef
 
 MAX_WITH_BUTTONS = 20
+SNOOZE_DAYS = (1, 3, 7)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class GapLine:
     due: date
     today: date
     thread_link: str | None = None
-
+    live: bool = False  # the review went live: the gap is open after the go-live
     @property
     def when(self) -> str:
         days = (self.due - self.today).days
@@ -53,24 +55,54 @@ class GapLine:
                 f"{self.when}{link}")
 
 
+def heading(lines: list[GapLine]) -> str:
+    """What the digest is about, in the words of the review's phase (before or after the go-live)."""
+    one = len(lines) == 1
+    what = "a gap that" if one else f"{len(lines)} gaps that"
+    if all(g.live for g in lines):
+        return f":alarm_clock: You own {what} {'is' if one else 'are'} still open after the go-live."
+    return f":alarm_clock: You own {what} still {'needs' if one else 'need'} closing before the rollout widens."
+
+
+def snooze_menu(gap: GapLine) -> dict[str, object] | None:
+    """Snooze for 1, 3 or 7 days, never past the due date (the longest option stops there; none once due)."""
+    left = (gap.due - gap.today).days
+    if left <= 0:
+        return None
+    days = [d for d in SNOOZE_DAYS if d < left] + [d for d in SNOOZE_DAYS if d >= left][:1]
+    options = [(f"Snooze {d} day{'s' if d > 1 else ''}" if d < left else "Snooze until it is due",
+                SnoozeRef(assessment=gap.assessment_id, item=gap.item_id, days=d).dump()) for d in days]
+    if len(options) == 1:
+        return button(options[0][0], ActionId.REMINDER_SNOOZE, options[0][1])
+    return overflow(ActionId.REMINDER_SNOOZE, options)
+
+
 def digest(lines: list[GapLine]) -> tuple[str, list[Block]]:
-    """One message for everything an owner is reminded of in one run."""
-    count = len(lines)
-    head = "a gap" if count == 1 else f"{count} gaps"
-    blocks: list[Block] = [section(f":alarm_clock: You own {head} that still need closing before the rollout.")]
+    """One message for everything an owner is reminded of in one run, overdue first."""
+    lines = sorted(lines, key=lambda g: (g.due, g.assessment_id, g.item_id))
+    blocks: list[Block] = [section(heading(lines))]
     for gap in lines[:MAX_WITH_BUTTONS]:
         value = ItemRef(assessment=gap.assessment_id, item=gap.item_id).dump()
         blocks.append(section(gap.line()))
-        blocks.append(actions([
-            button("Closed: mark No with evidence", ActionId.REMINDER_REMARK, value, style="primary"),
-            button("Propose a new due date", ActionId.REMINDER_NEW_DUE, value),
-        ], block_id=f"gap:{gap.assessment_id}:{gap.item_id}"))
+        controls = [button("Closed: mark No with evidence", ActionId.REMINDER_REMARK, value, style="primary"),
+                    button("Propose a new due date", ActionId.REMINDER_NEW_DUE, value)]
+        menu = snooze_menu(gap)
+        blocks.append(actions([*controls, *([menu] if menu else [])], block_id=f"gap:{gap.assessment_id}:{gap.item_id}"))
     rest = [g.line() for g in lines[MAX_WITH_BUTTONS:]]
     if rest:
         blocks.extend(sections_of(["*Also open:*", *rest], 50 - len(blocks) - 1, "more open gaps"))
-    blocks.append(context("Reminders stop when a gap is marked No with evidence, or when the review is closed."))
+    blocks.append(context("Reminders stop when a gap is marked No with evidence, or when the review is closed. "
+                          "At most one reminder a working day; a newer one replaces this one."))
     text = "Reminder: " + "; ".join(f"{g.item_id} {t.esc(g.title)} ({t.esc(g.label)})" for g in lines[:5])
     return t.clip(text, 3000), blocks
+
+
+def replaced(link: str | None) -> tuple[str, list[Block]]:
+    """A reminder a newer one replaced: kept, without buttons (what they offered is in the newer one)."""
+    see = f" <{link}|See the newer reminder>." if link else " See the newer reminder below."
+    return ("Replaced by a newer reminder",
+            [context(f":arrows_counterclockwise: This reminder was replaced by a newer one.{see}",
+                     block_id="replaced")])
 
 
 def escalation(gap: GapLine, in_thread: bool) -> tuple[str, list[Block]]:

@@ -87,7 +87,8 @@ def checkin(golive: GoLive, label: str, day: int, answers: list[WatchCheckin]) -
 
 
 def nudge(golive: GoLive, label: str, day: int, link: str | None) -> tuple[str, list[Block]]:
-    where = f" <{link}|Open the review>" if link else ""
+    """``link``: the check-in the nudge is about."""
+    where = f" <{link}|Open the check-in>" if link else ""
     line = (f":bell: Nobody answered the day {day} check-in for *{t.esc(label)}* in {t.channel(golive.channel_id)}. "
             f"As escalation owner, please check the watch list and answer it.{where}")
     return f"Day {day} check-in for {t.esc(label)} is unanswered", [section(line)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -167,7 +167,8 @@ def test_owner_proposes_a_new_date_and_only_the_lead_can_accept(local, clock):
     assert "already due" in refused["errors"]["new_due"]
     response = local.driver.submit_view(p.quality, view_id, {"new_due": clock.day(9), "reason": "vendor fix"})
     local.settle()
-    assert response.status == 200 and not response.body.strip()
+    assert response.status == 200 and "Sent to <@U0LEAD>" in response.body  # said in the form, not in a DM
+    assert not [m for m in local.sandbox.dm_messages(p.quality) if "proposal" in m.get("text", "").lower()]
     lead_dm = [m for m in local.sandbox.dm_messages(p.lead) if "proposal:" in json.dumps(m.get("blocks"))]
     assert len(lead_dm) == 1 and "vendor fix" in json.dumps(lead_dm[0]["blocks"])
     lead_channel = local.sandbox.dm_channel(p.lead)
@@ -263,3 +264,91 @@ def test_a_reopened_gap_is_reminded_again(local, clock):
     assert "pending" in {r.status for r in rows(local) if r.dedupe_key.startswith("gap:")}
     sweep(local)
     assert len(reminder_dms(local, p.quality)) == 1
+
+
+def _reminders_of(local: LocalSlack, user: str) -> list[dict]:
+    return [m for m in local.sandbox.dm_messages(user) if m.get("text", "").startswith(("Reminder", "Replaced"))]
+
+
+def test_a_simulated_month_gives_at_most_one_reminder_a_working_day_and_none_at_weekends(engine):
+    """Default working days and hours; the app's clock walks a month, day by day, at several hours a day."""
+    start = datetime.now(UTC) - timedelta(days=40)
+    clock = Clock()
+    clock.now = start.replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=start.weekday())  # a Monday
+    with LocalSlack(engine=engine, clock=clock) as local:
+        convo, p = Conversation(local), local.people
+        thread = convo.start_review(p.lead, "copilot", "2.0")
+        for n, item in enumerate(("s1", "s3", "s5", "s8", "s12")):  # due on different days, several overdue
+            convo.mark(p.lead, thread, item, "partial", owner=p.quality, due=clock.day(2 + 3 * n), note="open")
+        local.drain()
+        per_day: dict[date, int] = {}
+        seen = 0
+        later_gaps = {3: "s2", 9: "s4", 16: "s6"}  # new gaps mid-day, after that morning's reminder went out
+        for day in range(30):
+            for hour in (6, 9, 12, 16):  # UTC: 07:00, 10:00, 13:00, 17:00 in Berlin
+                clock.now = clock.now.replace(hour=hour)
+                if hour == 12 and day in later_gaps:
+                    convo.mark(p.lead, thread, later_gaps[day], "yes", owner=p.quality, due=clock.day(1),
+                               note="found later")
+                local.delivery.reconciler.run()
+                sweep(local, 2)
+                posted = reminder_dms(local, p.quality)[seen:]
+                seen += len(posted)
+                local_day = clock.now.astimezone(ZoneInfo("Europe/Berlin")).date()
+                per_day[local_day] = per_day.get(local_day, 0) + len(posted)
+            clock.now += timedelta(days=1)
+        assert local.sandbox.violations == []
+        weekend = {d: n for d, n in per_day.items() if d.weekday() >= 5 and n}
+        assert weekend == {}, weekend
+        assert max(per_day.values()) == 1, per_day
+        assert sum(per_day.values()) >= 10  # overdue gaps are reminded each working day
+        dms = _reminders_of(local, p.quality)
+        live = [m for m in dms if any(b["type"] == "actions" for b in m.get("blocks") or [])]
+        assert len(live) == 1 and live[0]["ts"] == dms[-1]["ts"]  # only the newest reminder can be clicked
+
+
+def test_snooze_quiets_a_gap_until_the_chosen_day_and_never_past_its_due_date(local, clock):
+    from bot.services.audit import events
+
+    convo, p = Conversation(local), local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    convo.mark(p.lead, thread, "s6", "partial", owner=p.quality, due=clock.day(2), note="citations")
+    sweep(local)
+    digest = _digest(local, p.quality)
+    [menu] = [e for b in digest["blocks"] if b.get("block_id") == "gap:1:s6" for e in b["elements"]
+              if e["action_id"] == "reminder_snooze"]
+    labels = [o["text"]["text"] for o in menu["options"]]
+    assert labels == ["Snooze 1 day", "Snooze until it is due"]  # 3 and 7 days would pass the due date
+    local.driver.click(p.quality, local.sandbox.dm_channel(p.quality), digest["ts"], "reminder_snooze",
+                       block_id="gap:1:s6", value=menu["options"][1]["value"])
+    local.settle()
+    assert any(f"before {clock.day(2)}" in e.get("text", "") for e in local.sandbox.ephemerals(p.quality))
+    with session_scope(local.sessions) as s:
+        assert [e.action for e in events(s, 1)].count("gap.snoozed") == 1
+    before = len(reminder_dms(local, p.quality))
+    clock.now += timedelta(days=1)
+    local.delivery.reconciler.run()
+    sweep(local, 2)
+    assert len(reminder_dms(local, p.quality)) == before  # quiet while snoozed
+    clock.now += timedelta(days=1)
+    local.delivery.reconciler.run()
+    sweep(local, 2)
+    assert len(reminder_dms(local, p.quality)) == before + 1  # due today: reminded again
+
+
+def test_a_nudge_links_to_the_check_in_it_is_about(local, clock):
+    from tests.e2e.conftest import allow_golive_before_signoff
+
+    convo, p = Conversation(local), local.people
+    convo.start_review(p.lead, "copilot", "2.0")
+    allow_golive_before_signoff(local)
+    local.driver.slash_command("/readiness", "golive", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    local.driver.submit_view(p.lead, convo.last_view_id(), {
+        "alerts": "p99", "cadence": "daily", "escalation_owner": p.operations, "watch_items": "refunds"})
+    local.settle()
+    clock.now += timedelta(days=3)
+    sweep(local, 3)
+    checkin = next(m for m in local.sandbox.all_messages(RELEASE_CHANNEL) if m["text"].startswith("Day 1 "))
+    nudge = next(m for m in local.sandbox.dm_messages(p.operations) if "unanswered" in m["text"])
+    assert f"p{checkin['ts'].replace('.', '')}" in json.dumps(nudge["blocks"])  # the check-in's own link
