@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from bot.context import RequestScope, db_of, deps_of
 from bot.core.surface_hash import content_hash
@@ -20,7 +19,6 @@ from handlers.common import parse_control, review_from_args, review_from_button,
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, open_form, opens_modal
 from handlers.state import DecisionRef, SignoffModalState
-from models import Approver
 from models.surface import CARD
 
 DECISION_OF = {ActionId.SIGNOFF_APPROVE: signoff.APPROVE, ActionId.SIGNOFF_STAGED: signoff.STAGED,
@@ -52,8 +50,7 @@ def open_approvers_modal(body: dict[str, Any], context: BoltContext, client: Web
             signoff.check_namer(session, get_assessment(session, team_id, assessment_id), user)
             review = reviews.load_review(session, team_id, assessment_id)
             roles = signoff.roles_of(session, team_id)
-            current = {a.role: a.user_id for a in session.scalars(select(Approver).where(
-                Approver.team_id == team_id, Approver.assessment_id == assessment_id))}
+            current = signoff.proposed_approvers(session, team_id, assessment_id)
         if review.status == "closed":
             raise ServiceError(f"Review #{assessment_id} is closed.")
         view = sb.approvers_modal(SignoffModalState(assessment_id=assessment_id), review.label, roles, current)

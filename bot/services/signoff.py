@@ -136,6 +136,25 @@ def name_approvers(session: Session, team_id: str, assessment_id: int, approvers
     surfaces.changed(session, assessment)
 
 
+def proposed_approvers(session: Session, team_id: str, assessment_id: int) -> dict[str, str]:
+    """Who the approvers form proposes: this review's approvers when named, else the last ones named for the
+    same system (the baseline first), else the last ones named in the workspace."""
+    named = {a.role: a.user_id for a in session.scalars(select(Approver).where(
+        Approver.team_id == team_id, Approver.assessment_id == assessment_id))}
+    if named:
+        return named
+    assessment = get_assessment(session, team_id, assessment_id)
+    earlier = select(Approver.assessment_id).join(Assessment, Assessment.id == Approver.assessment_id).where(
+        Approver.team_id == team_id, Assessment.team_id == team_id, Approver.assessment_id != assessment_id)
+    last = assessment.baseline_id or session.scalar(earlier.where(
+        Assessment.system == assessment.system).order_by(Approver.assessment_id.desc()).limit(1)) or \
+        session.scalar(earlier.order_by(Approver.assessment_id.desc()).limit(1))
+    if last is None:
+        return {}
+    return {a.role: a.user_id for a in session.scalars(select(Approver).where(
+        Approver.team_id == team_id, Approver.assessment_id == last))}
+
+
 def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
     assessment = get_assessment(session, team_id, assessment_id)
     card = live_scorecard(session, assessment)

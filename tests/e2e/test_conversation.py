@@ -201,3 +201,17 @@ def test_the_app_home_stays_within_slacks_limits_with_ten_thousand_reviews(local
     home = local.sandbox.home_view(p.engineer)
     assert home is not None and len(home["blocks"]) <= 100
     assert "10000 more" in json.dumps(home) or "9991 more" in json.dumps(home)  # counted, not listed
+
+
+def test_the_approvers_form_proposes_last_times_approvers(local, convo):
+    from tests.e2e.test_signoff import full_review, request_signoff
+
+    p = local.people
+    full_review(local, convo)
+    request_signoff(local, convo)
+    convo.start_review(p.lead, "copilot", "2.1")
+    local.driver.slash_command("/readiness", "signoff 2", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    proposed = {b["block_id"]: b["element"].get("initial_user") for b in convo.last_view()["blocks"]
+                if b["type"] == "input"}
+    assert proposed == {"role:quality": p.quality, "role:policy": p.policy, "role:operations": p.operations}
