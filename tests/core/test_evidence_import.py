@@ -294,3 +294,26 @@ def test_zip_members_are_read_within_limits(monkeypatch):
     assert "member header.json: expands past the limit" in refused(buffer.getvalue(), "bomb.eval")
     monkeypatch.setattr(reading, "MAX_MEMBERS", 0)
     assert "more than 0 members" in refused(buffer.getvalue(), "many.eval")
+
+
+def test_a_cohort_label_that_is_literally_none_is_refused_not_merged_with_samples_without_the_key():
+    # "(none)" is the cohort of the samples without the key: a sample that says "(none)" itself would be counted
+    # with them while the note counts only the missing ones, so the file is refused, naming the sample.
+    samples = [{"tenant": "a", "ok": 1}, {"ok": 0}, {"tenant": " (none) ", "ok": 1}, {"ok": 1}]
+    options = options_from(cohort=["tenant"], pass_field="ok")
+    message = refused(json.dumps(samples).encode(), "runs.json", options=options)
+    assert message == ('runs.json, [2], tenant: the label "(none)" is the name of the cohort of samples without '
+                       "tenant; rename it in the file")
+    both = options_from(cohort=["tenant", "region"], pass_field="ok")
+    labelled = [{"tenant": "a", "region": "eu", "ok": 1}, {"region": "eu", "ok": 1},
+                {"tenant": "(none)", "region": "eu", "ok": 0}]
+    assert refused(json.dumps(labelled).encode(), "runs.json", options=both).startswith(
+        'runs.json, [2], tenant: the label "(none)" is the name')
+    record = raw_lines(one("promptfoo/baseline/results.jsonl.gz"))[0]
+    record["metadata"]["tenant"] = "(none)"
+    assert refused((json.dumps(record) + "\n").encode() * 2, "r.jsonl").startswith(
+        'r.jsonl, line 1, tenant: the label "(none)"')
+    # without the label, the samples without the key are counted apart and the note agrees with the row
+    found = import_bytes(json.dumps(samples[:2] + samples[3:]).encode(), "runs.json", options)
+    assert rows_by(found, "task_success_rate") == {"a": (1, 1), NO_COHORT: (2, 1)}
+    assert found.notes[0].startswith(f"2 of 3 sample(s) had no tenant: counted under cohort {NO_COHORT}")
