@@ -109,3 +109,19 @@ def test_the_schema_of_the_row_format(capsys):
     row = schema["$defs"]["EvidenceFileRow"]
     assert set(row["properties"]) >= {"cohort", "metric", "value", "n", "count"}
     assert row["required"] == ["cohort", "metric", "value", "n"]
+
+
+def test_a_mapping_entry_for_a_score_the_file_lacks_exits_2_unless_it_is_optional(capsys, database, tmp_path):
+    typo = tmp_path / "eval-map.yaml"
+    typo.write_text("metrics:\n  corect: {metric: correct_answers}\n  concise: {metric: brevity}\n")
+    for extra in (("--dry-run",), ("--system", "copilot", "--version", "1.0", "--team", "T1")):
+        code, out, err = run(capsys, "evidence", "import", PROMPTFOO, "--cohort", "tenant", "--map", typo, *extra)
+        assert code == 2 and out == "" and err.count("\n") == 1, (extra, err)
+        assert err == (f"readiness: {PROMPTFOO}: {typo} maps score(s) that no sample has: corect (the file's "
+                       "scores: correct, concise); correct the name, or mark the entry optional: true\n")
+    assert stored(database) == 0
+    typo.write_text("metrics:\n  corect: {metric: correct_answers, optional: true}\n  concise: {metric: brevity}\n")
+    code, out, _ = run(capsys, "evidence", "import", PROMPTFOO, "--cohort", "tenant", "--map", typo, "--dry-run",
+                       "--json")
+    metrics = {r["metric"] for r in json.loads(out)["rows"]}
+    assert code == 0 and {"correct", "brevity"} <= metrics and "correct_answers" not in metrics
