@@ -234,6 +234,9 @@ class Imported:
     notes: list[str]
 
     def as_json(self) -> dict[str, Any]:
+        """The dry run's object, exactly these keys (the README documents them; a test pins them): issue 15's
+        format, tool, tool_version and rows, and metrics (the rows cannot be pushed without the declarations)
+        and notes (what the reader noticed)."""
         return {"format": self.format, "tool": self.tool, "tool_version": self.tool_version, "rows": self.rows,
                 "metrics": {k: v.model_dump(mode="json") for k, v in self.metrics.items()}, "notes": self.notes}
 
