@@ -4,10 +4,10 @@ Slack's table block reference: at most 100 rows and 20 cells a row, 20 column se
 the table in the message's ``attachments``, and (as Slack enforces it) 10,000 characters across a table's
 cells. Slack does not say what it counts as a character (a code point, a UTF-16 unit, a byte), so a table's
 text is measured in UTF-8 bytes (:func:`text_size`), never less than either other count: an emoji is 4, a CJK
-character 3, and cohort names of emoji never push a table over the limit. A grid larger than that is split: metrics into groups of up to 19 (the cohort is every row's first
-cell), cohorts into groups of up to 99 rows under the header row, each part its own message that says which
-part it is. A cell shows its outcome as a coloured mark and its value; a cohort the metric was not measured in
-shows a dash.
+character 3, and cohort names of emoji never push a table over the limit. A grid larger than that is split:
+metrics into groups of up to 19 (the cohort is every row's first cell), cohorts into groups of up to 99 rows
+under the header row, each part its own message that says which part it is. A cell shows its outcome as a
+coloured mark and its value; a cohort the metric was not measured in shows a dash.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def raw(text: str) -> dict[str, str]:
 def text_size(text: str) -> int:
     """A cell's text as it counts against MAX_TABLE_CHARS: its UTF-8 bytes, the strictest reading of Slack's
     "characters" (the sandbox checks the same reading, with its own code)."""
-    return len(text.encode("utf-8"))
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def cell_text(cell: Cell | None) -> str:
