@@ -167,3 +167,25 @@ def test_serve_and_run_refuse_missing_credentials_with_one_line(capsys, monkeypa
     assert code == 2 and "SLACK_SIGNING_SECRET is not set" in err
     code, _, err = run(capsys, "run")
     assert code == 2 and "SLACK_APP_TOKEN is not set" in err
+
+
+@pytest.mark.parametrize("argv", [("evidence", "schema"), ("checklist", "schema"), ("policy", "schema"),
+                                  ("score", str(SAMPLE))])
+def test_a_reader_that_stops_early_ends_the_command_quietly(argv):
+    """`readiness evidence schema | head`: the reader goes away before the command has written; the command ends
+    without a word on stderr, with the status a shell gives a command ended by SIGPIPE (128 + 13)."""
+    exe = Path(sys.executable).parent / "readiness"
+    child = subprocess.Popen([str(exe), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # before the command has started: every write meets a pipe without a reader
+    err = child.stderr.read()
+    child.stderr.close()
+    assert (child.wait(timeout=60), err) == (141, b"")
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_still_an_unexpected_error(capsys, monkeypatch):
+    def broken(_args):
+        raise BrokenPipeError(32, "Broken pipe")  # a socket's, say: stdout here is fine
+
+    monkeypatch.setattr("bot.cli.main.cmd_checklist_schema", broken)
+    code, out, err = run(capsys, "checklist", "schema")
+    assert code == 70 and err == "readiness: unexpected error: BrokenPipeError (rerun with --debug to see where)\n"

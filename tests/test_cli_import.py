@@ -109,3 +109,45 @@ def test_the_schema_of_the_row_format(capsys):
     row = schema["$defs"]["EvidenceFileRow"]
     assert set(row["properties"]) >= {"cohort", "metric", "value", "n", "count"}
     assert row["required"] == ["cohort", "metric", "value", "n"]
+
+
+def test_a_mapping_entry_for_a_score_the_file_lacks_exits_2_unless_it_is_optional(capsys, database, tmp_path):
+    typo = tmp_path / "eval-map.yaml"
+    typo.write_text("metrics:\n  corect: {metric: correct_answers}\n  concise: {metric: brevity}\n")
+    for extra in (("--dry-run",), ("--system", "copilot", "--version", "1.0", "--team", "T1")):
+        code, out, err = run(capsys, "evidence", "import", PROMPTFOO, "--cohort", "tenant", "--map", typo, *extra)
+        assert code == 2 and out == "" and err.count("\n") == 1, (extra, err)
+        assert err == (f"readiness: {PROMPTFOO}: {typo} maps score(s) that no sample has: corect (the file's "
+                       "scores: correct, concise); correct the name, or mark the entry optional: true\n")
+    assert stored(database) == 0
+    typo.write_text("metrics:\n  corect: {metric: correct_answers, optional: true}\n  concise: {metric: brevity}\n")
+    code, out, _ = run(capsys, "evidence", "import", PROMPTFOO, "--cohort", "tenant", "--map", typo, "--dry-run",
+                       "--json")
+    metrics = {r["metric"] for r in json.loads(out)["rows"]}
+    assert code == 0 and {"correct", "brevity"} <= metrics and "correct_answers" not in metrics
+
+
+def test_the_dry_run_json_has_exactly_the_documented_keys_and_its_metrics_and_rows_push_as_they_are(
+        capsys, database, tmp_path):
+    """Issue 15 names format, tool, tool_version and rows; the object also carries the metrics the rows declare
+    (without them a score that became a declared metric cannot be pushed) and the notes (how many samples had no
+    cohort, ...), which the README documents. No other key, and rows of exactly five."""
+    code, out, _ = run(capsys, "evidence", "import", INSPECT, "--cohort", "tenant", "--dry-run", "--json")
+    answer = json.loads(out)
+    assert code == 0 and set(answer) == {"format", "tool", "tool_version", "rows", "metrics", "notes"}
+    assert {frozenset(r) for r in answer["rows"]} == {frozenset({"cohort", "metric", "value", "n", "count"})}
+    assert answer["metrics"] == {"abs_error_credit": {"unit": "score", "direction": "higher", "kind": "value"}}
+    assert answer["notes"] == ["2 of 122 sample(s) had no tenant: counted under cohort (none)"]
+
+    # what the dry run shows is what an import stores: its metrics and rows pushed as a file are the same set
+    rows_only = tmp_path / "rows.json"
+    rows_only.write_text(json.dumps({"rows": answer["rows"]}))
+    common = ("--system", "copilot", "--version", "1.0", "--team", "T1")
+    code, _, err = run(capsys, "evidence", "push", rows_only, *common)
+    assert code == 2 and "unknown metric; declare its unit and direction" in err
+    pushed = tmp_path / "set.json"
+    pushed.write_text(json.dumps({"metrics": answer["metrics"], "rows": answer["rows"]}))
+    code, out, _ = run(capsys, "evidence", "push", pushed, *common)
+    assert code == 0 and "stored copilot 1.0 as evidence #1: 24 rows" in out
+    code, out, _ = run(capsys, "evidence", "import", INSPECT, "--cohort", "tenant", *common, "--json")
+    assert code == 0 and json.loads(out)["duplicate"] is True  # the same set: stored once

@@ -68,12 +68,14 @@ out = args[args.index("--out") + 1]
 path = os.path.join(os.environ["FIXTURES"], "promptfoo", os.environ["FIXTURE_VARIANT"], "results.jsonl.gz")
 with open(out, "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["item", "tenant", "passed", "error", "latency_ms"])
+    w.writerow(["item", "tenant", "passed", "error", "latency_ms", "faithfulness"])
     for line in gzip.open(path, "rt"):
         r = json.loads(line)
         error = r.get("error", "") if r["failureReason"] == 2 else ""
+        # a per-sample score for the mapping's faithfulness entry (promptfoo's named score; none when errored)
+        score = (r.get("namedScores") or {}).get("correct", "")
         w.writerow([r["testCase"]["description"], r["metadata"].get("tenant", ""), str(r["success"]).lower(),
-                    error, r["latencyMs"]])
+                    error, r["latencyMs"], score])
 ''',
 }
 

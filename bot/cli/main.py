@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import select
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -340,7 +342,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command, with one rule for a reader that stops early (``readiness evidence schema | head``): the
+    command ends there, quietly, with the status a shell gives a command ended by SIGPIPE."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # output still buffered meets the closed pipe here, not in a warning at exit
+        return code
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has gone away (so a BrokenPipeError was ours to write, not, say, a
+    socket's). A pipe's write end polls as POLLERR once no reader is left."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll, or a stdout without a file descriptor
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -352,17 +392,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # the last line of defence: one line, never a traceback
-        if args.debug:
+    except BrokenPipeError as exc:  # stdout's reader went away: main ends quietly; any other is unexpected
+        if _stdout_gone():
             raise
-        from bot.db import is_outage  # here, so the pure commands start without the database layer
+        return _unexpected(exc, args.debug)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        return _unexpected(exc, args.debug)
 
-        if is_outage(exc):
-            print(f"readiness: the database is not reachable ({type(exc).__name__}); try again shortly",
-                  file=sys.stderr)
-            return EXIT_TEMPFAIL
-        print(f"readiness: unexpected error: {type(exc).__name__} (rerun with --debug to see where)", file=sys.stderr)
-        return 70
+
+def _unexpected(exc: Exception, debug: bool) -> int:
+    if debug:
+        raise exc
+    from bot.db import is_outage  # here, so the pure commands start without the database layer
+
+    if is_outage(exc):
+        print(f"readiness: the database is not reachable ({type(exc).__name__}); try again shortly",
+              file=sys.stderr)
+        return EXIT_TEMPFAIL
+    print(f"readiness: unexpected error: {type(exc).__name__} (rerun with --debug to see where)", file=sys.stderr)
+    return 70
 
 
 def check_arguments(args: argparse.Namespace) -> None:

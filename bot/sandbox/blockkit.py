@@ -47,7 +47,11 @@ VIEW_TITLE_MAX = 24
 VIEW_BUTTON_TEXT_MAX = 24
 VIEW_TYPES = ("modal", "home")
 # the table block (Slack's table block reference): rows, cells a row, column settings, one table a message,
-# carried in the message's attachments; and the characters across a table's cells, as Slack enforces them
+# carried in the message's attachments; and the characters across a table's cells, as Slack enforces them.
+# Slack gives that limit in "characters" without saying what one is (a code point, a UTF-16 unit as JavaScript
+# counts, or a byte), and emoji-heavy text has been refused under a count of code points; the sandbox counts
+# UTF-8 bytes (table_size), the strictest of the three, so a table it accepts is within the limit however
+# Slack counts.
 TABLE_ROWS_MAX = 100
 TABLE_CELLS_MAX = 20
 TABLE_COLUMN_SETTINGS_MAX = 20
@@ -229,20 +233,26 @@ def _check_block(block: Any, where: str, problems: list[str]) -> None:
             action_ids.add(action_id)
 
 
+def table_size(text: str) -> int:
+    """A table cell's text as the sandbox counts it against TABLE_CHARS_MAX: its UTF-8 bytes, never fewer than its
+    code points or UTF-16 units (an emoji is 4, a CJK character 3)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _check_cell(cell: Any, where: str, problems: list[str]) -> int:
-    """Problems of one table cell; returns its characters."""
+    """Problems of one table cell; returns its size (table_size)."""
     kind = cell.get("type") if isinstance(cell, Mapping) else None
     if kind == "raw_text":
         text = cell.get("text")
         if not isinstance(text, str) or not text:
             problems.append(f"{where}.text: a raw_text cell needs non-empty text")
             return 0
-        return len(text)
+        return table_size(text)
     if kind == "rich_text":
         problem = _sdk_block_problem(cell)
         if problem:
             problems.append(f"{where}: {problem}")
-        return len(json.dumps(cell.get("elements"), ensure_ascii=False))
+        return table_size(json.dumps(cell.get("elements"), ensure_ascii=False))
     problems.append(f"{where}: a table cell is a raw_text or rich_text object, got {kind!r}")
     return 0
 
@@ -263,7 +273,8 @@ def _check_table(block: Mapping[str, Any], where: str, problems: list[str]) -> N
             problems.append(f"{where}.rows[{i}]: has {len(row)} cells; the limit is {TABLE_CELLS_MAX}")
         chars += sum(_check_cell(cell, f"{where}.rows[{i}][{j}]", problems) for j, cell in enumerate(row))
     if chars > TABLE_CHARS_MAX:
-        problems.append(f"{where}.rows: the cells hold {chars} characters; the limit is {TABLE_CHARS_MAX}")
+        problems.append(f"{where}.rows: the cells hold {chars} characters counted as UTF-8 bytes; the limit is "
+                        f"{TABLE_CHARS_MAX}")
     settings = block.get("column_settings")
     if settings is None:
         return

@@ -2,10 +2,12 @@
 
 Slack's table block reference: at most 100 rows and 20 cells a row, 20 column settings, one table per message,
 the table in the message's ``attachments``, and (as Slack enforces it) 10,000 characters across a table's
-cells. A grid larger than that is split: metrics into groups of up to 19 (the cohort is every row's first
-cell), cohorts into groups of up to 99 rows under the header row, each part its own message that says which
-part it is. A cell shows its outcome as a coloured mark and its value; a cohort the metric was not measured in
-shows a dash.
+cells. Slack does not say what it counts as a character (a code point, a UTF-16 unit, a byte), so a table's
+text is measured in UTF-8 bytes (:func:`text_size`), never less than either other count: an emoji is 4, a CJK
+character 3, and cohort names of emoji never push a table over the limit. A grid larger than that is split:
+metrics into groups of up to 19 (the cohort is every row's first cell), cohorts into groups of up to 99 rows
+under the header row, each part its own message that says which part it is. A cell shows its outcome as a
+coloured mark and its value; a cohort the metric was not measured in shows a dash.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from handlers.blocks.kit import Block, context, section
 
 MAX_ROWS = 100  # header included
 MAX_CELLS = 20  # the cohort column included
-MAX_TABLE_CHARS = 10_000
+MAX_TABLE_CHARS = 10_000  # Slack's limit, measured with text_size()
 MAX_PARTS = 8  # messages one answer posts; the rest is in `readiness evidence show` and the packet
 MAX_CELL = 60
 MARKS = {Outcome.PASS: "🟢", Outcome.REGRESSION: "🟠", Outcome.FAIL: "🔴", Outcome.NOT_ENOUGH: "⚪"}
@@ -33,6 +35,12 @@ Message = dict[str, Any]
 
 def raw(text: str) -> dict[str, str]:
     return {"type": "raw_text", "text": t.clip(text, MAX_CELL) or EMPTY}
+
+
+def text_size(text: str) -> int:
+    """A cell's text as it counts against MAX_TABLE_CHARS: its UTF-8 bytes, the strictest reading of Slack's
+    "characters" (the sandbox checks the same reading, with its own code)."""
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def cell_text(cell: Cell | None) -> str:
@@ -51,13 +59,13 @@ def _chunks(items: tuple[str, ...], size: int) -> list[tuple[str, ...]]:
 
 
 def _row_groups(header: list[str], body: list[list[str]]) -> list[list[list[str]]]:
-    """Body rows in groups under the header: at most MAX_ROWS rows and MAX_TABLE_CHARS characters each."""
-    head = sum(len(raw(c)["text"]) for c in header)
+    """Body rows in groups under the header: at most MAX_ROWS rows and MAX_TABLE_CHARS (by text_size) each."""
+    head = sum(text_size(raw(c)["text"]) for c in header)
     groups: list[list[list[str]]] = []
     current: list[list[str]] = []
     size = head
     for row in body:
-        width = sum(len(raw(c)["text"]) for c in row)
+        width = sum(text_size(raw(c)["text"]) for c in row)
         if current and (len(current) + 1 >= MAX_ROWS or size + width > MAX_TABLE_CHARS):
             groups.append(current)
             current, size = [], head

@@ -162,8 +162,9 @@ def test_named_scores_and_other_scorers_become_metrics():
     assert inspect.metrics["abs_error_credit"].kind.value == "value"
     assert "match" not in {r["metric"] for r in inspect.rows}  # the scorer that decides success is the rate
 
-    mapping = load_mapping("metrics:\n  correct: {metric: correct_answers}\n  concise: false\n"
-                           "  abs_error_credit: {metric: groundedness, threshold: 0.95}\n", "map.yaml")
+    mapping = load_mapping("metrics:\n  correct: {metric: correct_answers, optional: true}\n  concise: false\n"
+                           "  abs_error_credit: {metric: groundedness, threshold: 0.95, optional: true}\n",
+                           "map.yaml")  # one mapping for both tools: each entry is optional
     renamed = import_file(one("promptfoo/baseline/results.json.gz"), options_from(mapping, cohort=["tenant"]))
     assert "concise" not in {r["metric"] for r in renamed.rows} and "correct_answers" in renamed.metrics
     known = import_file(one("inspect/baseline/*.eval"), options_from(mapping, cohort=["tenant"]))
@@ -294,3 +295,63 @@ def test_zip_members_are_read_within_limits(monkeypatch):
     assert "member header.json: expands past the limit" in refused(buffer.getvalue(), "bomb.eval")
     monkeypatch.setattr(reading, "MAX_MEMBERS", 0)
     assert "more than 0 members" in refused(buffer.getvalue(), "many.eval")
+
+
+def test_a_cohort_label_that_is_literally_none_is_refused_not_merged_with_samples_without_the_key():
+    # "(none)" is the cohort of the samples without the key: a sample that says "(none)" itself would be counted
+    # with them while the note counts only the missing ones, so the file is refused, naming the sample.
+    samples = [{"tenant": "a", "ok": 1}, {"ok": 0}, {"tenant": " (none) ", "ok": 1}, {"ok": 1}]
+    options = options_from(cohort=["tenant"], pass_field="ok")
+    message = refused(json.dumps(samples).encode(), "runs.json", options=options)
+    assert message == ('runs.json, [2], tenant: the label "(none)" is the name of the cohort of samples without '
+                       "tenant; rename it in the file")
+    both = options_from(cohort=["tenant", "region"], pass_field="ok")
+    labelled = [{"tenant": "a", "region": "eu", "ok": 1}, {"region": "eu", "ok": 1},
+                {"tenant": "(none)", "region": "eu", "ok": 0}]
+    assert refused(json.dumps(labelled).encode(), "runs.json", options=both).startswith(
+        'runs.json, [2], tenant: the label "(none)" is the name')
+    record = raw_lines(one("promptfoo/baseline/results.jsonl.gz"))[0]
+    record["metadata"]["tenant"] = "(none)"
+    assert refused((json.dumps(record) + "\n").encode() * 2, "r.jsonl").startswith(
+        'r.jsonl, line 1, tenant: the label "(none)"')
+    # without the label, the samples without the key are counted apart and the note agrees with the row
+    found = import_bytes(json.dumps(samples[:2] + samples[3:]).encode(), "runs.json", options)
+    assert rows_by(found, "task_success_rate") == {"a": (1, 1), NO_COHORT: (2, 1)}
+    assert found.notes[0].startswith(f"2 of 3 sample(s) had no tenant: counted under cohort {NO_COHORT}")
+
+
+def test_a_mapping_entry_for_a_score_no_sample_has_is_refused_unless_it_is_optional():
+    # a typo in the mapping must not drop a metric in silence: the import stops and names the entries
+    typo = load_mapping("metrics:\n  corect: {metric: correct_answers}\n  concise: {metric: brevity}\n"
+                        "  verbose_debug: false\n", "map.yaml")
+    message = refused(one("promptfoo/baseline/results.json.gz").read_bytes(), "results.json",
+                      options=options_from(typo, cohort=["tenant"], source="map.yaml"))
+    assert message == ("results.json: map.yaml maps score(s) that no sample has: corect (the file's scores: correct, "
+                       "concise); correct the name, or mark the entry optional: true")
+    lenient = load_mapping("metrics:\n  corect: {metric: correct_answers, optional: true}\n", "map.yaml")
+    found = import_file(one("promptfoo/baseline/results.json.gz"), options_from(lenient, cohort=["tenant"]))
+    assert {"correct", "concise"} <= {r["metric"] for r in found.rows}
+    assert "correct_answers" not in {r["metric"] for r in found.rows}
+
+    wrong = load_mapping("metrics:\n  abs_error: {kind: value}\n  exact: {metric: exact_answers}\n", "m.yaml")
+    options = options_from(wrong, cohort=["tenant"], source="m.yaml")
+    for pattern, unknown in (("inspect/baseline/*.eval", "abs_error, exact"),
+                             ("inspect/baseline/*.json.gz", "abs_error, exact"),
+                             ("lm_eval/baseline/samples_*.jsonl.gz", "abs_error, exact"),
+                             ("lm_eval/baseline/results_*.json.gz", "abs_error, exact")):
+        path = one(pattern)
+        assert f"m.yaml maps score(s) that no sample has: {unknown} (the file" in refused(
+            path.read_bytes(), path.name, options=options), pattern
+    samples = load_mapping("cohort: tenant\nsuccess: {pass: passed}\nerror: error\nmetrics:\n  faithfulnes: {threshold: 0.8}\n",
+                           "map.yaml")
+    assert refused(CSV.encode(), "export.csv", options=options_from(samples, source="map.yaml")) == (
+        "export.csv: map.yaml maps score(s) that no sample has: faithfulnes (the file's columns: item, tenant, "
+        "passed, latency_s, faithfulness, error); correct the name, or mark the entry optional: true")
+
+
+def test_a_success_score_no_sample_has_is_refused():
+    path = one("inspect/baseline/*.eval")
+    assert refused(path.read_bytes(), "log.eval", options=options_from(cohort=["tenant"], score="mach")) == (
+        "log.eval: no sample has the score mach that decides success (the file's scores: match, abs_error_credit)")
+    found = import_file(path, options_from(cohort=["tenant"], score="abs_error_credit", threshold=0.9))
+    assert rows_by(found, "task_success_rate")["eu-legal"][0] == 50

@@ -7,7 +7,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.core.checklist import Mark
-from bot.core.marking import MAX_DUE_DAYS, MAX_EVIDENCE, MAX_NOTE, earliest_today, validate_mark
+from bot.core.marking import (
+    DETAILS_CHANGE,
+    DUE_CHANGE,
+    MARK_CHANGE,
+    MAX_DUE_DAYS,
+    MAX_EVIDENCE,
+    MAX_NOTE,
+    OWNER_CHANGE,
+    change_kind,
+    earliest_today,
+    validate_mark,
+)
+from bot.core.scoring import MarkEntry
 
 TODAY = date(2026, 12, 3)
 
@@ -124,3 +136,18 @@ def test_a_yes_says_what_is_missing_when_the_form_asks_for_it(checklist):
                          note_required=True, **gap) == {}
     assert validate_mark(checklist, "s2", Mark.PARTIAL, evidence=None, note=None, today=TODAY, note_required=True,
                          **gap) == {}  # a Partial's note stays optional
+
+
+def test_what_a_change_of_an_item_is():
+    """Only a first or a new mark is a mark change (it changes the scorecard and voids decisions); otherwise the
+    first of owner and due date that differs, else only the details (evidence, note)."""
+    partial = MarkEntry(mark=Mark.PARTIAL, evidence="runs/1", owner="U0DANA", due=date(2027, 1, 15), note="n")
+    assert change_kind(None, partial) == MARK_CHANGE
+    assert change_kind(partial, partial.model_copy(update={"mark": Mark.YES})) == MARK_CHANGE
+    assert change_kind(partial, partial.model_copy(update={"mark": Mark.YES, "owner": "U0EVE"})) == MARK_CHANGE
+    assert change_kind(partial, partial.model_copy(update={"owner": "U0EVE"})) == OWNER_CHANGE
+    assert change_kind(partial, partial.model_copy(update={"owner": "U0EVE", "due": date(2027, 2, 1)})) == \
+        OWNER_CHANGE
+    assert change_kind(partial, partial.model_copy(update={"due": date(2027, 2, 1)})) == DUE_CHANGE
+    assert change_kind(partial, partial.model_copy(update={"evidence": "runs/2", "note": None})) == DETAILS_CHANGE
+    assert change_kind(partial, partial) == DETAILS_CHANGE

@@ -47,6 +47,8 @@ def test_tool_files_are_counted_and_pushed_over_http(local, monkeypatch):
         (gz, "application/json", "?format=tensorboard&system=copilot&version=1.2", "format: 'tensorboard' is not"),
         (INSPECT.read_bytes(), "application/zip", "?cohort=tenant", "give ?system=S&version=V"),
         (b"tenant,ok\na,1\n", "text/csv", "?format=samples&system=c&version=1&threshold=x", "threshold: not a number"),
+        (INSPECT.read_bytes(), "application/zip", QUERY + "&score=mach",  # a typo must not count every sample failed
+         "request body: no sample has the score mach that decides success (the file's scores: match, abs_error_credit)"),
     ]
     for data, kind, query, expected in refused:
         status, body = post(local, data, token, content_type=kind, query=query)

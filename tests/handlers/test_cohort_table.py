@@ -46,7 +46,7 @@ def test_a_large_grid_is_split_into_parts_each_within_the_limits():
     blocks = list(tables(messages))
     assert {len(b["rows"][0]) for b in blocks} == {20, 7}  # 25 metrics: 19 + 6 columns beside the cohort
     assert all(len(b["rows"]) <= 100 for b in blocks)
-    assert all(sum(len(c["text"]) for row in b["rows"] for c in row) <= MAX_TABLE_CHARS for b in blocks)
+    assert all(sum(len(c["text"].encode()) for row in b["rows"] for c in row) <= MAX_TABLE_CHARS for b in blocks)
     assert f"part 1 of {len(messages)}: cohorts cohort-000 to " in messages[0]["text"]
     shown = [(row[0]["text"], head["text"]) for b in blocks for row in b["rows"][1:] for head in b["rows"][0][1:]]
     assert len(shown) == len(set(shown)) == 150 * 25  # every cell once
@@ -58,4 +58,17 @@ def test_a_large_grid_is_split_into_parts_each_within_the_limits():
     messages = grid_messages("copilot 2.0", wide, "")
     assert len(messages) == MAX_PARTS and "more part(s): `readiness evidence show`" in str(messages[-1]["blocks"])
     for block in tables(messages):
-        assert sum(len(c["text"]) for row in block["rows"] for c in row) <= MAX_TABLE_CHARS
+        assert sum(len(c["text"].encode()) for row in block["rows"] for c in row) <= MAX_TABLE_CHARS
+
+
+def test_emoji_heavy_cohort_names_never_push_a_table_over_the_limit():
+    """Cohort names of emoji (4 bytes each in UTF-8, 2 UTF-16 units, 1 code point) and a family emoji joined by
+    zero-width joiners: every part is within 10,000 counted as UTF-8 bytes, the strictest reading of Slack's
+    'characters', which the sandbox checks; counted as Python's len() the grid would be packed four times fuller."""
+    names = [f"{'🚀🌏👩‍👩‍👧' * 8}-{i:03d}" for i in range(150)]  # 60 code points (a cell's most), 212 bytes
+    messages = grid_messages("copilot 2.0", card(names, metrics=19), "")
+    blocks = list(tables(messages))  # each accepted by the sandbox
+    sizes = [sum(len(c["text"].encode()) for row in b["rows"] for c in row) for b in blocks]
+    assert max(sizes) <= MAX_TABLE_CHARS and len(blocks) > 2
+    shown = [row[0]["text"] for b in blocks for row in b["rows"][1:]]
+    assert len(shown) == 150 and all(s.startswith("🚀🌏👩‍👩‍👧") for s in shown)

@@ -121,9 +121,23 @@ def test_table_blocks_are_checked_against_slacks_limits() -> None:
         [{"blocks": [a_table(column_settings=[{"align": "middle"}])]}])[0]
     assert "a raw_text cell needs non-empty text" in check_attachments(
         [{"blocks": [{"type": "table", "rows": [[raw_cell("")]]}]}])[0]
-    assert "the cells hold 10001 characters" in check_attachments(
+    assert "the cells hold 10001 characters counted as UTF-8 bytes" in check_attachments(
         [{"blocks": [{"type": "table", "rows": [[raw_cell("x" * 10_001)]]}]}])[0]
     assert check_attachments([{"blocks": [a_table()]}, {"blocks": [a_table()]}]) == [
         "attachments: 2 table blocks; a message holds at most 1"]
     assert check_message_blocks([a_table()]) == [
         "blocks: a table block goes in the message's attachments (Slack's table block reference)"]
+
+
+def test_a_tables_characters_are_counted_so_emoji_never_pass_under_the_limit() -> None:
+    """Slack's reference gives 10,000 characters across a table's cells without saying what a character is, and
+    text of emoji has been refused under a count of code points; the sandbox counts UTF-8 bytes, the strictest
+    reading (never fewer than code points or UTF-16 units), so a table it accepts is within every reading."""
+    from bot.sandbox.blockkit import check_attachments, table_size
+
+    assert [table_size(t) for t in ("x", "é", "日", "🟢", "👩‍👩‍👧")] == [1, 2, 3, 4, 18]
+    emoji = [[raw_cell("🟢" * 1_250)] for _ in range(2)]  # 2,500 code points, 5,000 UTF-16 units, 10,000 bytes
+    assert check_attachments([{"blocks": [{"type": "table", "rows": emoji}]}]) == []
+    emoji[1][0] = raw_cell("🟢" * 1_250 + "x")
+    assert check_attachments([{"blocks": [{"type": "table", "rows": emoji}]}]) == [
+        "attachments[0].blocks[0].rows: the cells hold 10001 characters counted as UTF-8 bytes; the limit is 10000"]

@@ -2,7 +2,9 @@
 
 * A sample is in the cohort its cohort keys name (dot paths, looked up in the sample's metadata first,
   then from the record's top level). A sample without them is counted under :data:`NO_COHORT`, never
-  dropped; with no key given, every sample is in the cohort ``all``.
+  dropped; with no key given, every sample is in the cohort ``all``. A sample whose label is itself
+  ``(none)`` is refused: it would be counted with the samples that lack the key, and the count the import
+  reports of those would not match the cohort's row.
 * ``task_success_rate``: n = every sample of the cohort, count = the passes; a sample whose provider or
   solver errored is in n and is not a pass. ``error_rate`` (when the tool records errors): count = the
   errored samples, over the same n.
@@ -67,6 +69,10 @@ def cohort_of(keys: Sequence[str], record: Any, base: Any, where: str) -> tuple[
         return ALL, False
     found = {k: resolve(k, record, base) for k in keys}
     labels = {k: NO_COHORT if v is MISSING else label(v, k, where) for k, v in found.items()}
+    for k, v in found.items():
+        if v is not MISSING and labels[k] == NO_COHORT:  # it would be counted with the samples without the key
+            raise ImportProblem(f'{where}, {shown(k)}: the label "{NO_COHORT}" is the name of the cohort of samples '
+                                f"without {shown(k)}; rename it in the file")
     missing = any(v is MISSING or labels[k] == "" for k, v in found.items())
     if all(v is MISSING for v in found.values()):
         return NO_COHORT, True
@@ -228,6 +234,9 @@ class Imported:
     notes: list[str]
 
     def as_json(self) -> dict[str, Any]:
+        """The dry run's object, exactly these keys (the README documents them; a test pins them): issue 15's
+        format, tool, tool_version and rows, and metrics (the rows cannot be pushed without the declarations)
+        and notes (what the reader noticed)."""
         return {"format": self.format, "tool": self.tool, "tool_version": self.tool_version, "rows": self.rows,
                 "metrics": {k: v.model_dump(mode="json") for k, v in self.metrics.items()}, "notes": self.notes}
 

@@ -74,6 +74,8 @@ def read(header: Mapping[str, Any], samples: Iterable[tuple[str, Any]], source: 
         values = _values(raw.get("scores") or {}, where)
         seen.update(dict.fromkeys(values))
         read_samples.append((where, raw, values))
+    options.check_success_score(seen, source)
+    options.check_scores(seen, source)
     first = options.success_score or next(iter(seen), None)
     if first is None:
         raise ImportProblem(f"{source}: the log names no scorer, so no sample can pass")

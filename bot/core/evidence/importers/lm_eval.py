@@ -70,6 +70,7 @@ def from_samples(lines: Iterable[tuple[str, Any]], source: str, options: Options
                            "(choose one with filter: in the mapping)")
     found.notes.append("lm-eval records no errors and no per-document latency; its samples file does not "
                        "name the lm-eval version")
+    options.check_scores(metrics, source)
     rules = {m: r for m in metrics if m != first and (r := options.rule_for(m)) is not None}
     return found.finish(FORMAT, TOOL, None, errors=False, rules=rules, source=source)
 
@@ -96,6 +97,7 @@ def from_results(data: Any, source: str, options: Options) -> Imported:
     better = data.get("higher_is_better") if isinstance(data.get("higher_is_better"), Mapping) else {}
     rows: list[dict[str, Any]] = []
     declared: dict[str, MetricSpec] = {}
+    seen: dict[str, None] = {}
     for task, sizes in data["n-samples"].items():
         where = f"{source}, n-samples.{shown(task)}"
         n = sizes.get("effective", sizes.get("original")) if isinstance(sizes, Mapping) else None
@@ -105,6 +107,7 @@ def from_results(data: Any, source: str, options: Options) -> Imported:
         filt, values = _task_metrics(entry if isinstance(entry, Mapping) else {}, options.lm_filter)
         if not values:
             raise ImportProblem(f"{source}, results.{shown(task)}: no metric values")
+        seen.update(dict.fromkeys(values))
         first = options.success_score or next(iter(values))
         if first not in values:
             raise ImportProblem(f"{source}, results.{shown(task)}: no {shown(first)} for filter {shown(filt)}")
@@ -126,6 +129,7 @@ def from_results(data: Any, source: str, options: Options) -> Imported:
             rows.append(row)
             if rule.metric not in KNOWN_METRICS:
                 declared[rule.metric] = spec
+    options.check_scores(seen, source)
     notes = ["aggregates only: one set of rows per task (the task is the cohort); the samples file has the "
              "per-document results"]
     if options.cohort:

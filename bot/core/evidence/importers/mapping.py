@@ -11,13 +11,20 @@ filter: strict-match                    # lm-eval: the filter whose lines are co
 metrics:                                # scores and scorers -> metrics (others keep their own names)
   faithfulness: {metric: groundedness, threshold: 0.8}
   concise: {metric: concise_rate, direction: higher}
-  abs_error_credit: {kind: value, unit: points}
+  abs_error_credit: {kind: value, unit: points, optional: true}  # not every file has it
   verbose_debug: false                  # left out
 ```
+
+An entry of ``metrics`` names a score the file must have: a score that no sample carries (a typo, or the
+wrong file) refuses the import with one line naming every such entry, so a metric is never lost in silence;
+``optional: true`` allows it to be absent. An entry that leaves a score out (``false``) is not checked: leaving
+out an absent score loses nothing. The score that decides success (``success.score``, ``--score``) must be
+carried by the samples too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +37,7 @@ from bot.core.evidence.importers.reading import ImportProblem, shown
 from bot.core.evidence.metrics import Kind, lookup, valid_name
 
 MAX_KEYS = 5
+MAX_SHOWN = 12  # names a message lists
 MAX_MAP_BYTES = 256 * 1024
 
 
@@ -54,6 +62,7 @@ class ScoreMap(_Strict):
     kind: Literal["rate", "value"] | None = None
     unit: str | None = Field(default=None, min_length=1, max_length=20)
     direction: Literal["higher", "lower"] | None = None
+    optional: bool = False
 
     @field_validator("metric")
     @classmethod
@@ -86,6 +95,8 @@ class Options:
     latency_unit: Literal["ms", "s"] = "ms"
     lm_filter: str | None = None
     rules: dict[str, ScoreRule | None] = field(default_factory=dict)
+    optional: frozenset[str] = frozenset()  # rules whose score may be absent from the file
+    origin: str = "--map"  # where the rules come from, as a message names it
 
     def rule_for(self, score: str) -> ScoreRule | None:
         if score in self.rules:
@@ -94,6 +105,34 @@ class Options:
 
     def success_threshold(self) -> float:
         return 1.0 if self.threshold is None else self.threshold
+
+    def check_scores(self, seen: Iterable[str], source: str, listed: Iterable[str] | None = None,
+                     what: str = "scores") -> None:
+        """Refuse (ImportProblem, one line) a rule for a score no sample carries, unless it is optional: a typo
+        in the mapping would otherwise drop a metric without a word. ``seen``: the scores the file's samples
+        carry; ``listed``: the names the message shows as the file's (``seen`` unless given: a per-sample file
+        shows its columns)."""
+        carried = list(dict.fromkeys(seen))
+        have = carried if listed is None else list(dict.fromkeys(listed))
+        unknown = [name for name, rule in self.rules.items()
+                   if rule is not None and name not in carried and name not in self.optional]
+        if unknown:
+            raise ImportProblem(f"{source}: {self.origin} maps score(s) that no sample has: "
+                                f"{', '.join(shown(n, 60) for n in unknown[:MAX_SHOWN])}"
+                                f"{' …' if len(unknown) > MAX_SHOWN else ''} (the file's {what}: {_listed(have)}); "
+                                "correct the name, or mark the entry optional: true")
+
+    def check_success_score(self, seen: Iterable[str], source: str) -> None:
+        """Refuse a named success score (``success.score``, ``--score``) that no sample carries."""
+        have = list(dict.fromkeys(seen))
+        if self.success_score is not None and self.success_score not in have:
+            raise ImportProblem(f"{source}: no sample has the score {shown(self.success_score, 60)} that decides "
+                                f"success (the file's scores: {_listed(have)})")
+
+
+def _listed(names: list[str]) -> str:
+    shown_names = ", ".join(shown(n, 40) for n in names[:MAX_SHOWN])
+    return (shown_names + (" …" if len(names) > MAX_SHOWN else "")) or "none"
 
 
 def _own_name(score: str) -> str:
@@ -133,11 +172,13 @@ def options_from(mapping: MappingFile | None = None, *, cohort: list[str] | None
     try:
         keys = _keys(cohort if cohort else mapping.cohort)
         rules = {name: None if entry is False else _rule(name, entry) for name, entry in mapping.metrics.items()}
+        optional = frozenset(name for name, entry in mapping.metrics.items() if entry is not False and entry.optional)
     except ValueError as exc:
         raise ImportProblem(f"{source}: {exc}") from None
     chosen = Options(cohort=keys, success_score=score or success.score, pass_field=pass_field or success.pass_,
                      threshold=threshold if threshold is not None else success.threshold,
-                     error_field=mapping.error, lm_filter=mapping.filter, rules=rules)
+                     error_field=mapping.error, lm_filter=mapping.filter, rules=rules, optional=optional,
+                     origin=source)
     if latency:
         chosen.latency_field = latency
     elif mapping.latency is not None:

@@ -59,6 +59,7 @@ def read(records: Iterable[tuple[str, Any]], source: str, options: Options, vers
     if len(runs) > 1:
         found.notes.append(f"{len(runs)} prompt and provider pairs are counted together; give a cohort key "
                            "such as provider.label to tell them apart")
+    options.check_scores(scores, source)
     rules = {s: r for s in scores if s != options.success_score and (r := options.rule_for(s)) is not None}
     return found.finish(FORMAT, TOOL, version, errors=True, rules=rules, source=source)
 

@@ -54,6 +54,7 @@ def read(records: Iterable[tuple[str, Any]], source: str, options: Options, kind
                             f"(--score COL --threshold X); its columns: {_columns(listed)}")
     found = Collector(options.cohort)
     scored = {name: rule for name, rule in options.rules.items() if rule is not None}
+    carried: set[str] = set()
     for where, record in listed:
         if not isinstance(record, Mapping):
             raise ImportProblem(f"{where}: expected an object (one sample)")
@@ -73,9 +74,12 @@ def read(records: Iterable[tuple[str, Any]], source: str, options: Options, kind
             score = _number(record, name, where)
             if score is not None:
                 scores[name] = score
+                carried.add(name)
         found.add(Sample(cohort=found.cohort(record, None, where), passed=not errored and (value or 0) >= threshold,
                          errored=errored, scores=scores,
                          latency_ms=None if latency is None else latency * (1000 if options.latency_unit == "s" else 1)))
+    columns = (str(k) for _, record in listed for k in record)  # every record is a mapping by now
+    options.check_scores(carried, source, listed=columns, what="columns")
     found.notes.append(f"per-sample records ({kind}); success from {decider}")
     return found.finish(FORMAT, None, None, errors=bool(options.error_field), rules=scored, source=source)
 
