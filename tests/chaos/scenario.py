@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.checklist import Checklist, Mark
 from bot.core.reminder_plan import ReminderKind, ReminderPolicy
+from bot.core.review import message_parts
 from bot.db import db_now, session_scope
 from bot.sandbox.server import SlackSandbox
 from bot.services import outbox
@@ -153,6 +154,8 @@ class Scenario:
                                                               started_by=LEAD, channel_id=REVIEW,
                                                               release_channel_id=RELEASE))
         a.thread_ts = self.sandbox.add_message(REVIEW, f"Readiness review of {system}", LEAD)
+        # as if its section messages were posted too: a replica's reconcile must not post them for the test
+        a.section_messages = {part.key: a.thread_ts for part in message_parts(self.checklist)}
         s.flush()
         return a
 

@@ -170,10 +170,13 @@ def test_a_killed_replica_loses_no_update_and_no_older_state_is_posted(chaos_db,
     problems: list[str] = []
     try:
         aid, items = set_up(sessions, sandbox, checklist)
-        fleet.start("r1", crash_at="refresh_drawn")
         fleet.start("r2")
         fleet.start("r3")
-        fleet.wait_serving(list(REPLICAS))
+        fleet.wait_serving(["r2", "r3"])
+        if not wait(lambda: open_due(sessions) == 0, 60, fleet, fired):  # the set-up's messages, delivered
+            problems.append("the set-up's messages were not delivered within 60 s")
+        fleet.start("r1", crash_at="refresh_drawn")  # it dies at the first refresh it draws during the marks
+        fleet.wait_serving(["r1"])
         next_kill = time.time() + rng.uniform(1.0, 2.0)
         for item in items:
             with session_scope(sessions) as s:

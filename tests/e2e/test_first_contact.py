@@ -176,4 +176,6 @@ def test_a_date_field_starts_on_the_persons_own_day(local, convo):
     form = json.dumps(convo.last_view()["blocks"])
     from zoneinfo import ZoneInfo
 
-    assert f'"initial_date": "{datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()}"' in form
+    # a new gap is proposed two weeks out, counted from the person's own day (not the server's)
+    two_weeks = datetime.now(ZoneInfo("Pacific/Kiritimati")).date() + timedelta(days=14)
+    assert f'"initial_date": "{two_weeks.isoformat()}"' in form
