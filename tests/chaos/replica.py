@@ -1,4 +1,4 @@
-"""One chaos replica: ``readiness serve`` exactly as shipped, with one change to what the reconcile covers.
+"""One chaos replica: ``readiness serve`` exactly as shipped, with two changes for the test's hand-timed gaps.
 
 Run as a script: ``python tests/chaos/replica.py --host 127.0.0.1 --port 0`` (arguments after the script
 name go to ``readiness serve``). Settings come from the environment as for the real command.
@@ -8,7 +8,8 @@ and makes each open gap's outbox rows match the working-hours plan, cancelling a
 gap. The chaos test needs reminders coming due second by second over half a minute, which no working-hours
 plan produces, so it writes those rows itself for gaps of assessments whose system name starts with
 ``TIMED_PREFIX``, and the reconcile of this replica leaves those gaps alone. Every other gap (the test
-has some whose rows the product plans) is reconciled as usual. Sweeps, claims, leases, the reaper,
+has some whose rows the product plans) is reconciled as usual. For the same reason those gaps' reminders are not
+held back by the one-reminder-a-working-day rule. Sweeps, claims, leases, the reaper,
 delivery and the crash points are the product's own code, untouched.
 """
 
@@ -36,8 +37,26 @@ def _leave_timed_gaps_to_the_test() -> None:
     reminders.replan_gap = replan_gap  # reconcile() looks replan_gap up in its module at call time
 
 
+def _timed_gaps_are_not_held_for_the_day() -> None:
+    """The test's timed rows come due second by second for the same owners: the one-reminder-a-working-day rule
+    would hold all but the first until tomorrow. For those gaps alone it is off; every other row keeps it."""
+    from models import Assessment
+    from scheduler import messages
+
+    original = messages.reminded_today
+
+    def reminded_today(session, row, moment, tz):  # type: ignore[no-untyped-def]
+        assessment = session.get(Assessment, row.assessment_id) if row.assessment_id is not None else None
+        if assessment is not None and assessment.system.startswith(TIMED_PREFIX):
+            return False
+        return original(session, row, moment, tz)
+
+    messages.reminded_today = reminded_today  # compose() looks it up in its module at call time
+
+
 def main(argv: list[str]) -> int:
     _leave_timed_gaps_to_the_test()
+    _timed_gaps_are_not_held_for_the_day()
     from bot.cli.main import main as readiness
 
     return readiness(["serve", *argv])

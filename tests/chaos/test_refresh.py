@@ -116,6 +116,14 @@ def set_up(sessions, sandbox: SlackSandbox, checklist: Checklist) -> tuple[int, 
     return aid, safe
 
 
+def mark(sessions, aid: int, item: str) -> None:  # noqa: ANN001
+    """One more point: the item re-marked from No to Partial."""
+    with session_scope(sessions) as s:
+        record_mark(s, TEAM, aid, MarkRequest(item_id=item, mark=Mark.PARTIAL, owner=OWNER,
+                                              due=date.today() + timedelta(days=20), note="chaos gap"),
+                    actor=LEAD, today=date.today())
+
+
 def audit(sessions, sandbox: SlackSandbox, aid: int) -> tuple[dict[str, Any], list[str]]:  # noqa: ANN001
     problems: list[str] = []
     with session_scope(sessions) as s:
@@ -171,18 +179,23 @@ def test_a_killed_replica_loses_no_update_and_no_older_state_is_posted(chaos_db,
     try:
         aid, items = set_up(sessions, sandbox, checklist)
         fleet.start("r2")
-        fleet.start("r3")
-        fleet.wait_serving(["r2", "r3"])
+        fleet.wait_serving(["r2"])
         if not wait(lambda: open_due(sessions) == 0, 60, fleet, fired):  # the set-up's messages, delivered
             problems.append("the set-up's messages were not delivered within 60 s")
-        fleet.start("r1", crash_at="refresh_drawn")  # it dies at the first refresh it draws during the marks
+        fleet.kill("r2")
+        fleet.poll()  # noted as stopped, not restarted: r1 must be alone for its crash point
+        # r1 alone, with the crash point: it claims the first mark's refresh, draws it, and dies before any update
+        fleet.start("r1", crash_at="refresh_drawn")
         fleet.wait_serving(["r1"])
+        mark(sessions, aid, items[0])
+        if not wait(lambda: "refresh_drawn" in fired, 30, fleet, fired):
+            problems.append("r1 did not reach its crash point within 30 s")
+        fleet.start("r2")
+        fleet.start("r3")
+        fleet.wait_serving(list(REPLICAS))
         next_kill = time.time() + rng.uniform(1.0, 2.0)
-        for item in items:
-            with session_scope(sessions) as s:
-                record_mark(s, TEAM, aid, MarkRequest(item_id=item, mark=Mark.PARTIAL, owner=OWNER,
-                                                      due=date.today() + timedelta(days=20), note="chaos gap"),
-                            actor=LEAD, today=date.today())
+        for item in items[1:]:
+            mark(sessions, aid, item)
             problems += restart(fleet, fired)
             if time.time() >= next_kill and all(fleet.replicas[n].alive for n in REPLICAS):
                 victim = rng.choice(REPLICAS)
