@@ -59,3 +59,10 @@ def test_a_large_grid_is_split_into_parts_each_within_the_limits():
     assert len(messages) == MAX_PARTS and "more part(s): `readiness evidence show`" in str(messages[-1]["blocks"])
     for block in tables(messages):
         assert sum(len(c["text"]) for row in block["rows"] for c in row) <= MAX_TABLE_CHARS
+
+
+def test_the_notification_text_escapes_the_review_label():
+    """Regression: the grid's `text` (what Slack shows in pushes) embedded the label raw, so `<!channel> x` pinged."""
+    messages = grid_messages("<!channel> x 1.0", card(["eu", "us"]), "")
+    assert messages[0]["text"] == "Cohort scorecard for &lt;!channel&gt; x 1.0"
+    assert "<!" not in str([m["text"] for m in messages])
