@@ -26,7 +26,7 @@ from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
 from bot.services import audit
 from bot.services.checklists import checklist_by_hash, store_snapshot
-from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
+from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError, mention
 from bot.services.outbox import cancel_gap
 from bot.services.workspaces import ensure_workspace
 from models import Assessment, ItemMark, MarkChange, Waiver, utcnow
@@ -325,7 +325,8 @@ def close_assessment(session: Session, team_id: str, assessment_id: int, *, acto
     """Close a review: its marks freeze and every reminder it still owes is cancelled."""
     assessment = get_assessment(session, team_id, assessment_id)
     if actor != assessment.started_by:
-        raise ServiceError(f"Only the release lead of review #{assessment_id}, <@{assessment.started_by}>, can close it.")
+        raise ServiceError(f"Only the release lead of review #{assessment_id}, ", mention(assessment.started_by),
+                           ", can close it.")
     if assessment.status == "closed":
         raise ServiceError(f"Review #{assessment_id} is already closed.")
     before = assessment.status
