@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Checklist, Mark
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from bot.core.marking import (
     DETAILS_CHANGE,
     DUE_CHANGE,
@@ -107,8 +108,8 @@ def start_assessment(session: Session, checklist: Checklist, request: StartReque
     system, version = _clean(request.system), _clean(request.version)
     if not system or not version:
         raise ServiceError("An assessment needs a system name and a candidate version.")
-    if len(system) > 120 or len(version) > 80:
-        raise ServiceError("System names are limited to 120 characters and versions to 80.")
+    if len(system) > MAX_SYSTEM or len(version) > MAX_VERSION:
+        raise ServiceError(f"System names are limited to {MAX_SYSTEM} characters and versions to {MAX_VERSION}.")
     ensure_workspace(session, request.team_id)
     if request.baseline_id is not None:
         baseline = get_assessment(session, request.team_id, request.baseline_id)
