@@ -42,7 +42,8 @@ class AuditEvent(TeamScoped, Base):
 
 
 class AuditHead(Base):
-    """The end of a workspace's chain: the last event's number and hash."""
+    """The end of a workspace's chain: the last event's number and hash. Database triggers let it only move
+    forward, and be deleted only with its workspace's purge permit (``models.workspace.AuditPurgePermit``)."""
 
     __tablename__ = "audit_heads"
 

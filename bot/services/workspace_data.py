@@ -96,14 +96,13 @@ def _permit(session: Session, team_id: str) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.add(AuditPurgePermit(team_id=team_id))
         session.flush()
-    else:
-        session.execute(text("SELECT set_config('readiness.purge_team', :team, true)"), {"team": team_id})
+    else:  # only the tables' owner may: the function's EXECUTE is revoked from everyone else
+        session.execute(text("SELECT audit_grant_purge_permit(:team)"), {"team": team_id})
 
 
 def _end_permit(session: Session, team_id: str) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(delete(AuditPurgePermit.__table__).where(AuditPurgePermit.__table__.c.team_id == team_id))
-    else:
+    session.execute(delete(AuditPurgePermit.__table__).where(AuditPurgePermit.__table__.c.team_id == team_id))
+    if session.get_bind().dialect.name != "sqlite":
         session.execute(text("SELECT set_config('readiness.purge_team', '', true)"))
 
 
