@@ -20,7 +20,7 @@ from bot.executor import ListenerExecutor
 from bot.installs.oauth import check as check_oauth
 from bot.observe.logcontext import about
 from bot.settings import Settings
-from bot.slack import make_client, make_modal_client
+from bot.slack import bot_token, make_client, make_modal_client, shape_client
 from handlers import (
     actions,
     commands,
@@ -77,20 +77,22 @@ def build_app(
 
     read_sessions = session_factory(engine, readonly=True, clock=clock)
     deps.executor = executor = executor or ListenerExecutor()
-    client = client or make_client(settings)
-    oauth: dict[str, object] = {}
+    # bolt takes the bot token or a client, not both (given both, or a client while SLACK_BOT_TOKEN is set, it
+    # warns at every start): in single-token mode it gets the token and its client is shaped as ours are
+    given: dict[str, object] = {"client": client} if client is not None else {"token": bot_token(settings)}
     if settings.oauth_mode:
         # Install to any workspace: bolt's OAuth flow and authorize, on slack_sdk's stores (tokens encrypted)
         from bot.installs.oauth import ReadinessOAuthFlow, oauth_parts
 
+        client = client or make_client(settings)
         client.token = None  # every request gets its workspace's token from the authorize
         parts = oauth_parts(settings, engine, client)
         deps.installation_store = parts.store
         flow = ReadinessOAuthFlow(client=client, logger=logging.getLogger("readiness.oauth"),
                                   settings=parts.settings, sessions=deps.sessions)
-        oauth = {"oauth_flow": flow, "authorize": parts.authorize, "installation_store": parts.store}
+        given = {"client": client, "oauth_flow": flow, "authorize": parts.authorize,
+                 "installation_store": parts.store}
     app = App(
-        client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
@@ -98,8 +100,10 @@ def build_app(
         # after the ack runs in a bounded pool, so a burst of post-ack work never delays an ack.
         process_before_response=True,
         listener_executor=executor,
-        **oauth,  # type: ignore[arg-type]
+        **given,  # type: ignore[arg-type]
     )
+    if client is None:
+        shape_client(app.client, settings)
 
     @app.middleware
     def inject(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002

@@ -11,17 +11,34 @@ from slack_sdk import WebClient
 
 from bot.context import VERIFIED, saved_in_ack
 from bot.db import is_outage
-from bot.services.errors import ServiceError
+from bot.services.errors import Link, Mention, Part, ServiceError
+from handlers.blocks import text as t
+from handlers.blocks.packet import slack_link
 
 log = logging.getLogger(__name__)
 
 DB_DOWN = "The review database is not reachable right now, so nothing was saved. Please try again in a minute."
 
 
-def user_message(error: Exception, error_id: str, *, saved: bool = False) -> str:
-    """What the person is told: a refusal says why; otherwise whether anything was saved, and the error id."""
+def _slack_part(part: Part) -> str:
+    if isinstance(part, Mention):
+        return t.user(part.id) if part.kind == "user" else t.channel(part.id)
+    if isinstance(part, Link):
+        return slack_link(part.url, part.label)
+    return t.esc(part)
+
+
+def refusal_text(error: ServiceError) -> str:
+    """A refusal as Slack mrkdwn, the one way a ServiceError's text reaches a message: its words are escaped
+    (a review named `<!channel> x` pings nobody), the people, channels and links it names by id are made here."""
+    return "".join(_slack_part(part) for part in error.parts)
+
+
+def user_message(error: Exception, error_id: str, *, saved: bool = False, plain: bool = False) -> str:
+    """What the person is told: a refusal says why; otherwise whether anything was saved, and the error id.
+    As mrkdwn, unless ``plain`` (a form field's error, which Slack shows as typed)."""
     if isinstance(error, ServiceError):
-        return str(error)
+        return str(error) if plain else refusal_text(error)
     if saved:
         return (f"Your request was saved, but Readiness could not bring every Slack message up to date "
                 f"(error id {error_id}). Alerts and reminders are queued and still go out.")
@@ -64,12 +81,14 @@ def report_error(
     else:
         logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error,
                      extra={"error_id": error_id})
-    message = user_message(error, error_id, saved=acked and saved_in_ack(context))
+    saved = acked and saved_in_ack(context)
+    message = user_message(error, error_id, saved=saved)
     if not acked:
         if body.get("type") == "view_submission":
             block_id = _first_input_block(body.get("view", {}))
             if block_id:
-                return BoltResponse(status=200, body={"response_action": "errors", "errors": {block_id: message}})
+                plain = user_message(error, error_id, saved=saved, plain=True)
+                return BoltResponse(status=200, body={"response_action": "errors", "errors": {block_id: plain}})
         if body.get("command"):
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
         if body.get("response_url") and context.respond is not None:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.checklist import Mark
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from handlers.ids import BlockId, InputId
 
 
@@ -59,12 +60,12 @@ def start_errors(system: str | None, version: str | None, release_channel: str |
     errors: dict[str, str] = {}
     if not system:
         errors[BlockId.SYSTEM] = "Name the system under review."
-    elif len(system) > 120:
-        errors[BlockId.SYSTEM] = "Keep the system name under 120 characters."
+    elif len(system) > MAX_SYSTEM:
+        errors[BlockId.SYSTEM] = f"Keep the system name to {MAX_SYSTEM} characters."
     if not version:
         errors[BlockId.VERSION] = "Name the candidate version."
-    elif len(version) > 80:
-        errors[BlockId.VERSION] = "Keep the version under 80 characters."
+    elif len(version) > MAX_VERSION:
+        errors[BlockId.VERSION] = f"Keep the version to {MAX_VERSION} characters."
     if not release_channel:
         errors[BlockId.RELEASE_CHANNEL] = "Pick the release channel for alerts."
     return errors

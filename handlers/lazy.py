@@ -23,7 +23,7 @@ from bot.executor import BACKGROUND, INTERACTIVE
 from bot.observe.metrics import ScreenTimer, kind_of
 from bot.services.errors import ServiceError
 from handlers.blocks.kit import loading_modal, notice_modal
-from handlers.errors import report_error
+from handlers.errors import refusal_text, report_error
 
 AfterAck = Callable[[dict[str, Any], BoltContext, WebClient], None]
 PAYLOAD_NAMES = ("command", "action", "view", "event")
@@ -95,6 +95,6 @@ def open_form(body: dict[str, Any], context: BoltContext, build: Callable[[], di
     try:
         view = build()
     except ServiceError as refused:
-        deps.update_modal(view_id, view_hash, notice_modal("Readiness", f":no_entry: {refused}"))
+        deps.update_modal(view_id, view_hash, notice_modal("Readiness", f":no_entry: {refusal_text(refused)}"))
         return
     deps.update_modal(view_id, view_hash, view)

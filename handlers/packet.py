@@ -15,7 +15,7 @@ from bot.core.packet.model import TraceKind
 from bot.core.slack_failures import permanent
 from bot.services import packets, reviews
 from bot.services.assessments import get_assessment
-from bot.services.errors import ServiceError
+from bot.services.errors import Link, ServiceError, channel_mention
 from handlers import forms
 from handlers.blocks import packet as pb
 from handlers.blocks import text as t
@@ -248,9 +248,9 @@ def make_packet(body: dict[str, Any], context: BoltContext, client: WebClient) -
         error = str(exc.response.get("error") or "")
         if permanent(error) is None:
             raise
-        raise ServiceError(f"The packet is stored, but Readiness cannot share files in {t.channel(channel)} "
-                           f"(`{error}`): invite it there with `/invite @Readiness` and run `/readiness packet` again. "
-                           f"Its page is readable now: {pb.slack_link(link, 'open the packet page')}.") from None
+        raise ServiceError("The packet is stored, but Readiness cannot share files in ", channel_mention(channel or ""),
+                           f" (`{error}`): invite it there with `/invite @Readiness` and run `/readiness packet` "
+                           "again. Its page is readable now: ", Link(link, "open the packet page"), ".") from None
     text, blocks = pb.packet_ready(label, link, packets.link_expiry(deps.settings, now), record.content_hash,
                                    missing)
     client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=blocks)

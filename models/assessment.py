@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from models.base import Base, TeamScoped, UTCDateTime, utcnow
 
 
@@ -16,8 +17,8 @@ class Assessment(TeamScoped, Base):
     __table_args__ = (Index("ix_assessments_team_system_version", "team_id", "system", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    system: Mapped[str] = mapped_column(String(120))
-    version: Mapped[str] = mapped_column(String(80))
+    system: Mapped[str] = mapped_column(String(MAX_SYSTEM))
+    version: Mapped[str] = mapped_column(String(MAX_VERSION))
     cohorts: Mapped[list[str]] = mapped_column(JSON, default=list)
     baseline_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
     channel_id: Mapped[str | None] = mapped_column(String(32))

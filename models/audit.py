@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
+from bot.core.limits import MAX_ACTOR, MAX_SYSTEM, MAX_VERSION
 from models.base import Base, TeamScoped, UTCDateTime, utcnow
+
+MAX_SUBJECT = MAX_SYSTEM + 1 + MAX_VERSION  # the longest subject: "system version"
 
 
 class AuditImmutable(RuntimeError):
@@ -27,9 +30,9 @@ class AuditEvent(TeamScoped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(MAX_ACTOR))
     action: Mapped[str] = mapped_column(String(40))
-    subject: Mapped[str | None] = mapped_column(String(100))
+    subject: Mapped[str | None] = mapped_column(String(MAX_SUBJECT))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -39,7 +42,8 @@ class AuditEvent(TeamScoped, Base):
 
 
 class AuditHead(Base):
-    """The end of a workspace's chain: the last event's number and hash."""
+    """The end of a workspace's chain: the last event's number and hash. Database triggers let it only move
+    forward, and be deleted only with its workspace's purge permit (``models.workspace.AuditPurgePermit``)."""
 
     __tablename__ = "audit_heads"
 

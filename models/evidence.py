@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from models.base import Base, TeamScoped, UTCDateTime, utcnow
 
 
@@ -21,8 +22,8 @@ class EvidenceRecord(TeamScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    system: Mapped[str] = mapped_column(String(120))
-    version: Mapped[str] = mapped_column(String(80))
+    system: Mapped[str] = mapped_column(String(MAX_SYSTEM))
+    version: Mapped[str] = mapped_column(String(MAX_VERSION))
     content_hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     row_count: Mapped[int] = mapped_column(Integer)
@@ -37,7 +38,7 @@ class PolicyRecord(TeamScoped, Base):
     __table_args__ = (UniqueConstraint("team_id", "content_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    system: Mapped[str | None] = mapped_column(String(120))
+    system: Mapped[str | None] = mapped_column(String(MAX_SYSTEM))
     policy_id: Mapped[str] = mapped_column(String(120))
     version: Mapped[str] = mapped_column(String(80))
     content_hash: Mapped[str] = mapped_column(String(64))

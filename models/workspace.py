@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -42,12 +42,16 @@ class WorkspaceTombstone(Base):
 
 
 class AuditPurgePermit(Base):
-    """SQLite's purge permit: the audit triggers let a DELETE through only while a row here names the workspace.
+    """A purge permit: the audit triggers let a DELETE of a workspace's audit rows (and of its chain's head)
+    through only while a row here names the workspace.
 
-    Written and removed inside the purge's own transaction, so none is ever committed (PostgreSQL uses a
-    transaction-local setting instead).
+    Written and removed inside the purge's own transaction, so none is ever committed. On PostgreSQL a trigger
+    stamps the row with the transaction and the role that wrote it, and it counts only in that transaction,
+    written by the tables' owner (through ``audit_grant_purge_permit``), with ``readiness.purge_team`` set too.
     """
 
     __tablename__ = "audit_purge_permits"
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    txn: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL: the transaction that wrote it
+    granted_by: Mapped[str | None] = mapped_column(String(64))  # PostgreSQL: the role that wrote it

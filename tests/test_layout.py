@@ -1,13 +1,15 @@
 """The tree reads as the architecture: no import circles among the project's modules, few loose modules in bot/.
 
-Every import statement counts, imports inside functions included; only those under ``if TYPE_CHECKING:``
-are exempt (they never run). The packages above a module are initialised before it, so an import of one's
+Every import statement counts, imports inside functions included; only those in the body of
+``if TYPE_CHECKING:`` (or ``if typing.TYPE_CHECKING:``) are exempt: they never run. ``if not TYPE_CHECKING:``
+and the ``else`` of an ``if TYPE_CHECKING:`` do run, and count. The packages above a module are initialised before it, so an import of one's
 own ancestor package counts only when it takes a name the package defines (not a submodule).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,49 +29,66 @@ def project_modules(root: Path = ROOT) -> dict[str, Path]:
     return modules
 
 
+def is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING`` itself: false when the program runs. Not ``not
+    TYPE_CHECKING``, nor ``TYPE_CHECKING or x``, whose branches do run."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING" and isinstance(test.value, ast.Name)
+            and test.value.id == "typing")
+
+
 def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """The nodes under the body of an ``if TYPE_CHECKING:`` (never its ``else``), which never run."""
     skipped: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and is_type_checking(node.test):
             skipped.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
     return skipped
 
 
-def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
-    def owner(name: str) -> str | None:
-        while name and name not in modules:
-            name = name.rpartition(".")[0]
-        return name or None
+def imports_of(source: str, name: str, package: str, modules: Iterable[str]) -> set[str]:
+    """The project modules that the module ``name`` (in ``package``) imports when it runs, its source given."""
+    known = set(modules)
 
+    def owner(target: str) -> str | None:
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        return target or None
+
+    tree = ast.parse(source)
+    skipped = _type_checking_nodes(tree)
+    edges: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        for target in targets:
+            found = owner(target)
+            if found is None or found == name:
+                continue
+            edges.add(found)
+            parts = found.split(".")
+            for i in range(1, len(parts)):  # importing a.b.c runs a and a.b first, unless they are ours
+                ancestor = ".".join(parts[:i])
+                if ancestor in known and not (name == ancestor or name.startswith(ancestor + ".")):
+                    edges.add(ancestor)
+    return edges
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        skipped = _type_checking_nodes(tree)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        edges: set[str] = set()
-        for node in ast.walk(tree):
-            if id(node) in skipped:
-                continue
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                    base = ".".join([*parts, *([node.module] if node.module else [])])
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
-            for target in targets:
-                found = owner(target)
-                if found is None or found == name:
-                    continue
-                edges.add(found)
-                parts = found.split(".")
-                for i in range(1, len(parts)):  # importing a.b.c runs a and a.b first, unless they are ours
-                    ancestor = ".".join(parts[:i])
-                    if ancestor in modules and not (name == ancestor or name.startswith(ancestor + ".")):
-                        edges.add(ancestor)
-        graph[name] = edges
+        graph[name] = imports_of(path.read_text(encoding="utf-8"), name, package, modules)
     return graph
 
 
@@ -132,6 +151,22 @@ def test_a_circle_hidden_in_a_function_is_found(tmp_path):
     for package in PACKAGES[1:]:
         (tmp_path / package).mkdir()
     assert circles(import_graph(project_modules(tmp_path))) == [["bot.a", "bot.b"]]
+
+
+def test_only_the_body_of_if_type_checking_is_exempt():
+    """The checker itself, on made-up source: `if not TYPE_CHECKING:` runs, and so does the `else` of an
+    `if TYPE_CHECKING:` (it once exempted both)."""
+    modules = {"bot", "bot.a", "bot.b", "bot.c", "bot.d", "bot.e"}
+
+    def seen(source: str) -> set[str]:
+        return imports_of(source, "bot.a", "bot", modules)
+
+    assert seen("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot import b\n") == set()
+    assert seen("import typing\nif typing.TYPE_CHECKING:\n    import bot.b\n") == set()
+    assert seen("if not TYPE_CHECKING:\n    from bot import b\n") == {"bot.b"}
+    assert seen("if TYPE_CHECKING or DEBUG:\n    from bot import b\n") == {"bot.b"}
+    assert seen("if TYPE_CHECKING:\n    from bot import b\nelse:\n    from bot import c\n") == {"bot.c"}
+    assert seen("def f():\n    from . import d\n    from .e import thing\n") == {"bot.d", "bot.e"}
 
 
 def test_a_package_that_reexports_from_a_module_that_imports_it_back_is_a_circle(tmp_path):

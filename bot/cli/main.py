@@ -21,6 +21,7 @@ from bot.core.advice import recommended_action
 from bot.core.assessment_file import AssessmentFileError, load_assessment
 from bot.core.checklist import Checklist, ChecklistError, Verdict, checklist_json_schema, load_checklist
 from bot.core.documents import FileProblem, text_problem
+from bot.core.limits import LIMITS, too_long
 from bot.core.scorecard_view import scorecard_text
 from bot.core.scoring import score
 from bot.errors import ConfigError, SchemaNotAtHead
@@ -414,10 +415,13 @@ def _unexpected(exc: Exception, debug: bool) -> int:
 
 
 def check_arguments(args: argparse.Namespace) -> None:
-    """Text given on the command line must be storable: no control characters or undecodable bytes."""
+    """Text given on the command line must be storable: no control characters or undecodable bytes, and a
+    system or a version no longer than its column."""
     for name, value in vars(args).items():
         if isinstance(value, str) and text_problem(value):
             raise UsageError(f"--{name.replace('_', '-')}: {text_problem(value)}")
+        if name in LIMITS and isinstance(value, str) and too_long(name, value):
+            raise UsageError(f"--{name}: {too_long(name, value)}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Each workspace's audit events form one chain: event n carries the hash of event n-1 and its own hash, over
 its fields and that previous hash. Changing, removing or reordering any event, or cutting the chain's end
-(against the head kept beside it), breaks the chain at that point, and ``verify_chain`` says where.
+(against the head kept beside it), breaks the chain at that point, and ``verify_chain`` says where. A head
+without events, events without a head, or a workspace with reviews and neither show as well.
 """
 
 from __future__ import annotations
@@ -55,12 +56,13 @@ class ChainReport:
 
 
 def verify_chain(team_id: str, events: Iterable[ChainedEvent], head_seq: int | None,
-                 head_hash: str | None) -> ChainReport:
-    """Check one workspace's events (in ``seq`` order) against each other and against the stored head."""
-    expected_prev, seq, count = GENESIS, 0, 0
-    for event in events:
-        count += 1
-        seq += 1
+                 head_hash: str | None, *, reviews: int = 0) -> ChainReport:
+    """Check one workspace's events (in ``seq`` order) against each other and against the stored head
+    (``head_seq`` None: the workspace has no head). ``reviews``: how many reviews it has, each of which left
+    an event when it started, so a workspace with reviews and no trail at all lost it."""
+    expected_prev, count = GENESIS, 0
+    for seq, event in enumerate(events, start=1):
+        count = seq
         if event.seq != seq:
             return ChainReport(team_id, count, expected_prev, f"event {seq} is missing (found event {event.seq} next)")
         if event.prev_hash != expected_prev:
@@ -68,8 +70,19 @@ def verify_chain(team_id: str, events: Iterable[ChainedEvent], head_seq: int | N
         if event_hash(event) != event.row_hash:
             return ChainReport(team_id, count, expected_prev, f"event {seq} was changed after it was written")
         expected_prev = event.row_hash
-    if (head_seq or 0) != seq or (head_hash or GENESIS) != expected_prev:
-        return ChainReport(team_id, count, expected_prev,
-                           f"the chain ends at event {seq}, but its head says event {head_seq or 0}: "
-                           "events were removed from its end")
-    return ChainReport(team_id, count, expected_prev)
+    problem = _ends_problem(count, head_seq, head_hash, expected_prev, reviews)
+    return ChainReport(team_id, count, expected_prev, problem)
+
+
+def _ends_problem(count: int, head_seq: int | None, head_hash: str | None, last_hash: str, reviews: int) -> str | None:
+    """What is wrong with the chain's end, given its head: None when they agree."""
+    if count and head_seq is None:
+        return f"it has {count} event(s) but no head: the head was deleted"
+    if not count and head_seq:
+        return f"its head says event {head_seq}, but it has no events: they were deleted"
+    if not count and head_seq is None and reviews:
+        return f"{reviews} review(s) but no audit events and no head: the trail was deleted"
+    if (head_seq or 0) != count or (head_hash or GENESIS) != last_hash:
+        return (f"the chain ends at event {count}, but its head says event {head_seq or 0}: "
+                "events were removed from its end")
+    return None

@@ -19,7 +19,15 @@ from bot.sandbox.blockkit import (
     iter_interactive_elements,
     with_generated_ids,
 )
-from bot.sandbox.methods import Handler, build_message, flag, known_channel, public_message, writable_channel
+from bot.sandbox.methods import (
+    Handler,
+    broadcast_mentions,
+    build_message,
+    flag,
+    known_channel,
+    public_message,
+    writable_channel,
+)
 from bot.sandbox.state import (
     RESPONSE_URL_MAX_USES,
     RESPONSE_URL_TTL_SECONDS,
@@ -337,6 +345,7 @@ def post_response(state: SandboxState, token: str, body: Any) -> tuple[int, Any]
         if not isinstance(body, dict):
             state.violate(where, "invalid_payload", "response URL bodies must be JSON objects")
             return 400, "invalid_payload"
+        note_broadcasts(state, where, body)
         original = _original(state, hook)
         if flag(body.get("delete_original")):
             if original is None:
@@ -366,6 +375,12 @@ def post_response(state: SandboxState, token: str, body: Any) -> tuple[int, Any]
             return 200, {"ok": True}
         deliver(state, hook.channel, hook.user, body)
         return 200, {"ok": True}
+
+
+def note_broadcasts(state: SandboxState, where: str, body: dict[str, Any]) -> None:
+    """A reply (a command's answer, a response URL post) is a message too: its pings are violations as well."""
+    for mention in broadcast_mentions(body):
+        state.violate(where, "broadcast_mention", f"the text holds {mention}>: a ping nobody asked for")
 
 
 def deliver(state: SandboxState, channel_id: str | None, user: str | None, body: dict[str, Any]) -> None:
@@ -399,6 +414,7 @@ def apply_command_response(state: SandboxState, channel_id: str, user: str, body
         if not isinstance(body, dict):
             state.violate("command_response", "invalid_payload", "the command answer must be a JSON object")
             return
+        note_broadcasts(state, "command_response", body)
         if body.get("blocks") is not None:
             problems = check_message_blocks(body["blocks"])
             if problems:

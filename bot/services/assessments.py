@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Checklist, Mark
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from bot.core.marking import (
     DETAILS_CHANGE,
     DUE_CHANGE,
@@ -26,7 +27,7 @@ from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
 from bot.services import audit
 from bot.services.checklists import checklist_by_hash, store_snapshot
-from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError
+from bot.services.errors import AssessmentClosed, MarkRejected, NotFound, ServiceError, mention
 from bot.services.outbox import cancel_gap
 from bot.services.workspaces import ensure_workspace
 from models import Assessment, ItemMark, MarkChange, Waiver, utcnow
@@ -108,8 +109,8 @@ def start_assessment(session: Session, checklist: Checklist, request: StartReque
     system, version = _clean(request.system), _clean(request.version)
     if not system or not version:
         raise ServiceError("An assessment needs a system name and a candidate version.")
-    if len(system) > 120 or len(version) > 80:
-        raise ServiceError("System names are limited to 120 characters and versions to 80.")
+    if len(system) > MAX_SYSTEM or len(version) > MAX_VERSION:
+        raise ServiceError(f"System names are limited to {MAX_SYSTEM} characters and versions to {MAX_VERSION}.")
     ensure_workspace(session, request.team_id)
     if request.baseline_id is not None:
         baseline = get_assessment(session, request.team_id, request.baseline_id)
@@ -328,7 +329,8 @@ def close_assessment(session: Session, team_id: str, assessment_id: int, *, acto
     """Close a review: its marks freeze and every reminder it still owes is cancelled."""
     assessment = get_assessment(session, team_id, assessment_id)
     if actor != assessment.started_by:
-        raise ServiceError(f"Only the release lead of review #{assessment_id}, <@{assessment.started_by}>, can close it.")
+        raise ServiceError(f"Only the release lead of review #{assessment_id}, ", mention(assessment.started_by),
+                           ", can close it.")
     if assessment.status == "closed":
         raise ServiceError(f"Review #{assessment_id} is already closed.")
     before = assessment.status

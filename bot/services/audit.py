@@ -14,13 +14,13 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from bot.core.audit_chain import GENESIS, ChainedEvent, ChainReport, event_hash, verify_chain
 from bot.core.scoring import MarkEntry
-from models import AuditEvent, AuditHead, utcnow
+from models import Assessment, AuditEvent, AuditHead, utcnow
 
 FIELDS = ("id", "at", "team_id", "assessment_id", "actor", "action", "subject", "before", "after", "seq",
           "prev_hash", "row_hash")
@@ -137,14 +137,17 @@ def _chained(session: Session, team_id: str) -> Iterator[ChainedEvent]:
 
 
 def verify(session: Session, team_id: str | None = None) -> list[ChainReport]:
-    """Every workspace's chain (or one), checked event by event and against its head."""
+    """Every workspace's chain (or one), checked event by event and against its head. A workspace counts when
+    it has events, a head or reviews: one whose trail was deleted whole still has its reviews."""
     heads = {h.team_id: h for h in session.scalars(select(AuditHead))}
-    teams = set(heads) | set(session.scalars(select(AuditEvent.team_id).distinct()))
+    per_team = select(Assessment.team_id, func.count()).group_by(Assessment.team_id)
+    reviews: dict[str, int] = {team: int(n) for team, n in session.execute(per_team)}
+    teams = set(heads) | set(session.scalars(select(AuditEvent.team_id).distinct())) | set(reviews)
     if team_id is not None:
         teams = {team_id}
     reports = []
     for team in sorted(teams):
         head = heads.get(team)
         reports.append(verify_chain(team, _chained(session, team), head.seq if head else None,
-                                    head.row_hash if head else None))
+                                    head.row_hash if head else None, reviews=reviews.get(team, 0)))
     return reports

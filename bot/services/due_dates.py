@@ -13,7 +13,7 @@ from bot.core.reminder_plan import ReminderPolicy
 from bot.core.review import Proposal
 from bot.services import audit, surfaces
 from bot.services.assessments import MarkOutcome, MarkRequest, checklist_of, get_assessment, item_row
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, mention
 from bot.services.marks import record_mark
 from bot.services.reminders import is_open_gap
 from models import Assessment, DueProposal, ItemMark
@@ -33,7 +33,7 @@ def propose(session: Session, team_id: str, assessment_id: int, item_id: str, *,
     """Check and store a proposal: it waits on the release lead's App Home (and in their DM) until decided."""
     assessment, row = _gap(session, team_id, assessment_id, item_id)
     if row.owner != proposer:
-        raise ServiceError(f"Only the owner of {item_id}, <@{row.owner}>, can propose a new due date.")
+        raise ServiceError(f"Only the owner of {item_id}, ", mention(row.owner), ", can propose a new due date.")
     assert row.due is not None
     if new_due < today:
         raise ServiceError(f"The date {new_due.isoformat()} is in the past.")
@@ -65,7 +65,7 @@ def decide(session: Session, team_id: str, assessment_id: int, item_id: str, *, 
     """Apply or refuse a proposal. Only the release lead decides, and only while nothing moved meanwhile."""
     assessment, row = _gap(session, team_id, assessment_id, item_id)
     if actor != assessment.started_by:
-        raise ServiceError(f"Only the release lead of this review, <@{assessment.started_by}>, can decide.")
+        raise ServiceError("Only the release lead of this review, ", mention(assessment.started_by), ", can decide.")
     if row.owner != proposer or row.due != was:
         raise ServiceError(f"{item_id} changed since the proposal (owner or due date); nothing was changed.")
     for waiting in session.scalars(select(DueProposal).where(

@@ -40,7 +40,7 @@ from bot.services.assessments import (
     live_waivers,
     waived_items,
 )
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, mention
 from bot.settings import Settings
 from models import (
     Approval,
@@ -135,8 +135,8 @@ def planners(session: Session, assessment: Assessment) -> set[str]:
 
 def check_planner(session: Session, assessment: Assessment, user: str) -> None:
     if user not in planners(session, assessment):
-        raise ServiceError(f"Only the release lead of review #{assessment.id}, <@{assessment.started_by}>, "
-                           "or one of its named approvers can write the rollout plan.")
+        raise ServiceError(f"Only the release lead of review #{assessment.id}, ", mention(assessment.started_by),
+                           ", or one of its named approvers can write the rollout plan.")
 
 
 def plan_errors(staged_rollout: str | None, rollback: str | None) -> dict[str, str]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.evidence import PolicyError, ReleasePolicy, load_policy
 from bot.core.evidence.policy import policy_from_data
+from bot.core.limits import MAX_SYSTEM
 from bot.db import clock_now
 from bot.errors import ConfigError
 from bot.services import audit
@@ -51,8 +52,8 @@ def store(session: Session, team_id: str, policy: ReleasePolicy, *, system: str 
     system = (system or "").strip() or policy.system
     if policy.system is not None and system != policy.system:
         raise ServiceError(f"the policy is written for system {policy.system!r}, not {system!r}")
-    if system is not None and len(system) > 120:
-        raise ServiceError("system names are limited to 120 characters")
+    if system is not None and len(system) > MAX_SYSTEM:
+        raise ServiceError(f"system names are limited to {MAX_SYSTEM} characters")
     bound = policy if system is None or policy.system == system else policy.model_copy(update={"system": system})
     bound = policy_from_data(bound.model_dump(mode="json"))  # a fresh model: its hash covers the system
     ensure_workspace(session, team_id)

@@ -24,7 +24,7 @@ from bot.services.assessments import (
     waived_items,
 )
 from bot.services.config import get as config_of
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, mention
 from bot.services.workspaces import ensure_workspace
 from models import Approval, Approver, Assessment, Waiver, WorkspaceConfig
 from models.signoff import DEFAULT_ROLES
@@ -108,8 +108,8 @@ def check_namer(session: Session, assessment: Assessment, user: str) -> None:
     """Only the release lead, or the workspace's Readiness admin group, names (or changes) the approvers:
     whoever names them decides who may approve and who may waive."""
     if user != assessment.started_by and user not in config_of(session, assessment.team_id).admins:
-        raise ServiceError(f"Only the release lead of review #{assessment.id}, <@{assessment.started_by}>, "
-                           "or a Readiness admin can name its approvers.")
+        raise ServiceError(f"Only the release lead of review #{assessment.id}, ", mention(assessment.started_by),
+                           ", or a Readiness admin can name its approvers.")
 
 
 def name_approvers(session: Session, team_id: str, assessment_id: int, approvers: dict[str, str], *,
@@ -199,7 +199,7 @@ def decide(session: Session, team_id: str, assessment_id: int, *, role: str, use
     if approver is None:
         raise ServiceError(f"No {role} approver is named for review #{assessment_id}.")
     if approver.user_id != user:
-        raise ServiceError(f"Only <@{approver.user_id}>, the named {role} approver, can decide for {role}.")
+        raise ServiceError("Only ", mention(approver.user_id), f", the named {role} approver, can decide for {role}.")
     marks = current_marks(session, assessment)
     waived = waived_items(session, assessment)
     card = score(checklist_of(session, assessment), marks, waived=waived)

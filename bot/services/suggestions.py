@@ -14,7 +14,7 @@ from bot.core.evidence import contradictions, suggest
 from bot.db import clock_now
 from bot.services import audit
 from bot.services.assessments import OPEN_STATUSES, checklist_of, current_marks, get_assessment
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, mention
 from bot.services.notices import EVIDENCE_SUGGESTIONS, enqueue_evidence_suggestions
 from models import Assessment, MarkSuggestion, OutboxMessage
 
@@ -73,8 +73,9 @@ def open_suggestion(session: Session, team_id: str, suggestion_id: int) -> MarkS
     """A suggestion a person may still apply or dismiss; otherwise says what became of it."""
     found = get_suggestion(session, team_id, suggestion_id)
     if found.status != OPEN:
-        who = f" by <@{found.decided_by}>" if found.decided_by else ""
-        raise ServiceError(f"This suggestion for {found.item_id} was already {found.status}{who}; nothing changed.")
+        who = (" by ", mention(found.decided_by)) if found.decided_by else ()
+        raise ServiceError(f"This suggestion for {found.item_id} was already {found.status}", *who,
+                           "; nothing changed.")
     if found.mark is None:
         raise ServiceError(f"There is no mark to apply for {found.item_id}: the evidence is too thin.")
     review = get_assessment(session, team_id, found.assessment_id)

@@ -21,7 +21,7 @@ from bot.services.assessments import (
     live_scorecard,
     live_waivers,
 )
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, mention
 from bot.services.notices import WAIVER_ENDED, WAIVER_GRANTED
 from bot.services.outbox import enqueue
 from bot.services.signoff import void_since
@@ -56,7 +56,7 @@ def check_waiver(session: Session, assessment: Assessment, user: str) -> list[st
     if approver is None:
         raise ServiceError(f"Review #{assessment.id} has no named {POLICY_ROLE} approver: request sign-off first.")
     if approver != user:
-        raise ServiceError(f"Only <@{approver}>, the named {POLICY_ROLE} approver, can waive a blocker.")
+        raise ServiceError("Only ", mention(approver), f", the named {POLICY_ROLE} approver, can waive a blocker.")
     blockers = live_scorecard(session, assessment).blockers
     if not blockers:
         raise ServiceError(f"Review #{assessment.id} has no blocker to waive.")

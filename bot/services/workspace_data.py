@@ -23,6 +23,7 @@ from typing import IO, Any
 from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from bot.core.limits import MAX_ACTOR
 from bot.db import clock_now
 from bot.services import audit
 from bot.services.errors import ServiceError
@@ -86,7 +87,7 @@ def export(session: Session, team_id: str, out: IO[str]) -> Exported:
 
 
 def record_export(session: Session, team_id: str, exported: Exported, actor: str) -> None:
-    audit.record(session, team_id, "workspace.exported", actor=actor[:64],
+    audit.record(session, team_id, "workspace.exported", actor=actor[:MAX_ACTOR],
                  after={"sha256": exported.sha256, "rows": exported.total})
 
 
@@ -95,14 +96,13 @@ def _permit(session: Session, team_id: str) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.add(AuditPurgePermit(team_id=team_id))
         session.flush()
-    else:
-        session.execute(text("SELECT set_config('readiness.purge_team', :team, true)"), {"team": team_id})
+    else:  # only the tables' owner may: the function's EXECUTE is revoked from everyone else
+        session.execute(text("SELECT audit_grant_purge_permit(:team)"), {"team": team_id})
 
 
 def _end_permit(session: Session, team_id: str) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(delete(AuditPurgePermit.__table__).where(AuditPurgePermit.__table__.c.team_id == team_id))
-    else:
+    session.execute(delete(AuditPurgePermit.__table__).where(AuditPurgePermit.__table__.c.team_id == team_id))
+    if session.get_bind().dialect.name != "sqlite":
         session.execute(text("SELECT set_config('readiness.purge_team', '', true)"))
 
 
@@ -127,7 +127,7 @@ def purge(session: Session, team_id: str, *, confirm: str, actor: str, out: IO[s
     _end_permit(session, team_id)
     if deleted != exported.rows:  # the lock held: what was exported is exactly what was deleted
         raise ServiceError(f"the purge of {team_id} found other rows than it exported; nothing was deleted")
-    tombstone = WorkspaceTombstone(team_id=team_id, purged_by=actor[:120], rows=deleted, total_rows=exported.total,
+    tombstone = WorkspaceTombstone(team_id=team_id, purged_by=actor[:MAX_ACTOR], rows=deleted, total_rows=exported.total,
                                    audit_rows=deleted.get("audit_events", 0), audit_head=head,
                                    export_sha256=exported.sha256, purged_at=clock_now(session))
     session.add(tombstone)

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
+
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -115,8 +117,8 @@ class MetricDeclaration(BaseModel):
 class EvidenceUpload(BaseModel):
     """A JSON evidence body (a bare list of rows is taken too). CSV bodies have the same columns."""
 
-    system: str | None = Field(default=None, max_length=120)
-    version: str | None = Field(default=None, max_length=80)
+    system: str | None = Field(default=None, max_length=MAX_SYSTEM)
+    version: str | None = Field(default=None, max_length=MAX_VERSION)
     metrics: dict[str, MetricDeclaration] | None = None
     rows: list[EvidenceUploadRow]
 

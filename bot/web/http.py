@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.limits import LIMITS
 from bot.db import is_outage
 from bot.settings import Settings
 
@@ -96,8 +97,9 @@ def query_params(environ: Environ, allowed: Iterable[str]) -> dict[str, str]:
         if name not in raw:
             continue
         value = raw[name][0].strip()
-        if len(value) > MAX_PARAM:
-            raise BadRequest(400, f"{name}: at most {MAX_PARAM} characters")
+        limit = LIMITS.get(name, MAX_PARAM)  # a system or a version: no longer than its column
+        if len(value) > limit:
+            raise BadRequest(400, f"{name}: at most {limit} characters")
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise BadRequest(400, f"{name}: control characters are not allowed")
         params[name] = value

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from bot.core.evidence.importers import TOOLS
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from bot.web import evidence, gate
 from bot.web.api_models import (
     ErrorAnswer,
@@ -77,8 +78,8 @@ def document(public_url: str) -> dict[str, Any]:
         "paths": {
             gate.GATE_PATH: {"get": {
                 "operationId": "gate", "summary": "May this version widen? The verdict, sign-off and reasons.",
-                "parameters": [_param("system", True, "The system reviewed (at most 120 characters)"),
-                               _param("version", True, "The candidate version (at most 80 characters)"),
+                "parameters": [_param("system", True, f"The system reviewed (at most {MAX_SYSTEM} characters)"),
+                               _param("version", True, f"The candidate version (at most {MAX_VERSION} characters)"),
                                _param("allow", False, "Comma-separated verdicts that pass (default: go)")],
                 "responses": {"200": {"description": "The gate's answer; `passed` says whether it may widen.",
                                       **_json("GateAnswer")}, **_errors(400, 401, 500, 503)},

@@ -3,7 +3,8 @@
 A request whose signature cannot be verified, for whatever reason (no or non-numeric timestamp, a stale one,
 a missing or forged signature, a body too large to be Slack's), gets 401 with an empty body and one short
 log line: its body is never parsed and nothing is sent anywhere because of it. Verified requests go to bolt
-(which checks the signature again); a verified body bolt cannot read gets 400.
+(which checks the signature again); a verified body that is not what Slack sends (not a form or a JSON
+object, a payload that is not a JSON object) gets 400 with an empty body, before bolt reads it.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class SlackEvents:
             metrics.SLACK_REQUESTS.labels("unverified", "refused").inc()
             return respond(start_response, 401, b"", "text/plain; charset=utf-8")
         assert body is not None
-        kind, answered = request_kind(environ, body), []
+        parsed = readable(environ, body)
+        kind, answered = request_kind(parsed), []
 
         def counted(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
             answered.append(int(status.split()[0]))
@@ -87,6 +89,9 @@ class SlackEvents:
 
         token = metrics.RECEIVED.set(started)
         try:
+            if parsed is None:  # signed, but not a body Slack sends: answered here, never handed to bolt
+                log.warning("a signed request to %s could not be read: not a form or a JSON object", SLACK_PATH)
+                return respond(counted, 400, b"", "text/plain; charset=utf-8")
             return self._verified(environ, body, counted)
         finally:
             metrics.RECEIVED.reset(token)
@@ -113,17 +118,28 @@ class SlackEvents:
 OUTCOMES = {200: "ok", 400: "unreadable", 401: "refused", 404: "unhandled", 500: "error"}
 
 
-def request_kind(environ: Environ, body: bytes) -> str:
-    """The kind of a verified Slack request, for the metrics: command, block_actions, view_submission, event..."""
+def readable(environ: Environ, body: bytes) -> dict[str, Any] | None:
+    """What a signed body holds, when it is what Slack sends: an event's JSON object, a form whose ``payload``
+    is a JSON object (clicks, forms), or a form without one (a command: its fields). None for anything else
+    (not UTF-8, broken JSON, JSON that is not an object), which bolt would fail on."""
     try:
         if "json" in (environ.get("CONTENT_TYPE") or ""):
-            return metrics.kind_of(json.loads(body))
-        form = parse_qs(body.decode("utf-8"), max_num_fields=100)
-        if "payload" in form:
-            return metrics.kind_of(json.loads(form["payload"][0]))
-        return "command" if "command" in form else "other"
-    except (ValueError, UnicodeDecodeError, AttributeError):
+            data: Any = json.loads(body)
+        else:
+            form = parse_qs(body.decode("utf-8"), max_num_fields=100)
+            data = json.loads(form["payload"][0]) if "payload" in form else form
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def request_kind(parsed: dict[str, Any] | None) -> str:
+    """The kind of a verified Slack request, for the metrics: command, block_actions, view_submission, event..."""
+    if parsed is None:
         return "other"
+    if parsed.get("command"):
+        return "command"
+    return metrics.kind_of(parsed) if isinstance(parsed.get("type"), str) else "other"
 
 
 def bolt_handler(app: Any) -> SlackRequestHandler:

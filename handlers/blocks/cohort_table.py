@@ -91,6 +91,6 @@ def grid_messages(label: str, scorecard: CohortScorecard, comment: str) -> list[
         if index == len(shown):
             more = f" {left} more part(s): `readiness evidence show` or the packet has them all." if left > 0 else ""
             blocks.append(context(t.clip(LEGEND + "." + more, 2000)))
-        messages.append({"text": f"Cohort scorecard for {label}{where}", "blocks": blocks,
+        messages.append({"text": f"Cohort scorecard for {t.esc(label)}{where}", "blocks": blocks,
                          "attachments": [{"blocks": [table(rows)]}]})
     return messages

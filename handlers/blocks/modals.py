@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.core.checklist import Checklist, Item, Mark
+from bot.core.limits import MAX_SYSTEM, MAX_VERSION
 from bot.core.marking import MAX_EVIDENCE, MAX_NOTE, MAX_REASON
 from bot.core.review import ItemStatus
 from handlers.blocks import text as t
@@ -27,9 +28,9 @@ def start_modal(
     """``release_channels``: the workspace's configured ones (the first is proposed), or None for any."""
     blocks: list[Block] = [
         section("Start a rollout-readiness review: the bot posts the checklist as a thread in the review channel."),
-        text_input(BlockId.SYSTEM, "System", action_id=V, initial=system, max_length=120,
+        text_input(BlockId.SYSTEM, "System", action_id=V, initial=system, max_length=MAX_SYSTEM,
                    placeholder="e.g. support-search-assistant"),
-        text_input(BlockId.VERSION, "Candidate version", action_id=V, initial=version, max_length=80,
+        text_input(BlockId.VERSION, "Candidate version", action_id=V, initial=version, max_length=MAX_VERSION,
                    placeholder="e.g. 2.4.0"),
         text_input(BlockId.COHORTS, "Cohorts that matter", action_id=V, optional=True, max_length=500,
                    placeholder="tenants, workflows, languages: comma separated"),

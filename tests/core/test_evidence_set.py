@@ -274,3 +274,17 @@ def test_any_row_order_gives_the_same_hash(order):
     shuffled = evidence_from_data(data(*[rows[i] for i in order]))
     assert shuffled.content_hash == evidence_from_data(data(*rows)).content_hash
     assert [r.cohort for r in shuffled.rows] == [f"c{i}" for i in range(6)]
+
+
+def test_system_and_version_are_as_long_as_their_columns_wherever_they_come_from():
+    from bot.core.limits import MAX_SYSTEM, MAX_VERSION
+
+    rows = [{"cohort": "eu", "metric": "task_success_rate", "value": 0.9, "n": 100}]
+    widest = evidence_from_data({"system": "s" * MAX_SYSTEM, "version": "v" * MAX_VERSION, "rows": rows})
+    assert (len(widest.system), len(widest.version)) == (MAX_SYSTEM, MAX_VERSION)
+    for flags, top in (({"system": "s" * (MAX_SYSTEM + 1), "version": "1"}, {}),
+                       ({}, {"system": "s", "version": "v" * (MAX_VERSION + 1)}),
+                       ({}, {"rows": [{**rows[0], "system": "s" * (MAX_SYSTEM + 1), "version": "1"}]})):
+        with pytest.raises(EvidenceError) as refused:
+            evidence_from_data({"rows": rows, **top}, **flags)
+        assert any("characters" in p.reason for p in refused.value.problems), refused.value

@@ -43,3 +43,25 @@ def test_ensure_schema_upgrades_sqlite_but_refuses_an_old_postgres(blank_engine)
             ensure_schema(blank_engine)
         upgrade(blank_engine)
         ensure_schema(blank_engine)
+
+
+def test_the_audit_migrations_go_down_and_up_again_keeping_the_triggers(engine):
+    """0012 rebuilds audit_events and 0013 audit_purge_permits on SQLite, which drops the triggers that name
+    them: each makes them again, both ways."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.db import alembic_config
+
+    cfg = alembic_config(engine)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0011")
+    assert current_revision(engine) == "0011"
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+        assert names == {"audit_events_no_update", "audit_events_no_delete", "audit_heads_no_delete",
+                         "audit_heads_forward_only"}

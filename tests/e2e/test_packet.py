@@ -317,3 +317,16 @@ def test_the_buttons_on_the_result_and_a_replayed_click_makes_one_packet(local, 
         assert s.scalar(select(func.count()).select_from(PacketRecord)) == 1
     assert len(local.sandbox.files) == 2
     assert "Still missing: good path, bad path." in thread_texts(local, thread)
+
+
+def test_a_packet_slack_cannot_share_is_told_with_the_channel_and_the_page_link_alive(local, convo):
+    """The refusal is made of words, a channel mention and a link: the words are escaped, the mention and the
+    link stay markup (the one path of refusals to Slack, handlers/errors.py)."""
+    p = local.people
+    review(local, convo, "2.0", {"s4": "partial"})
+    local.sandbox.inject_failure("files.getUploadURLExternal", "error:not_in_channel")
+    local.driver.slash_command("/readiness", "packet", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    told = next(r for r in refusals(local, p.lead) if "cannot share files" in r)
+    assert f"cannot share files in <#{REVIEW_CHANNEL}> (`not_in_channel`)" in told
+    assert re.search(r"Its page is readable now: <https?://[^|>]+/packets/[^|>]+\|open the packet page>\.", told)

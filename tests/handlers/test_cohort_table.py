@@ -72,3 +72,11 @@ def test_emoji_heavy_cohort_names_never_push_a_table_over_the_limit():
     assert max(sizes) <= MAX_TABLE_CHARS and len(blocks) > 2
     shown = [row[0]["text"] for b in blocks for row in b["rows"][1:]]
     assert len(shown) == 150 and all(s.startswith("🚀🌏👩‍👩‍👧") for s in shown)
+
+
+
+def test_the_notification_text_escapes_the_review_label():
+    """Regression: the grid's `text` (what Slack shows in pushes) embedded the label raw, so `<!channel> x` pinged."""
+    messages = grid_messages("<!channel> x 1.0", card(["eu", "us"]), "")
+    assert messages[0]["text"] == "Cohort scorecard for &lt;!channel&gt; x 1.0"
+    assert "<!" not in str([m["text"] for m in messages])

@@ -118,3 +118,41 @@ def test_default_logs_keep_the_scheduler_quiet(level: str):
     logs.configure("DEBUG")
     assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.DEBUG
     logging.basicConfig(level=logging.WARNING, force=True)
+
+
+def broadcasts(local: LocalSlack) -> list[str]:
+    return [str(v) for v in local.sandbox.violations if v.error == "broadcast_mention"]
+
+
+def test_refusals_and_the_grid_of_a_review_named_to_ping_the_channel_ping_nobody(local: LocalSlack,
+                                                                                  convo: Conversation):
+    """Regression: a refusal naming the review's system (no policy applies to it) reached the command's answer
+    raw, and the cohort grid's notification text embedded the label raw: both pinged the channel."""
+    from bot.core.evidence import evidence_from_data, load_policy
+    from bot.sandbox.local import TEAM
+    from bot.services import evidence, policies
+
+    p = local.people
+    local.driver.slash_command("/readiness", "start", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    local.driver.submit_view(p.lead, convo.last_view_id(), {"system": HOSTILE_SYSTEM, "version": "1.0",
+                                                            "release_channel": RELEASE_CHANNEL})
+    local.settle()
+    rows = [{"cohort": c, "metric": "task_success_rate", "value": 0.95, "n": 500} for c in ("eu", "us")]
+    with session_scope(local.sessions) as s:
+        evidence.push(s, TEAM, evidence_from_data({"system": HOSTILE_SYSTEM, "version": "1.0", "rows": rows}),
+                      actor="test")
+    local.drain()
+    refused = local.driver.slash_command("/readiness", "evidence", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    assert "no release policy applies to &lt;!channel&gt; x" in refused.body, refused.body
+    with session_scope(local.sessions) as s:  # now a policy judges it: the grid is posted in the channel
+        policies.store(s, TEAM, load_policy().model_copy(update={"system": None}), system=HOSTILE_SYSTEM, actor="t")
+    answered = local.driver.slash_command("/readiness", "evidence", user=p.lead, channel=REVIEW_CHANNEL)
+    local.settle()
+    grids = [m for m in local.sandbox.messages(REVIEW_CHANNEL) if m["text"].startswith("Cohort scorecard for")]
+    assert answered.status == 200 and grids
+    assert grids[0]["text"].startswith("Cohort scorecard for &lt;!channel&gt; x 1.0"), grids[0]["text"]
+    assert broadcasts(local) == []
+    for answer in (refused, answered):  # plain_text (the header) shows the name as typed; mrkdwn never pings
+        assert not any("<!channel" in text for text in rendered_mrkdwn(json.loads(answer.body)))

@@ -154,3 +154,21 @@ def test_fuzz_signed_clicks_with_forged_values_never_get_a_5xx(local: LocalSlack
                                           **local.driver.sign(body)})
     tried("slack events, signed clicks", answer.status)
     assert answer.status < 500 and "Traceback" not in answer.body
+
+
+NOT_OBJECTS = ["[]", "1", '"text"', "null", "true", '[{"type": "block_actions"}]']
+
+
+@pytest.mark.parametrize("payload", NOT_OBJECTS)
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
+def test_a_signed_body_that_is_json_but_not_an_object_gets_400(local: LocalSlack, catcher: Catcher, payload: str,
+                                                               content_type: str, caplog: pytest.LogCaptureFixture):
+    """Regression: `payload=[]` or `payload=1`, validly signed, gave 500 with a traceback in the log."""
+    body = (urlencode({"payload": payload}) if "form" in content_type else payload).encode()
+    calls_before = len(local.sandbox.calls)
+    with caplog.at_level(logging.INFO):
+        answer = local.driver.send_raw(body, {"Content-Type": content_type, **local.driver.sign(body)})
+    assert (answer.status, answer.body) == (400, "")
+    assert "Traceback" not in caplog.text and "error " not in caplog.text
+    local.settle()
+    assert catcher.hits == [] and len(local.sandbox.calls) == calls_before

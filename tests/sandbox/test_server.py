@@ -239,6 +239,15 @@ def test_response_urls(sandbox: SlackSandbox, client: WebClient) -> None:
     assert [v.error for v in sandbox.violations] == ["invalid_blocks", "expired_url"]
 
 
+def test_a_ping_in_a_reply_is_a_violation_too(sandbox: SlackSandbox, client: WebClient) -> None:
+    """A command's answer and a response URL post are messages: a broadcast in either is recorded, as in a post."""
+    WebhookClient(sandbox.new_response_url(CHANNEL, ALICE)).send(text="see <!here>")
+    sandbox.apply_command_response(CHANNEL, ALICE, '{"text": "hi <!channel>"}', "application/json")
+    sandbox.apply_command_response(CHANNEL, ALICE, "escaped &lt;!channel&gt; is fine", "text/plain")
+    assert [(v.method, v.error) for v in sandbox.violations] == [("response_url", "broadcast_mention"),
+                                                                 ("command_response", "broadcast_mention")]
+
+
 def test_unsupported_method_is_loud(sandbox: SlackSandbox, client: WebClient) -> None:
     assert error_of(lambda: client.pins_add(channel=CHANNEL, timestamp="1.1"))["error"] == \
         "sandbox_unsupported_method"

@@ -33,6 +33,7 @@ from bot.core.evidence.metrics import (
 from bot.core.evidence.metrics import (
     number as to_number,
 )
+from bot.core.limits import LIMITS
 
 Format = Literal["json", "csv"]
 ROW_FIELDS = ("system", "version", "cohort", "metric", "value", "n", "count", "source")
@@ -147,9 +148,15 @@ class _Reader:
         origin = dict.fromkeys(given, "given on the command line")
         problems: list[RowProblem] = kwargs["problems"]
         for name in ("system", "version"):
+            if chosen[name] is not None:
+                try:
+                    chosen[name] = text_value(chosen[name], LIMITS[name])
+                except ValueError as exc:
+                    problems.append(RowProblem(0, name, f"{exc} (as given)"))
+                    continue
             if top.get(name) is not None:
                 try:
-                    value = text_value(top[name], 80)
+                    value = text_value(top[name], LIMITS[name])
                 except ValueError as exc:
                     problems.append(RowProblem(0, name, str(exc)))
                     continue
@@ -194,7 +201,7 @@ class _Reader:
             if raw.get(name) is None:
                 continue
             try:
-                value = text_value(raw[name], 80)
+                value = text_value(raw[name], LIMITS[name])
             except ValueError as exc:
                 self.problem(row, line, name, str(exc))
                 continue
