@@ -195,13 +195,24 @@ def give_up(session: Session, row_id: int, owner: str, error: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def dead_by_error(session: Session) -> dict[str, int]:
-    """Dead rows counted by the error that ended them (for `readiness doctor` and the metrics)."""
-    counts: dict[str, int] = {}
-    for error, count in session.execute(select(OutboxMessage.last_error, func.count()).where(
-            OutboxMessage.status == DEAD).group_by(OutboxMessage.last_error)):
+def dead_by_error_and_kind(session: Session) -> dict[tuple[str, str], int]:
+    """Dead rows counted by the error that ended them and by kind: the one query behind `readiness doctor`'s
+    count and the ``readiness_outbox_dead_by_error`` gauge. The error is Slack's code (``is_archived``), or the
+    last try's error without its detail for a row that gave up after its attempts."""
+    counts: dict[tuple[str, str], int] = {}
+    query = (select(OutboxMessage.last_error, OutboxMessage.kind, func.count()).where(OutboxMessage.status == DEAD)
+             .group_by(OutboxMessage.last_error, OutboxMessage.kind))
+    for error, kind, count in session.execute(query):
         reason = (error or "unknown").removeprefix(PERMANENT_PREFIX).split(" (")[0]
-        counts[reason] = counts.get(reason, 0) + int(count)
+        counts[(reason, kind)] = counts.get((reason, kind), 0) + int(count)
+    return counts
+
+
+def dead_by_error(session: Session) -> dict[str, int]:
+    """Dead rows counted by the error that ended them (for `readiness doctor`)."""
+    counts: dict[str, int] = {}
+    for (reason, _kind), count in dead_by_error_and_kind(session).items():
+        counts[reason] = counts.get(reason, 0) + count
     return counts
 
 
