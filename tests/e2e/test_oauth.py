@@ -229,3 +229,23 @@ def test_rotating_tokens_are_refreshed_before_they_expire(engine, clock):
         token, refresh = (cipher.decrypt(v.encode()).decode() for v in stored)
         assert token != installed_token and provider.team_of(token) == TEAM
         assert provider.refusal(token) is None and refresh in provider.refresh_tokens
+
+
+def test_doctor_shows_when_and_why_a_workspace_stopped_being_served(two):
+    """The operator's retention period runs from the uninstall: the doctor says when it was, as in single-token
+    mode."""
+    from bot.cli.doctor import run
+
+    local, _ = two
+    local.install(TEAM)
+    local.install(OTHER)
+    local.sandbox.oauth.revoke(TEAM)
+    assert local.driver.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL2").status == 200
+    local.settle()
+    with session_scope(local.sessions) as s:
+        at = s.get(Workspace, TEAM).uninstalled_at
+    settings = local.settings.model_copy(update={
+        "database_url": local.engine.url.render_as_string(hide_password=False)})
+    lines, healthy = run(settings)
+    assert healthy, lines  # an uninstall is not a fault
+    assert f"workspace info  {TEAM}: app.uninstalled at {at:%Y-%m-%d %H:%M} UTC; nothing is delivered there" in lines
