@@ -6,11 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.context import db_of, deps_of
 from bot.services import outbox
 from bot.services.errors import ServiceError
+from bot.services.notices import DELIVERY_FAILED, failed_key
 from handlers.common import review_number, team_of
 from handlers.ids import ActionId
 from handlers.lazy import after_ack, listen
@@ -24,9 +25,10 @@ def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltC
         raise ServiceError("That button was not made by Readiness; nothing was changed.")
     team_id, user = team_of(body, context), body["user"]["id"]
     with db_of(context).transaction() as session:
+        first = failed_key(row_id, user)  # or a later notice of the same row: f"{first}:again{n}"
         notified = session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.team_id == team_id, OutboxMessage.recipient == user,
-            OutboxMessage.dedupe_key == f"failed:{row_id}:{user}"))
+            OutboxMessage.team_id == team_id, OutboxMessage.recipient == user, OutboxMessage.kind == DELIVERY_FAILED,
+            or_(OutboxMessage.dedupe_key == first, OutboxMessage.dedupe_key.startswith(f"{first}:again", autoescape=True))).limit(1))
         if notified is None:
             raise ServiceError("Only the person this notice went to can post the message again.")
         if outbox.revive(session, team_id, row_id) is None:

@@ -324,7 +324,8 @@ class Deliverer:
                           row.id, row.kind, target.channel, failure.error)
                 if row.kind != DELIVERY_FAILED and failure.kind != TOKEN:
                     notices.enqueue_delivery_failed(session, row.team_id, row.id, row.kind, row.assessment_id,
-                                                    target.channel, failure.error, to_admins=failure.tell_admins)
+                                                    target.channel, failure.error, to_admins=failure.tell_admins,
+                                                    revival=outbox.revivals(row.payload))
 
     def _still_held(self, rows: list[Claimed]) -> bool:
         """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch

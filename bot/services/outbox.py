@@ -216,13 +216,24 @@ def dead_by_error(session: Session) -> dict[str, int]:
     return counts
 
 
+REVIVED = "revived"  # the payload's count of *Post it again*: each failure after one is told anew
+
+
+def revivals(payload: dict[str, Any] | None) -> int:
+    """How many times a person sent the row again after it died."""
+    value = (payload or {}).get(REVIVED)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
 def revive(session: Session, team_id: str, row_id: int) -> OutboxMessage | None:
-    """A dead row sent again at the next sweep (after a person fixed what stopped it)."""
+    """A dead row sent again at the next sweep (after a person fixed what stopped it). Its revival count grows,
+    so a new failure is a new notice (``bot.services.notices.failed_key``)."""
     row = session.get(OutboxMessage, row_id)
     if row is None or row.team_id != team_id or row.status != DEAD:
         return None
     now = db_now(session)
     row.status, row.attempts, row.next_attempt_at, row.last_error = PENDING, 0, now, None
+    row.payload = {**(row.payload or {}), REVIVED: revivals(row.payload) + 1}
     return row
 
 

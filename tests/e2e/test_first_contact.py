@@ -177,3 +177,30 @@ def test_a_date_field_starts_on_the_persons_own_day(local, convo):
     from zoneinfo import ZoneInfo
 
     assert f'"initial_date": "{datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()}"' in form
+
+
+def test_post_it_again_that_fails_again_tells_the_lead_again(local, convo):
+    """The retry's answer promises "you will hear if it fails again": each failure of the same message is a
+    notice of its own."""
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.archive_channel(RELEASE_CHANNEL)
+    convo.mark(p.quality, thread, "s14", "partial", owner=p.engineer, due=DUE, note="prompts only")
+    local.drain()
+    told = lambda: [m for m in local.sandbox.dm_messages(p.lead) if "could not post the blocker alert" in m["text"]]  # noqa: E731
+    assert len(told()) == 1
+    local.driver.click(p.lead, p.lead, told()[0]["ts"], "delivery_retry")  # still archived: it fails again
+    local.drain()
+    [said] = [c.args["text"] for c in local.sandbox.calls_to("response_url")]
+    assert "you will hear if it fails again" in said
+    assert len(told()) == 2
+    [alert] = outbox(local, "blocker_alert")
+    assert (alert.status, alert.last_error) == (DEAD, "permanent: is_archived")
+    # the second notice's button works too, and only for the person it went to
+    with local.sandbox._state.lock:
+        local.sandbox._state.channels[RELEASE_CHANNEL].is_archived = False
+    local.driver.click(p.lead, p.lead, told()[1]["ts"], "delivery_retry")
+    local.drain()
+    [alert] = outbox(local, "blocker_alert")
+    assert alert.status == SENT
+    assert len([m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Blocker in")]) == 1
