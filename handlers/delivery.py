@@ -16,6 +16,7 @@ from handlers.common import review_number, team_of
 from handlers.ids import ActionId
 from handlers.lazy import after_ack, listen
 from models import OutboxMessage
+from models.outbox import UNKNOWN
 
 
 def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -31,8 +32,10 @@ def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltC
             or_(OutboxMessage.dedupe_key == first, OutboxMessage.dedupe_key.startswith(f"{first}:again", autoescape=True))).limit(1))
         if notified is None:
             raise ServiceError("Only the person this notice went to can post the message again.")
-        if outbox.revive(session, team_id, row_id) is None:
+        revived = outbox.revive(session, team_id, row_id)
+        if revived is None:
             raise ServiceError("That message is no longer waiting to be posted again.")
+        context["look_first"] = revived.status == UNKNOWN
     context["retried"] = row_id
     ack()
 
@@ -42,8 +45,10 @@ def say_retried(body: dict[str, Any], context: BoltContext, client: WebClient) -
         return
     deps_of(context).kick()
     if body.get("response_url") and context.respond is not None:
-        context.respond(text="Readiness will post it again now; you will hear if it fails again.",
-                        response_type="ephemeral", replace_original=False)
+        said = ("Readiness will look for it in the channel first and post it only if it is not there; you will "
+                "hear if it fails again." if context.get("look_first") else
+                "Readiness will post it again now; you will hear if it fails again.")
+        context.respond(text=said, response_type="ephemeral", replace_original=False)
 
 
 def register(app: App) -> None:

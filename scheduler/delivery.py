@@ -29,7 +29,7 @@ from bot.db import db_now, session_scope
 from bot.installs.clients import UNINSTALLED, WorkspaceClients
 from bot.observe import metrics
 from bot.observe.logcontext import about
-from bot.services import notices, outbox, surfaces
+from bot.services import config, notices, outbox, surfaces
 from bot.services.golive import ISSUE
 from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
 from bot.services.outbox import REFRESH_KINDS
@@ -45,7 +45,9 @@ METADATA_EVENT = "readiness_outbox"
 IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED, *REFRESH_KINDS)
 HISTORY_PAGE = 100  # messages a history call asks for (apps outside the Marketplace get 15 a call)
 HISTORY_PAGES = 10  # pages looked at, inside the window from the row's due time to now
-NOT_SERVED_RETRY = 60.0  # seconds between looks at a workspace without a valid installation
+NOT_SERVED_RETRY = 60.0
+# what Slack answers a history look-up in a channel the bot is not in (public) or cannot see (private)
+UNREADABLE = ("not_in_channel", "channel_not_found")  # seconds between looks at a workspace without a valid installation
 
 
 def outbox_metadata(keys: list[str]) -> dict[str, Any]:
@@ -236,10 +238,10 @@ class Deliverer:
 
         if any(row.was_unknown for row in rows):
             try:
-                found = self._already_posted(target, keys, since=min(r.due_at for r in rows if r.due_at))
+                found = self._look_up(rows, target, keys)
             except _HistoryUnavailable as unreadable:
-                if unreadable.failure is not None:
-                    self._give_up(rows, unreadable.failure, target)
+                if unreadable.failure is not None:  # never posted blindly: it may be there already
+                    self._give_up(rows, unreadable.failure, target, maybe_posted=True)
                 else:
                     self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: history unreadable", unknown=True)
                 return
@@ -313,19 +315,21 @@ class Deliverer:
                 # drawn before a change whose refresh already ran: the next refresh draws it again
                 surfaces.owe_refresh(session, row.team_id, row.assessment_id)
 
-    def _give_up(self, rows: list[Claimed], failure: Failure, target: Target) -> None:
+    def _give_up(self, rows: list[Claimed], failure: Failure, target: Target, *, maybe_posted: bool = False) -> None:
         """Slack refused for a reason no retry can fix: the rows are dead now, and whoever can fix it is told
-        (by a direct message through the outbox; never about a notice of this kind itself, so no loop)."""
+        (by a direct message through the outbox; never about a notice of this kind itself, so no loop).
+        ``maybe_posted``: the rows' fate is unknown and cannot be looked up, so the notice says they may be in
+        Slack already, and reviving them looks in the history before anything is posted."""
         with session_scope(self.sessions) as session:
             for row in rows:
-                if not outbox.give_up(session, row.id, self.worker_id, failure.error):
+                if not outbox.give_up(session, row.id, self.worker_id, failure.error, maybe_posted=maybe_posted):
                     continue
                 log.error("outbox row %s (%s to %s) is dead: Slack answered %s, which no retry can fix",
                           row.id, row.kind, target.channel, failure.error)
                 if row.kind != DELIVERY_FAILED and failure.kind != TOKEN:
                     notices.enqueue_delivery_failed(session, row.team_id, row.id, row.kind, row.assessment_id,
                                                     target.channel, failure.error, to_admins=failure.tell_admins,
-                                                    revival=outbox.revivals(row.payload))
+                                                    revival=outbox.revivals(row.payload), maybe_posted=maybe_posted)
 
     def _still_held(self, rows: list[Claimed]) -> bool:
         """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch
@@ -364,6 +368,36 @@ class Deliverer:
         with session_scope(self.sessions) as session:
             attempts = max((session.get(OutboxMessage, r.id).attempts for r in rows), default=1)  # type: ignore[union-attr]
         return float(min(300, 2 ** attempts))
+
+    def _look_up(self, rows: list[Claimed], target: Target, keys: list[str]) -> tuple[str, dict[str, str]] | None:
+        """Whether an unknown post is in the channel already. A bot reads only the history of conversations it is
+        in: when Slack says so and the workspace lets Readiness join public channels (`/readiness config`), it
+        joins and looks again; otherwise the history stays unreadable (``_HistoryUnavailable``)."""
+        since = min((r.due_at for r in rows if r.due_at), default=None)
+        try:
+            return self._already_posted(target, keys, since=since)
+        except _HistoryUnavailable as unreadable:
+            if not self._joined(rows[0].team_id, target, unreadable.failure):
+                raise
+        return self._already_posted(target, keys, since=since)
+
+    def _joined(self, team_id: str, target: Target, failure: Failure | None) -> bool:
+        """Joined ``target``'s channel to read it, when that can help and the workspace allows it."""
+        if failure is None or failure.error not in UNREADABLE or target.is_dm:
+            return False
+        with session_scope(self.sessions) as session:
+            if not config.get(session, team_id).join_channels:
+                return False
+        try:
+            self.client.conversations_join(channel=target.channel)
+        except SlackApiError as exc:  # a private channel, archived, no channels:join: it stays unreadable
+            log.warning("could not join %s to read its history: %s", target.channel, exc.response.get("error"))
+            return False
+        except (URLError, TimeoutError, OSError) as exc:
+            log.warning("could not join %s to read its history: %s", target.channel, exc)
+            return False
+        log.info("joined %s to look for a message whose answer was lost", target.channel)
+        return True
 
     def _already_posted(self, target: Target, keys: list[str],
                         since: datetime | None = None) -> tuple[str, dict[str, str]] | None:

@@ -204,3 +204,55 @@ def test_post_it_again_that_fails_again_tells_the_lead_again(local, convo):
     [alert] = outbox(local, "blocker_alert")
     assert alert.status == SENT
     assert len([m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Blocker in")]) == 1
+
+
+def _alert_posted_but_answer_lost(local, convo) -> None:
+    """A blocker alert to a public release channel the bot was removed from: chat:write.public lets it post, the
+    answer is lost on the way (so its fate is unknown), and the channel's history is closed to the bot."""
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    local.sandbox.remove_bot(RELEASE_CHANNEL)
+    local.sandbox.inject_failure("chat.postMessage", "accept_then_drop", times=1)
+    convo.mark(p.engineer, thread, "s14", "partial", owner=p.engineer, due=DUE, note="prompts only")  # no DM: own
+    local.drain()
+
+
+def _alerts(local) -> list[dict]:
+    return [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Blocker in")]
+
+
+def test_an_unknown_alert_in_a_channel_the_bot_cannot_read_is_never_posted_twice(local, convo):
+    p = local.people
+    _alert_posted_but_answer_lost(local, convo)
+    assert len(_alerts(local)) == 1  # it did reach Slack
+    [alert] = outbox(local, "blocker_alert")
+    assert alert.status == DEAD and alert.last_error.startswith("permanent: not_in_channel")
+    told = lambda: [m for m in local.sandbox.dm_messages(p.lead) if "may have posted the blocker alert" in m["text"]]  # noqa: E731
+    [notice] = told()
+    shown = json.dumps(notice["blocks"])
+    assert "cannot check" in shown and "/invite @Readiness" in shown and "posts it only if it is not there" in shown
+    assert "could not post" not in notice["text"]
+
+    # Post it again before the bot is back: still nothing can be checked, so nothing is posted; told again
+    local.driver.click(p.lead, p.lead, notice["ts"], "delivery_retry")
+    local.drain()
+    assert "look for it" in local.sandbox.calls_to("response_url")[-1].args["text"]
+    assert len(_alerts(local)) == 1 and len(told()) == 2
+    # invited; Post it again looks first, finds the alert and records it: still one copy
+    local.sandbox.invite_bot(RELEASE_CHANNEL)
+    local.driver.click(p.lead, p.lead, told()[1]["ts"], "delivery_retry")
+    local.drain()
+    [alert] = outbox(local, "blocker_alert")
+    assert alert.status == SENT and alert.sent_ts == _alerts(local)[0]["ts"]
+    assert len(_alerts(local)) == 1
+
+
+def test_an_unknown_alert_is_looked_up_after_joining_when_the_workspace_allows_it(local, convo):
+    with session_scope(local.sessions) as s:
+        config.update(s, "T0READY", config.Config(join_channels=True), actor="test")
+    _alert_posted_but_answer_lost(local, convo)
+    [alert] = outbox(local, "blocker_alert")
+    assert alert.status == SENT and alert.sent_ts == _alerts(local)[0]["ts"]
+    assert len(_alerts(local)) == 1
+    assert [c.args["channel"] for c in local.sandbox.calls_to("conversations.join")] == [RELEASE_CHANNEL]
+    assert outbox(local, "delivery_failed") == []  # nobody needs to do anything
