@@ -93,6 +93,13 @@ class RateLimiter:
                 return None
             return max(1, math.ceil(wait))
 
+    def check_window(self, method: str, calls: int, seconds: float) -> int | None:
+        """Retry-After if ``method`` was called ``calls`` times in the last ``seconds`` (a bucket of ``calls``
+        refilled over ``seconds``), else None."""
+        with self._lock:
+            wait = self._take((method, "window"), calls, calls / seconds)
+            return None if wait is None else max(1, math.ceil(wait))
+
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()

@@ -37,6 +37,7 @@ from bot.sandbox.workspace import WorkspaceMixin
 
 HANDLERS: dict[str, methods.Handler] = {**methods.HANDLERS, **surfaces.HANDLERS}
 EARLY_ERRORS = ("unknown_method", "invalid_http_method", "invalid_post_type")
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
 
 
 @dataclass
@@ -86,6 +87,7 @@ class SlackSandbox(WorkspaceMixin):
         self._failures = FailurePlan()
         self._limiter = RateLimiter(self._state.now)
         self._ratelimited: Counter[str] = Counter()
+        self._history_window: tuple[int, float] | None = None  # limit_history
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self.oauth: OAuthProvider | None = None  # several workspaces and OAuth v2 (enable_oauth)
@@ -155,6 +157,15 @@ class SlackSandbox(WorkspaceMixin):
         closed without an answer). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
         """
         self._failures.add(method, kind, times, retry_after)
+
+    def limit_history(self, per_call: int = 15, calls: int = 1, seconds: float = 60.0) -> None:
+        """Slack's limits for apps distributed outside the Slack Marketplace (commercial apps not approved
+        there): ``conversations.history`` and ``conversations.replies`` return at most ``per_call`` messages a
+        call, and each answers 429 with Retry-After beyond ``calls`` calls per ``seconds`` (Slack: 15 messages,
+        one call a minute). A test passes a shorter window to keep its run short."""
+        with self._state.lock:
+            self._state.history_cap = per_call
+            self._history_window = (calls, seconds)
 
     @property
     def ratelimited_count(self) -> int:
@@ -253,6 +264,12 @@ class SlackSandbox(WorkspaceMixin):
                     self.oauth.crossing(self._state, method, token, args)
             if refused is not None:
                 return self._refused(method, refused)
+        if method in HISTORY_METHODS and self._history_window is not None:
+            retry_after = self._limiter.check_window(method, *self._history_window)
+            if retry_after is not None:
+                with self._state.lock:
+                    self._ratelimited[method] += 1
+                return _error("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
         if self.rate_limits:
             retry_after = self._limiter.check(method, spec.rate_tier, channel=str(args.get("channel") or ""))
             if retry_after is not None:

@@ -160,6 +160,8 @@ class SandboxState:
         self.violations: list[Violation] = []
         self.clock_offset = 0.0
         self.trigger_ttl = TRIGGER_TTL_SECONDS  # a test sets it lower to play a slow app
+        # apps outside the Slack Marketplace: at most this many messages a history call (None: as asked)
+        self.history_cap: int | None = None
         self.base_url = ""
         self._last_ts = 0
         self._ids = itertools.count(1)
