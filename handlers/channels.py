@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 INVITE = "Invite @Readiness there (type `/invite @Readiness` in that channel), or pick another channel."
 
 
+UNSEEN = ("channel_not_found", "not_in_channel", "channel_is_limited_access")  # Slack's answers where it is not in
+
+
+def cannot_post_here(what: str, command: str) -> str:
+    """What a person is told, privately, when Readiness cannot post ``what`` in the conversation where they ran
+    ``command`` (Slack delivers a command from anywhere; a bot posts only where it may)."""
+    return (f"Readiness cannot post {what} in this conversation: it is private, or a direct message Readiness is "
+            f"not part of. Invite @Readiness here (type `/invite @Readiness`), or run `{command}` in a channel "
+            "Readiness is in.")
+
+
 def channel_problem(client: WebClient, channel_id: str, *, may_join: bool) -> str | None:
     """What stops the bot from using ``channel_id`` (one sentence with what to do), or None. Joins a public
     channel it is not in when ``may_join``."""
@@ -28,7 +39,7 @@ def channel_problem(client: WebClient, channel_id: str, *, may_join: bool) -> st
         info = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as exc:
         error = exc.response.get("error")
-        if error in ("channel_not_found", "channel_is_limited_access"):
+        if error in ("channel_not_found", "channel_is_limited_access"):  # (not_in_channel is not info's answer)
             return f"Readiness cannot see {where}: it is private, or a direct message it is not part of. {INVITE}"
         log.warning("conversations.info %s: %s", channel_id, error)
         return f"Readiness could not check {where} just now ({error}). Please try again."

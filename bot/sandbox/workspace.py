@@ -19,12 +19,15 @@ class WorkspaceMixin:
     # -- setting up ---------------------------------------------------------------------------
 
     def add_channel(self, id: str, name: str, *, is_private: bool = False, is_archived: bool = False,  # noqa: A002
-                    bot_is_member: bool = False, members: list[str] | None = None) -> None:
+                    bot_is_member: bool = False, members: list[str] | None = None, is_im: bool = False) -> None:
         """A channel of the workspace. As in Slack, the bot is not in it until invited (``bot_is_member``,
-        or ``invite_bot``) or until it joins a public one itself (conversations.join)."""
+        or ``invite_bot``) or until it joins a public one itself (conversations.join). ``is_im``: a direct
+        message between two people (``members``), which the bot can never be part of."""
         with self._state.lock:
-            self._state.channels[id] = Channel(id=id, name=name.lstrip("#"), is_private=is_private,
-                                               is_archived=is_archived, bot_is_member=bot_is_member,
+            self._state.channels[id] = Channel(id=id, name=name.lstrip("#"), is_private=is_private or is_im,
+                                               is_im=is_im, is_archived=is_archived,
+                                               bot_is_member=bot_is_member and not is_im,
+                                               user=(members or [None])[0] if is_im else None,
                                                members=list(members or []))
             self._state.messages.setdefault(id, [])
 
