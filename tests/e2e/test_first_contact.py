@@ -256,3 +256,28 @@ def test_an_unknown_alert_is_looked_up_after_joining_when_the_workspace_allows_i
     assert len(_alerts(local)) == 1
     assert [c.args["channel"] for c in local.sandbox.calls_to("conversations.join")] == [RELEASE_CHANNEL]
     assert outbox(local, "delivery_failed") == []  # nobody needs to do anything
+
+
+def test_a_form_that_fails_while_it_is_built_says_so_in_the_modal_with_the_error_id(local, convo, monkeypatch, caplog):
+    """Not left on "Loading…": the modal shows a short message with the error id, and the log has the traceback
+    under the same id."""
+    import handlers.actions
+
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    ts = convo.item_message(REVIEW_CHANNEL, thread, "s2")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the checklist could not be read")
+
+    monkeypatch.setattr(handlers.actions, "mark_modal", broken)
+    with caplog.at_level("ERROR"):
+        local.driver.click(p.engineer, REVIEW_CHANNEL, ts, "mark_no", block_id="item:s2")
+        local.settle()
+    shown = json.dumps(convo.last_view())
+    assert "Loading" not in shown and "Something went wrong on our side" in shown
+    [error_id] = [r.error_id for r in caplog.records if getattr(r, "error_id", None)]
+    assert f"error id {error_id}" in shown
+    assert any("the checklist could not be read" in (r.exc_text or "") or
+               (r.exc_info and "the checklist could not be read" in str(r.exc_info[1])) for r in caplog.records)
+    assert local.sandbox.calls_to("response_url") == []  # said once, where the person is looking
