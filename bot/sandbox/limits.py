@@ -35,7 +35,7 @@ class FailurePlan:
         self._pending: list[InjectedFailure] = []
 
     def add(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        if kind not in FAILURE_KINDS and not kind.startswith("error:"):
+        if kind not in FAILURE_KINDS and not kind.startswith(("error:", "slow:")):
             raise ValueError(f"unknown failure kind {kind!r}; expected one of {', '.join(FAILURE_KINDS)}")
         if times < 1:
             raise ValueError("times must be at least 1")

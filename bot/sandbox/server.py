@@ -154,7 +154,7 @@ class SlackSandbox(WorkspaceMixin):
 
         ``kind``: ``ratelimited`` (429 + Retry-After), ``server_error`` (500), ``error:<code>`` (Slack's
         answer ``{"ok": false, "error": code}``), ``drop`` (connection closed, no answer), ``accept_then_drop`` (the call takes effect, then the connection is
-        closed without an answer). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
+        closed without an answer), ``slow:<seconds>`` (answered as usual, that much later). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
         """
         self._failures.add(method, kind, times, retry_after)
 
@@ -223,6 +223,9 @@ class SlackSandbox(WorkspaceMixin):
     def _api(self, request: WireRequest, method: str) -> Outcome:
         args = methods.decode_args(request.api_args())
         failure = self._failures.take(method)
+        if failure is not None and failure.kind.startswith("slow:"):  # a slow Slack: the answer comes late
+            time.sleep(float(failure.kind.removeprefix("slow:")))
+            failure = None
         if failure is not None and failure.kind != "accept_then_drop":
             outcome = self._injected(method, failure.kind, failure.retry_after)
         else:

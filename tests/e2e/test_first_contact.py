@@ -281,3 +281,46 @@ def test_a_form_that_fails_while_it_is_built_says_so_in_the_modal_with_the_error
     assert any("the checklist could not be read" in (r.exc_text or "") or
                (r.exc_info and "the checklist could not be read" in str(r.exc_info[1])) for r in caplog.records)
     assert local.sandbox.calls_to("response_url") == []  # said once, where the person is looking
+
+
+OTHER_RELEASE = "C0OTHERREL"
+
+
+def _two_channels_to_join(local) -> None:
+    """The start form's worst case before its ack: two public channels the bot is not in, joining allowed, so
+    conversations.info and conversations.join for each."""
+    local.sandbox.add_channel(ELSEWHERE, "elsewhere")
+    local.sandbox.add_channel(OTHER_RELEASE, "other-releases")
+    with session_scope(local.sessions) as s:
+        config.update(s, "T0READY", config.Config(join_channels=True), actor="test")
+
+
+def _submit_start(local, convo, channel: str, release: str):
+    local.driver.slash_command("/readiness", "start", user=local.people.lead, channel=channel)
+    local.settle()
+    return local.driver.submit_view(local.people.lead, convo.last_view_id(), {
+        "system": "copilot", "version": "2.0", "release_channel": release})
+
+
+def test_the_start_forms_checks_with_slack_run_at_once_before_the_ack(local, convo):
+    _two_channels_to_join(local)
+    for method in ("conversations.info", "conversations.join"):  # each answer takes 0.6 s: 2.4 s one by one
+        local.sandbox.inject_failure(method, "slow:0.6", times=2)
+    answer = _submit_start(local, convo, ELSEWHERE, OTHER_RELEASE)
+    local.settle()
+    assert answer.status == 200 and not answer.body.strip(), answer.body
+    assert answer.elapsed < 2.0, f"the checks ran one after another: {answer.elapsed:.2f}s"
+    assert [(a.channel_id, a.release_channel_id) for a in reviews(local)] == [(ELSEWHERE, OTHER_RELEASE)]
+    assert local.sandbox.channel_info(OTHER_RELEASE)["is_member"] is True
+
+
+def test_a_slack_too_slow_for_the_start_forms_ack_is_said_under_the_fields_in_time(local, convo):
+    _two_channels_to_join(local)
+    local.sandbox.inject_failure("conversations.info", "slow:2.5", times=2)  # no answer within the budget
+    answer = _submit_start(local, convo, ELSEWHERE, OTHER_RELEASE)
+    local.settle()
+    assert answer.elapsed < 2.5, f"the ack waited for Slack: {answer.elapsed:.2f}s"  # Slack's limit is 3 s
+    errors = json.loads(answer.body)["errors"]
+    assert set(errors) == {"review_channel", "release_channel"}
+    assert all("did not answer in time" in e and "try again" in e for e in errors.values()), errors
+    assert reviews(local) == []
