@@ -117,6 +117,9 @@ class SlackSandbox(WorkspaceMixin):
         return self
 
     def stop(self) -> None:
+        events, self._events = self._events, None
+        if events is not None:
+            events.close()
         httpd, self._httpd = self._httpd, None
         if httpd is not None:
             httpd.shutdown()
@@ -306,6 +309,10 @@ class SlackSandbox(WorkspaceMixin):
             return self._refused(method, exc)
         if self.oauth is not None and token is not None:
             self.oauth.stamp(self._state, token, result)
+        if method == "conversations.join" and not result.get("already_in_channel"):  # Slack tells the app
+            with self._state.lock:
+                joined = self._state.channels[str(result["channel"]["id"])]
+            self._bot_joined(joined, team_id=self.oauth.team_of(token) if self.oauth and token else None)
         said = [w.error for w in warnings] + list(result.pop(methods.WARNINGS, []))
         body: dict[str, Any] = {"ok": True, **result}
         if said:

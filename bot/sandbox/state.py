@@ -113,6 +113,7 @@ class User:
     is_bot: bool = False
     deleted: bool = False
     email: str | None = None
+    team_id: str | None = None  # their own workspace, when not the sandbox's (Slack Connect)
 
 
 @dataclass

@@ -102,10 +102,11 @@ def test_a_review_slack_refuses_to_show_waits_for_an_invitation_then_posts(local
     told = [m for m in local.sandbox.dm_messages(p.lead) if "could not be posted" in m["text"]]
     assert len(told) == 1 and "/invite @Readiness" in json.dumps(told[0]["blocks"])
     assert local.delivery.reconciler.repair() == 0  # not tried every minute meanwhile
-    local.sandbox.invite_bot(ELSEWHERE)
-    local.driver.event({"type": "member_joined_channel", "user": local.sandbox.bot_user_id, "channel": ELSEWHERE,
-                        "channel_type": "C", "team": "T0READY"})
+    local.sandbox.remove_bot(ELSEWHERE)  # (removed after the form's check: why Slack refused the post)
+    local.sandbox.invite_bot(ELSEWHERE, inviter=p.lead)  # Slack tells the app: member_joined_channel
     local.settle()
+    assert [(e["type"], e["user"], e["channel"]) for e, _ in local.sandbox.events_sent] == [
+        ("member_joined_channel", local.sandbox.bot_user_id, ELSEWHERE)]
     with session_scope(local.sessions) as s:
         s.execute(Assessment.__table__.update().values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
     assert local.delivery.reconciler.repair() == 1
