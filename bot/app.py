@@ -84,7 +84,7 @@ def build_app(
         from bot.installs.oauth import ReadinessOAuthFlow, oauth_parts
 
         client.token = None  # every request gets its workspace's token from the authorize
-        parts = oauth_parts(settings, engine, client)
+        parts = oauth_parts(settings, engine, client, deps.sessions)
         deps.installation_store = parts.store
         flow = ReadinessOAuthFlow(client=client, logger=logging.getLogger("readiness.oauth"),
                                   settings=parts.settings, sessions=deps.sessions)
@@ -108,7 +108,8 @@ def build_app(
         # in OAuth mode each request opens its modals with its own workspace's token
         context["deps"] = replace(deps, modal_token=context.bot_token) if settings.oauth_mode else deps
         context["db"] = RequestScope(deps.sessions, read_sessions)
-        with about(team_id=context.team_id, interaction=interaction_kind(body)):
+        authorized = context.authorize_result.team_id if context.authorize_result is not None else None
+        with about(team_id=authorized or context.team_id, interaction=interaction_kind(body)):
             next()
 
     for module in LISTENERS:

@@ -90,6 +90,11 @@ class OAuthProvider:
             self.signed_in = self.signed_in or team_id
             return tenant
 
+    def add_channels(self, team_id: str, *channels: str) -> None:
+        """More channels of a workspace (``add_workspace`` names the first ones)."""
+        with self._lock:
+            self.owners.update(dict.fromkeys(channels, team_id))
+
     def share_channel(self, channel: str, team_id: str, guests: tuple[str, ...] = ()) -> None:
         """A Slack Connect channel: ``channel`` (of its owner's workspace) shared with ``team_id`` too. Both
         workspaces' tokens may use it, and each may look up the other's people in it (``guests``: those of

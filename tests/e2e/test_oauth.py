@@ -249,3 +249,73 @@ def test_doctor_shows_when_and_why_a_workspace_stopped_being_served(two):
     lines, healthy = run(settings)
     assert healthy, lines  # an uninstall is not a fault
     assert f"workspace info  {TEAM}: app.uninstalled at {at:%Y-%m-%d %H:%M} UTC; nothing is delivered there" in lines
+
+
+SHARED = "C0SHARED"
+
+
+def _review_in_a_slack_connect_channel(local, clock, *, other_installed: bool) -> tuple[Conversation, str]:
+    """TEAM's review in a channel TEAM shares with OTHER (Slack Connect); OTHER's owner takes part in it."""
+    local.install(TEAM)
+    if other_installed:
+        local.install(OTHER)
+    local.sandbox.add_channel(SHARED, "shared-rollout", bot_is_member=True)
+    local.sandbox.oauth.add_channels(TEAM, SHARED)
+    local.sandbox.oauth.share_channel(SHARED, OTHER, guests=(OTHER_OWNER,))
+    mine = Conversation(local)
+    thread = mine.start_review(local.people.lead, "copilot", "2.0", channel=SHARED)
+    return mine, thread
+
+
+@pytest.mark.parametrize(("payload_team", "other_installed"), [(OTHER, True), (OTHER, False), (TEAM, True)],
+                         ids=["names-the-clickers-workspace", "clickers-workspace-not-installed",
+                              "names-the-host-workspace"])
+def test_a_click_from_another_workspace_in_a_slack_connect_channel_acts_on_the_review_it_was_made_on(
+        two, clock, payload_team, other_installed):
+    """A person of OTHER marks an item of TEAM's review in a channel the two workspaces share. Whichever
+    workspace the payload names (the clicker's, or the host's with the clicker's as user.team_id), Readiness
+    acts on the installed workspace whose review it is, with that workspace's token."""
+    from bot.sandbox.driver import SlackDriver
+    from bot.sandbox.local import SIGNING_SECRET
+    from models import ItemMark
+
+    local, _ = two
+    mine, thread = _review_in_a_slack_connect_channel(local, clock, other_installed=other_installed)
+    driver = SlackDriver(local.server.url + "/slack/events", SIGNING_SECRET, local.sandbox, team_id=payload_team)
+    ts = mine.item_message(SHARED, thread, "s2")
+    opened_before = len([m for m, _ in local.sandbox.oauth.calls_by(TEAM) if m == "views.open"])
+    driver.click(OTHER_OWNER, SHARED, ts, "mark_no", block_id="item:s2")
+    local.settle()
+    assert local.sandbox.calls_to("response_url") == [], [c.args for c in local.sandbox.calls_to("response_url")]
+    opened = [m for m, _ in local.sandbox.oauth.calls_by(TEAM) if m == "views.open"]
+    assert len(opened) == opened_before + 1  # with the host's token
+    view = mine.last_view()
+    assert view["callback_id"] == "mark_item" and view["app_installed_team_id"] == TEAM
+    answer = driver.submit_view(OTHER_OWNER, str(view["id"]), {"evidence": "the shared runbook"})
+    local.settle()
+    assert answer.status == 200 and not answer.body.strip(), answer.body
+    with session_scope(local.sessions) as s:
+        marked = s.execute(select(ItemMark.team_id, ItemMark.mark).where(ItemMark.item_id == "s2")).all()
+    assert [(t, str(m)) for t, m in marked] == [(TEAM, "no")]
+
+
+def test_a_slack_connect_click_never_reaches_a_workspace_that_is_not_installed_any_more(two, clock):
+    """The owner of a shared channel uninstalled Readiness: a click on its old message there is the clicker's
+    workspace's, which has no such review, and nothing is read or sent with the old workspace's token."""
+    from models import ItemMark
+
+    local, other = two
+    mine, thread = _review_in_a_slack_connect_channel(local, clock, other_installed=True)
+    ts = mine.item_message(SHARED, thread, "s2")
+    local.sandbox.oauth.revoke(TEAM)
+    assert local.driver.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL3").status == 200
+    local.settle()
+    calls_before = len(local.sandbox.oauth.calls_by(TEAM))
+    other.driver.click(OTHER_OWNER, SHARED, ts, "mark_no", block_id="item:s2")
+    local.settle()
+    refused = json.dumps(mine.last_view())  # the form opens with OTHER's token and says so
+    assert "no assessment #" in refused.lower() and "in this workspace" in refused, refused
+    assert [m for m, _ in local.sandbox.oauth.calls_by(OTHER)][-2:] == ["views.open", "views.update"]
+    assert len(local.sandbox.oauth.calls_by(TEAM)) == calls_before
+    with session_scope(local.sessions) as s:
+        assert s.scalar(select(ItemMark.mark).where(ItemMark.item_id == "s2")) is None  # unmarked
