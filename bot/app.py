@@ -81,14 +81,15 @@ def build_app(
     oauth: dict[str, object] = {}
     if settings.oauth_mode:
         # Install to any workspace: bolt's OAuth flow and authorize, on slack_sdk's stores (tokens encrypted)
-        from bot.installs.oauth import ReadinessOAuthFlow, oauth_parts
+        from bot.installs.oauth import ReadinessOAuthFlow, note_message_click, oauth_parts
 
         client.token = None  # every request gets its workspace's token from the authorize
         parts = oauth_parts(settings, engine, client, deps.sessions)
         deps.installation_store = parts.store
         flow = ReadinessOAuthFlow(client=client, logger=logging.getLogger("readiness.oauth"),
                                   settings=parts.settings, sessions=deps.sessions)
-        oauth = {"oauth_flow": flow, "authorize": parts.authorize, "installation_store": parts.store}
+        oauth = {"oauth_flow": flow, "authorize": parts.authorize, "installation_store": parts.store,
+                 "before_authorize": note_message_click}
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,

@@ -12,6 +12,7 @@ import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import BoltContext
 from slack_bolt.authorization import AuthorizeResult
@@ -103,8 +104,19 @@ def oauth_parts(settings: Settings, engine: Engine, client: WebClient,
     return OAuthParts(store, oauth_settings, ChannelOwnerAuthorize(authorize, sessions, store.enterprise_of))
 
 
+MESSAGE_CLICK = "readiness_message_click"  # set before the authorize: the request is a click on a message
+
+
+def note_message_click(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+    """bolt's ``before_authorize``: whether the request is a click on a message (the one kind of request that
+    ``ChannelOwnerAuthorize`` may authorise for the channel's workspace)."""
+    context[MESSAGE_CLICK] = body.get("type") == "block_actions" and \
+        (body.get("container") or {}).get("type") == "message"
+    next()
+
+
 class ChannelOwnerAuthorize(Authorize):
-    """bolt's authorize, for the workspace whose reviews live in the request's channel.
+    """bolt's authorize, for the workspace whose review message was clicked.
 
     In a Slack Connect channel a person of another workspace may click on a review's message; the payload then
     names their workspace (or ours, with theirs as ``user.team_id``), which holds none of the review's rows. So
@@ -112,8 +124,11 @@ class ChannelOwnerAuthorize(Authorize):
     reviews (our own records, ``workspaces.using_channel``; Slack's channel ids are unique), that workspace is
     authorised instead, with its own installation. Safe by construction: only a workspace with a live
     installation of this app can be chosen (bolt's authorize finds it or the request falls back to the
-    workspace the payload names, as without this), and only through a channel in which Slack delivered the
-    request and in which that workspace's reviews live."""
+    workspace the payload names, as without this), only through a channel in which Slack delivered the
+    request and in which that workspace's reviews live, and only for clicks on messages: a slash command
+    stays its sender's workspace's (a settings form opened from a shared channel must never be another
+    workspace's, where that person's admin rights mean nothing), and a form's submission already names the
+    workspace that opened it (``view.app_installed_team_id``)."""
 
     def __init__(self, inner: Authorize, sessions: sessionmaker[Session],
                  enterprise_of: Callable[[str], str | None]) -> None:
@@ -123,7 +138,7 @@ class ChannelOwnerAuthorize(Authorize):
     def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
                  user_id: str | None, actor_enterprise_id: str | None = None, actor_team_id: str | None = None,
                  actor_user_id: str | None = None) -> AuthorizeResult | None:
-        owner = self.owner(context.channel_id, team_id)
+        owner = self.owner(context.channel_id, team_id) if context.get(MESSAGE_CLICK) else None
         if owner is not None:
             found = self.inner(context=context, enterprise_id=self.enterprise_of(owner), team_id=owner,
                                user_id=user_id)

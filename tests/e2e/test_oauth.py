@@ -319,3 +319,17 @@ def test_a_slack_connect_click_never_reaches_a_workspace_that_is_not_installed_a
     assert len(local.sandbox.oauth.calls_by(TEAM)) == calls_before
     with session_scope(local.sessions) as s:
         assert s.scalar(select(ItemMark.mark).where(ItemMark.item_id == "s2")) is None  # unmarked
+
+
+def test_a_command_in_a_slack_connect_channel_stays_its_senders_workspaces(two, clock):
+    """Only a click on a review's message is the review's workspace's: an admin of OTHER who types
+    `/readiness config` in the shared channel gets OTHER's settings, never TEAM's."""
+    local, other = two
+    _review_in_a_slack_connect_channel(local, clock, other_installed=True)
+    local.sandbox.add_user(OTHER_LEAD, "lee", tz="UTC", is_admin=True)  # an admin of OTHER, in the channel
+    local.sandbox.oauth.share_channel(SHARED, OTHER, guests=(OTHER_LEAD,))
+    team_calls = len(local.sandbox.oauth.calls_by(TEAM))
+    other.driver.slash_command("/readiness", "config", user=OTHER_LEAD, channel=SHARED)
+    local.settle()
+    assert len(local.sandbox.oauth.calls_by(TEAM)) == team_calls
+    assert "views.open" in [m for m, _ in local.sandbox.oauth.calls_by(OTHER)]
