@@ -333,3 +333,47 @@ def test_a_command_in_a_slack_connect_channel_stays_its_senders_workspaces(two, 
     local.settle()
     assert len(local.sandbox.oauth.calls_by(TEAM)) == team_calls
     assert "views.open" in [m for m, _ in local.sandbox.oauth.calls_by(OTHER)]
+
+
+def test_tokens_revoked_for_the_bot_stops_that_workspace_with_the_reason_and_a_user_token_does_not(two, clock):
+    local, other = two
+    p = local.people
+    local.install(TEAM)
+    local.install(OTHER)
+    mine = Conversation(local)
+    thread = mine.start_review(p.lead, "copilot", "2.0")
+    mine.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(45), note="later")
+    theirs = other.start_review(OTHER_LEAD, "assistant", "1.0", channel=OTHER_REVIEW, release_channel=OTHER_RELEASE)
+    other.mark(OTHER_LEAD, theirs, "s2", "partial", owner=OTHER_OWNER, due=clock.day(45), note="later",
+               channel=OTHER_REVIEW)
+    sweep(local)
+
+    def open_rows(team: str) -> list[OutboxMessage]:
+        with session_scope(local.sessions) as s:
+            return list(s.scalars(select(OutboxMessage).where(OutboxMessage.team_id == team,
+                                                              OutboxMessage.status.in_(("pending", "unknown")))))
+
+    owed = len(open_rows(TEAM))
+    assert owed and open_rows(OTHER)
+    # a person's own token revoked: the bot's still works, nothing stops
+    user_only = {"type": "tokens_revoked", "tokens": {"oauth": [p.lead], "bot": []}}
+    assert local.driver.event(user_only, event_id="EvREVOKEUSER").status == 200
+    local.settle()
+    assert len(open_rows(TEAM)) == owed
+
+    local.sandbox.oauth.revoke(TEAM)  # what Slack does to the bot token, before telling the app
+    bot = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [local.sandbox.bot_user_of(TEAM)]}}
+    assert local.driver.event(bot, event_id="EvREVOKEBOT").status == 200
+    assert local.driver.event(bot, event_id="EvREVOKEBOT", retry_num=1).status == 200  # a retry: once
+    local.settle()
+    with session_scope(local.sessions) as s:
+        cancelled = s.scalars(select(OutboxMessage.last_error).where(OutboxMessage.team_id == TEAM,
+                                                                     OutboxMessage.status == "cancelled")).all()
+        audited = s.scalars(select(AuditEvent).where(AuditEvent.team_id == TEAM,
+                                                     AuditEvent.action == workspaces.TOKENS_REVOKED)).all()
+        workspace = s.get(Workspace, TEAM)
+        bots = s.scalars(select(slack_bots.c.team_id)).all()
+    assert open_rows(TEAM) == [] and len([e for e in cancelled if e == "cancelled: tokens.revoked"]) >= owed
+    assert len(audited) == 1 and audited[0].after["outbox_cancelled"] >= owed and audited[0].actor == "slack"
+    assert workspace.uninstall_reason == workspaces.TOKENS_REVOKED and workspace.uninstalled_at is not None
+    assert bots == [OTHER] and open_rows(OTHER), "the other workspace goes on"
