@@ -31,6 +31,7 @@ import bot.sandbox.surfaces as surfaces
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.limits import FailurePlan, RateLimiter
 from bot.sandbox.oauth import AUTHORIZE_PATH, OAuthProvider
+from bot.sandbox.socket_mode import LINK_PATH, SocketModeHub
 from bot.sandbox.state import ApiError, CallRecord, SandboxState
 from bot.sandbox.wire import WireRequest, parse_request
 from bot.sandbox.workspace import WorkspaceMixin
@@ -91,6 +92,12 @@ class SlackSandbox(WorkspaceMixin):
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self.oauth: OAuthProvider | None = None  # several workspaces and OAuth v2 (enable_oauth)
+        self.socket_mode: SocketModeHub | None = None  # the app connects over a WebSocket (enable_socket_mode)
+
+    def enable_socket_mode(self, app_token: str = "xapp-1-sandbox") -> SocketModeHub:
+        """Slack's Socket Mode (``bot.sandbox.socket_mode``): ``apps.connections.open`` with ``app_token``."""
+        self.socket_mode = SocketModeHub(app_token, self._state.app_id)
+        return self.socket_mode
 
     def enable_oauth(self, client_id: str, client_secret: str, *, token_ttl: int | None = None) -> OAuthProvider:
         """Slack's OAuth v2 and more workspaces than the sandbox's own (``bot.sandbox.oauth``)."""
@@ -262,6 +269,9 @@ class SlackSandbox(WorkspaceMixin):
                 elif request.is_json and isinstance(request.json_body, dict) and "token" in request.json_body:
                     detail = "a token inside a JSON body is not accepted; send it as a Bearer header"
                 return self._violation(method, "not_authed", [f"[ERROR] {detail}"])
+            if self.socket_mode is not None and (method == "apps.connections.open" or
+                                                 token == self.socket_mode.app_token):
+                return self._connections_open(method, token)
             if token != self.token and self.oauth is None:
                 return self._violation(method, "invalid_auth", ["[ERROR] the token is not the sandbox's bot token"])
             refused = None
@@ -319,6 +329,14 @@ class SlackSandbox(WorkspaceMixin):
             body["warning"] = ",".join(said)
             body.setdefault("response_metadata", {})["warnings"] = said
         return Outcome(200, body)
+
+    def _connections_open(self, method: str, token: str) -> Outcome:
+        """Only the app-level token opens a Socket Mode connection, and it is good for nothing else."""
+        assert self.socket_mode is not None
+        if method != "apps.connections.open" or token != self.socket_mode.app_token:
+            return self._violation(method, "invalid_auth", ["[ERROR] apps.connections.open takes the app-level token "
+                                                            "(xapp-), and that token serves no other method"])
+        return Outcome(200, {"ok": True, "url": self.socket_mode.open_url(self.url)})
 
     def _refused(self, method: str, exc: ApiError) -> Outcome:
         if exc.violation:
@@ -389,6 +407,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _dispatch(self, verb: str) -> None:
+        hub = self.sandbox.socket_mode
+        if verb == "GET" and hub is not None and self.path.startswith(LINK_PATH) and \
+                (self.headers.get("Upgrade") or "").lower() == "websocket":
+            hub.serve(self.path, dict(self.headers.items()), self.rfile, self.wfile)  # type: ignore[arg-type]
+            self.close_connection = True
+            return
         body = self._read_body()
         request = parse_request(verb, self.path, dict(self.headers.items()), body)
         try:

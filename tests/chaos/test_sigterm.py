@@ -28,7 +28,7 @@ from models import OutboxMessage
 from scheduler.delivery import keys_of
 
 from .fleet import Fleet
-from .test_chaos import ARTIFACTS, chaos_db, replica_env  # noqa: F401 - the fixture
+from .test_chaos import ARTIFACTS, replica_env
 
 TEAM, LEAD, OWNER, REVIEW, RELEASE = "T0CHAOS", "U0LEAD", "U0OWNER", "C0REV", "C0REL"
 ROWS, POSTS_BEFORE_SIGTERM = 12, 3

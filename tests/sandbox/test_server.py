@@ -321,3 +321,34 @@ def test_an_app_that_cannot_be_reached_is_a_violation(sandbox: SlackSandbox) -> 
     [violation] = sandbox.violations
     assert violation.error == "event_delivery_failed" and "nobody listens" in violation.detail
     sandbox.clear_violations()
+
+
+def test_socket_mode_hello_envelopes_acks_and_the_app_token(sandbox: SlackSandbox) -> None:
+    """slack_sdk's own Socket Mode client against the sandbox: apps.connections.open with the app-level token,
+    hello, an envelope delivered and acknowledged, pings answered, and the end of the connection seen."""
+    from slack_sdk.socket_mode import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    hub = sandbox.enable_socket_mode("xapp-1-test")
+    web = WebClient(token=sandbox.token, base_url=sandbox.api_url)
+    assert error_of(lambda: web.apps_connections_open(app_token=sandbox.token))["error"] == "invalid_auth"
+    sandbox.clear_violations()  # (a bot token where the app token belongs: the app's mistake, recorded)
+    client = SocketModeClient(app_token="xapp-1-test", web_client=web, ping_interval=1)
+    got: list[SocketModeRequest] = []
+
+    def listener(socket: SocketModeClient, request: SocketModeRequest) -> None:
+        got.append(request)
+        socket.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id,
+                                                            payload={"text": "pong"}))
+
+    client.socket_mode_request_listeners.append(listener)
+    client.connect()
+    try:
+        assert hub.wait_for(lambda: hub.connected == 1, timeout=5)
+        ack = hub.deliver("slash_commands", {"command": "/readiness", "text": "help", "user_id": ALICE})
+        assert ack == {"envelope_id": got[0].envelope_id, "payload": {"text": "pong"}}
+        assert got[0].type == "slash_commands" and got[0].payload["text"] == "help"
+    finally:
+        client.close()
+    assert hub.wait_for(lambda: hub.connected == 0 and hub.closed == 1, timeout=5)
