@@ -46,9 +46,9 @@ IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED, *REFR
 HISTORY_PAGE = 15  # messages a history call asks for: what Slack gives apps outside the Marketplace
 HISTORY_PAGES = 20  # pages looked at (300 messages), inside the window from the row's due time to now
 READING_TTL = 900.0  # seconds a look-up paused by a 429 is remembered, to go on from the page it reached
-NOT_SERVED_RETRY = 60.0
+NOT_SERVED_RETRY = 60.0  # seconds between looks at a workspace without a valid installation
 # what Slack answers a history look-up in a channel the bot is not in (public) or cannot see (private)
-UNREADABLE = ("not_in_channel", "channel_not_found")  # seconds between looks at a workspace without a valid installation
+UNREADABLE = ("not_in_channel", "channel_not_found")
 
 
 def outbox_metadata(keys: list[str]) -> dict[str, Any]:
