@@ -29,7 +29,8 @@ def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltC
         first = failed_key(row_id, user)  # or a later notice of the same row: f"{first}:again{n}"
         notified = session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.team_id == team_id, OutboxMessage.recipient == user, OutboxMessage.kind == DELIVERY_FAILED,
-            or_(OutboxMessage.dedupe_key == first, OutboxMessage.dedupe_key.startswith(f"{first}:again", autoescape=True))).limit(1))
+            or_(OutboxMessage.dedupe_key == first,
+                OutboxMessage.dedupe_key.startswith(f"{first}:again", autoescape=True))).limit(1))
         if notified is None:
             raise ServiceError("Only the person this notice went to can post the message again.")
         revived = outbox.revive(session, team_id, row_id)

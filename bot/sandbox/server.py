@@ -163,8 +163,9 @@ class SlackSandbox(WorkspaceMixin):
         """Make the next ``times`` requests to ``method`` fail.
 
         ``kind``: ``ratelimited`` (429 + Retry-After), ``server_error`` (500), ``error:<code>`` (Slack's
-        answer ``{"ok": false, "error": code}``), ``drop`` (connection closed, no answer), ``accept_then_drop`` (the call takes effect, then the connection is
-        closed without an answer), ``slow:<seconds>`` (answered as usual, that much later). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
+        answer ``{"ok": false, "error": code}``), ``drop`` (connection closed, no answer), ``accept_then_drop``
+        (the call takes effect, then the connection is closed without an answer), ``slow:<seconds>`` (answered
+        as usual, that much later). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
         """
         self._failures.add(method, kind, times, retry_after)
 

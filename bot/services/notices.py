@@ -131,5 +131,5 @@ def enqueue_delivery_failed(session: Session, team_id: str, row_id: int, kind: s
     if maybe_posted:
         payload["maybe_posted"] = True
     for person in dict.fromkeys(admins or ([lead] if lead else [])):
-        enqueue(session, team_id, dedupe_key=failed_key(row_id, person, revival), kind=DELIVERY_FAILED, recipient=person,
-                due_at=db_now(session), assessment_id=assessment_id, payload=payload)
+        enqueue(session, team_id, dedupe_key=failed_key(row_id, person, revival), kind=DELIVERY_FAILED,
+                recipient=person, due_at=db_now(session), assessment_id=assessment_id, payload=payload)

@@ -1,8 +1,8 @@
 """GET /metrics: this replica's figures in Prometheus text format, when METRICS_ENABLED=1 (404 otherwise).
 
 The counters and histograms are this process's own (``bot.observe.metrics``). The gauges read from the
-database at each scrape (outbox backlog, the oldest due row, dead rows by kind and by error, installations) are the same on every
-replica: aggregate them with ``max``, not ``sum``.
+database at each scrape (outbox backlog, the oldest due row, dead rows by kind and by error, installations)
+are the same on every replica: aggregate them with ``max``, not ``sum``.
 """
 
 from __future__ import annotations

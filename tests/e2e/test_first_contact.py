@@ -188,7 +188,9 @@ def test_post_it_again_that_fails_again_tells_the_lead_again(local, convo):
     local.sandbox.archive_channel(RELEASE_CHANNEL)
     convo.mark(p.quality, thread, "s14", "partial", owner=p.engineer, due=DUE, note="prompts only")
     local.drain()
-    told = lambda: [m for m in local.sandbox.dm_messages(p.lead) if "could not post the blocker alert" in m["text"]]  # noqa: E731
+    def told() -> list[dict]:
+        return [m for m in local.sandbox.dm_messages(p.lead) if "could not post the blocker alert" in m["text"]]
+
     assert len(told()) == 1
     local.driver.click(p.lead, p.lead, told()[0]["ts"], "delivery_retry")  # still archived: it fails again
     local.drain()
@@ -228,7 +230,9 @@ def test_an_unknown_alert_in_a_channel_the_bot_cannot_read_is_never_posted_twice
     assert len(_alerts(local)) == 1  # it did reach Slack
     [alert] = outbox(local, "blocker_alert")
     assert alert.status == DEAD and alert.last_error.startswith("permanent: not_in_channel")
-    told = lambda: [m for m in local.sandbox.dm_messages(p.lead) if "may have posted the blocker alert" in m["text"]]  # noqa: E731
+    def told() -> list[dict]:
+        return [m for m in local.sandbox.dm_messages(p.lead) if "may have posted the blocker alert" in m["text"]]
+
     [notice] = told()
     shown = json.dumps(notice["blocks"])
     assert "cannot check" in shown and "/invite @Readiness" in shown and "posts it only if it is not there" in shown
