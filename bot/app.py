@@ -82,16 +82,16 @@ def build_app(
     given: dict[str, object] = {"client": client} if client is not None else {"token": bot_token(settings)}
     if settings.oauth_mode:
         # Install to any workspace: bolt's OAuth flow and authorize, on slack_sdk's stores (tokens encrypted)
-        from bot.installs.oauth import ReadinessOAuthFlow, oauth_parts
+        from bot.installs.oauth import ReadinessOAuthFlow, note_message_click, oauth_parts
 
         client = client or make_client(settings)
         client.token = None  # every request gets its workspace's token from the authorize
-        parts = oauth_parts(settings, engine, client)
+        parts = oauth_parts(settings, engine, client, deps.sessions)
         deps.installation_store = parts.store
         flow = ReadinessOAuthFlow(client=client, logger=logging.getLogger("readiness.oauth"),
                                   settings=parts.settings, sessions=deps.sessions)
         given = {"client": client, "oauth_flow": flow, "authorize": parts.authorize,
-                 "installation_store": parts.store}
+                 "installation_store": parts.store, "before_authorize": note_message_click}
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         request_verification_enabled=not socket_mode,
@@ -112,7 +112,8 @@ def build_app(
         # in OAuth mode each request opens its modals with its own workspace's token
         context["deps"] = replace(deps, modal_token=context.bot_token) if settings.oauth_mode else deps
         context["db"] = RequestScope(deps.sessions, read_sessions)
-        with about(team_id=context.team_id, interaction=interaction_kind(body)):
+        authorized = context.authorize_result.team_id if context.authorize_result is not None else None
+        with about(team_id=authorized or context.team_id, interaction=interaction_kind(body)):
             next()
 
     for module in LISTENERS:

@@ -63,13 +63,14 @@ class Deps:
     def update_modal(self, view_id: str, view_hash: str, view: dict[str, Any]) -> None:
         self.ack_client().views_update(view_id=view_id, hash=view_hash or None, view=view)
 
-    def ack_client(self) -> WebClient:
-        """The client for calls a person is waiting on (no retries, a short timeout), with this request's
-        workspace token in OAuth mode."""
+    def ack_client(self, timeout: float | None = None) -> WebClient:
+        """The client for calls a person is waiting on (no retries, a short timeout, or ``timeout`` seconds),
+        with this request's workspace token in OAuth mode."""
         assert self.modal_client is not None
         client = self.modal_client
-        if self.modal_token is not None:
-            client = WebClient(token=self.modal_token, base_url=client.base_url, timeout=client.timeout,
+        if self.modal_token is not None or timeout is not None:
+            client = WebClient(token=self.modal_token or client.token, base_url=client.base_url,
+                               timeout=client.timeout if timeout is None else timeout,
                                retry_handlers=list(client.retry_handlers))
         return client
 

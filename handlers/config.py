@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
@@ -24,6 +25,7 @@ FIELD_BLOCK = {"release_channels": BlockId.RELEASE_CHANNELS, "roles": BlockId.RO
                "waiver_max_days": BlockId.WAIVER_DAYS, "token": BlockId.NEW_TOKEN, "revoke": BlockId.REVOKE_TOKENS}
 
 
+RIGHTS_SECONDS = 1.5  # users.info before the settings form's ack (Slack wants the ack within three seconds)
 REFUSED = "Only workspace admins and this workspace's Readiness admin group can change its settings."
 
 
@@ -39,6 +41,9 @@ def is_workspace_admin(client: WebClient, user_id: str) -> bool:
     except SlackApiError as exc:
         raise ServiceError("Readiness could not check your rights in Slack just now, so nothing was changed. "
                            f"Please try again ({exc.response.get('error')}).") from None
+    except (URLError, TimeoutError, OSError):
+        raise ServiceError("Slack did not answer in time when Readiness checked your rights, so nothing was "
+                           "changed. Please try again.") from None
     return bool(user.get("is_admin") or user.get("is_owner"))
 
 
@@ -93,7 +98,8 @@ def submit_config(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     user_id, team_id = body["user"]["id"], team_of(body, context)
     if user_id != state.user_id:
         raise ServiceError("This settings form was opened by someone else.")
-    workspace_admin = is_workspace_admin(client, user_id)
+    deps = deps_of(context)  # before the ack: Slack's answer within RIGHTS_SECONDS, or the form says try again
+    workspace_admin = is_workspace_admin(deps.ack_client(RIGHTS_SECONDS) if deps.modal_client else client, user_id)
     values = view["state"]["values"]
     wanted, errors = _wanted(values)
     new_token = (forms.text_value(values, BlockId.NEW_TOKEN) or "").strip()

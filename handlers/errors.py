@@ -47,6 +47,22 @@ def user_message(error: Exception, error_id: str, *, saved: bool = False, plain:
     return f"Something went wrong on our side and nothing was changed. (error id {error_id})"
 
 
+def log_error(error: Exception, body: dict[str, Any], logger: logging.Logger | None = None) -> str:
+    """Log ``error`` under a new error id (the traceback for a defect, one line for a refusal or an outage);
+    returns the id, which the person is shown."""
+    logger = logger or log
+    error_id = uuid.uuid4().hex[:8]
+    if isinstance(error, ServiceError):
+        logger.info("refused (%s): %s", error_id, error, extra={"error_id": error_id})
+    elif is_outage(error):
+        logger.warning("error %s: the database is not reachable (%s)", error_id, type(error).__name__,
+                       extra={"error_id": error_id})
+    else:
+        logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error,
+                     extra={"error_id": error_id})
+    return error_id
+
+
 def _first_input_block(view: dict[str, Any]) -> str | None:
     for block in view.get("blocks", []):
         if block.get("type") == "input" and block.get("block_id"):
@@ -69,18 +85,10 @@ def report_error(
 
     A request that never passed signature verification is answered 401 and nothing else: no message is sent
     anywhere on its behalf (its response_url and user are whatever the sender wrote)."""
-    error_id = uuid.uuid4().hex[:8]
     if not context.get(VERIFIED):
-        log.warning("error %s before the request was verified (%s): answered 401", error_id, type(error).__name__)
+        log.warning("error before the request was verified (%s): answered 401", type(error).__name__)
         return BoltResponse(status=401, body="")
-    if isinstance(error, ServiceError):
-        logger.info("refused (%s): %s", error_id, error, extra={"error_id": error_id})
-    elif is_outage(error):
-        logger.warning("error %s: the database is not reachable (%s)", error_id, type(error).__name__,
-                       extra={"error_id": error_id})
-    else:
-        logger.error("error %s while handling %s", error_id, body.get("type") or body.get("command"), exc_info=error,
-                     extra={"error_id": error_id})
+    error_id = log_error(error, body, logger)
     saved = acked and saved_in_ack(context)
     message = user_message(error, error_id, saved=saved)
     if not acked:

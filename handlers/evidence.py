@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.context import db_of, deps_of
@@ -20,6 +21,7 @@ from handlers.blocks import cohort_table
 from handlers.blocks import evidence as eb
 from handlers.blocks import text as t
 from handlers.blocks.modals import mark_modal
+from handlers.channels import UNSEEN, cannot_post_here
 from handlers.common import local_today, parse_control, review_number, team_of, view_key
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.lazy import after_ack, listen, open_form, opens_modal
@@ -82,8 +84,14 @@ def post_tables(body: dict[str, Any], context: BoltContext, client: WebClient) -
     if scored is None:
         return
     label = f"{asked['system']} {asked['version']}"
-    for message in cohort_table.grid_messages(label, scored.scorecard, eb.grid_comment(scored)):
-        client.chat_postMessage(channel=body["channel_id"], **message)
+    try:
+        for message in cohort_table.grid_messages(label, scored.scorecard, eb.grid_comment(scored)):
+            client.chat_postMessage(channel=body["channel_id"], **message)
+    except SlackApiError as exc:  # a private channel or a DM the bot is not in: the person is told what to do
+        if exc.response.get("error") not in UNSEEN or context.respond is None:
+            raise
+        context.respond(text=cannot_post_here("the cohort grid", "/readiness evidence"), response_type="ephemeral",
+                        replace_original=False)
 
 
 AFTER_COMMAND: list[Callable[..., None]] = [after_ack(post_tables)]

@@ -23,7 +23,7 @@ from bot.executor import BACKGROUND, INTERACTIVE
 from bot.observe.metrics import ScreenTimer, kind_of
 from bot.services.errors import ServiceError
 from handlers.blocks.kit import loading_modal, notice_modal
-from handlers.errors import refusal_text, report_error
+from handlers.errors import log_error, refusal_text, report_error, user_message
 
 AfterAck = Callable[[dict[str, Any], BoltContext, WebClient], None]
 PAYLOAD_NAMES = ("command", "action", "view", "event")
@@ -89,12 +89,14 @@ def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable
 def open_form(body: dict[str, Any], context: BoltContext, build: Callable[[], dict[str, Any]]) -> None:
     """Open a form the way Slack wants it for work that must read first: a small loading view at once (the
     click's trigger lives three seconds), then the form built from what ``build`` reads, in its place. A
-    refusal while building is shown in the modal itself."""
+    refusal while building is shown in the modal itself, and so is any other failure (a short message with
+    its error id, the traceback logged under it): the person is never left looking at "Loading…"."""
     deps = deps_of(context)
     view_id, view_hash = deps.open_modal(body["trigger_id"], loading_modal())
     try:
         view = build()
     except ServiceError as refused:
-        deps.update_modal(view_id, view_hash, notice_modal("Readiness", f":no_entry: {refusal_text(refused)}"))
-        return
+        view = notice_modal("Readiness", f":no_entry: {refusal_text(refused)}")
+    except Exception as error:  # any failure: said where the person is looking, logged under its id
+        view = notice_modal("Readiness", f":warning: {user_message(error, log_error(error, body))}")
     deps.update_modal(view_id, view_hash, view)

@@ -16,11 +16,13 @@ from bot.services.errors import MarkRejected, ServiceError
 from bot.services.marks import record_mark
 from handlers import forms, publish
 from handlers.blocks import text as t
-from handlers.channels import channel_problem
+from handlers.channels import channel_problems
 from handlers.common import parse_control, review_number, team_of, view_key
 from handlers.ids import BlockId, CallbackId
 from handlers.lazy import after_ack, listen
 from handlers.state import MarkModalState, SectionModalState, StartModalState
+
+CHECK_SECONDS = 1.5  # Slack's answers about the form's channels, all of them, before the ack
 
 
 def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -73,17 +75,14 @@ def submit_start(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
 
 def _unusable_channels(deps: Any, fields: dict[BlockId, str | None], *, may_join: bool) -> dict[str, str]:
     """Each field whose channel the bot cannot use, with what to do (checked with Slack, in the ack: the
-    person sees it under the field while the form is still open)."""
+    person sees it under the field while the form is still open). The checks (conversations.info, and
+    conversations.join where allowed) run at once within CHECK_SECONDS in all, well inside Slack's three
+    seconds for the ack."""
     assert deps.modal_client is not None
-    errors: dict[str, str] = {}
-    checked: dict[str, str | None] = {}
-    for block, channel in fields.items():
-        if channel:
-            if channel not in checked:
-                checked[channel] = channel_problem(deps.ack_client(), channel, may_join=may_join)
-            if checked[channel]:
-                errors[block.value] = str(checked[channel])
-    return errors
+    channels = list(dict.fromkeys(channel for channel in fields.values() if channel))
+    problems = channel_problems(deps.ack_client, channels, may_join=may_join, seconds=CHECK_SECONDS)
+    return {block.value: str(problems[channel]) for block, channel in fields.items()
+            if channel and problems.get(channel)}
 
 
 def post_started_review(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

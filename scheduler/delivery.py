@@ -29,7 +29,7 @@ from bot.db import db_now, session_scope
 from bot.installs.clients import UNINSTALLED, WorkspaceClients
 from bot.observe import metrics
 from bot.observe.logcontext import about
-from bot.services import notices, outbox, surfaces
+from bot.services import config, notices, outbox, surfaces
 from bot.services.golive import ISSUE
 from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
 from bot.services.outbox import REFRESH_KINDS
@@ -45,9 +45,12 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "readiness_outbox"
 IMMEDIATE_KINDS = (*REVIEW_KINDS, ISSUE, *EVIDENCE_KINDS, DELIVERY_FAILED, *REFRESH_KINDS)
-HISTORY_PAGE = 100  # messages a history call asks for (apps outside the Marketplace get 15 a call)
-HISTORY_PAGES = 10  # pages looked at, inside the window from the row's due time to now
+HISTORY_PAGE = 15  # messages a history call asks for: what Slack gives apps outside the Marketplace
+HISTORY_PAGES = 20  # pages looked at (300 messages), inside the window from the row's due time to now
+READING_TTL = 900.0  # seconds a look-up paused by a 429 is remembered, to go on from the page it reached
 NOT_SERVED_RETRY = 60.0  # seconds between looks at a workspace without a valid installation
+# what Slack answers a history look-up in a channel the bot is not in (public) or cannot see (private)
+UNREADABLE = ("not_in_channel", "channel_not_found")
 
 
 def outbox_metadata(keys: list[str]) -> dict[str, Any]:
@@ -130,6 +133,7 @@ class Deliverer:
         self.clock = clock
         self.policy = policy or ReminderPolicy()
         self._lock = threading.Lock()
+        self._readings: dict[tuple[Any, ...], _Reading] = {}  # history look-ups paused by Slack (a 429)
 
     # -- the jobs ----------------------------------------------------------------------------------
 
@@ -238,10 +242,13 @@ class Deliverer:
 
         if any(row.was_unknown for row in rows):
             try:
-                found = self._already_posted(target, keys, since=min(r.due_at for r in rows if r.due_at))
+                found = self._look_up(rows, target, keys)
             except _HistoryUnavailable as unreadable:
-                if unreadable.failure is not None:
-                    self._give_up(rows, unreadable.failure, target)
+                if unreadable.retry_after is not None:  # Slack's pace for history, not a failure: no attempt used
+                    self._retry(rows, after=unreadable.retry_after, unknown=True, counts=False,
+                                error=f"{UNKNOWN}: history look-up paused by Slack ({unreadable.retry_after:g}s)")
+                elif unreadable.failure is not None:  # never posted blindly: it may be there already
+                    self._give_up(rows, unreadable.failure, target, maybe_posted=True)
                 else:
                     self._retry(rows, after=self._backoff(rows), error=f"{UNKNOWN}: history unreadable", unknown=True)
                 return
@@ -330,18 +337,21 @@ class Deliverer:
                 # drawn before a change whose refresh already ran: the next refresh draws it again
                 surfaces.owe_refresh(session, row.team_id, row.assessment_id)
 
-    def _give_up(self, rows: list[Claimed], failure: Failure, target: Target) -> None:
+    def _give_up(self, rows: list[Claimed], failure: Failure, target: Target, *, maybe_posted: bool = False) -> None:
         """Slack refused for a reason no retry can fix: the rows are dead now, and whoever can fix it is told
-        (by a direct message through the outbox; never about a notice of this kind itself, so no loop)."""
+        (by a direct message through the outbox; never about a notice of this kind itself, so no loop).
+        ``maybe_posted``: the rows' fate is unknown and cannot be looked up, so the notice says they may be in
+        Slack already, and reviving them looks in the history before anything is posted."""
         with session_scope(self.sessions) as session:
             for row in rows:
-                if not outbox.give_up(session, row.id, self.worker_id, failure.error):
+                if not outbox.give_up(session, row.id, self.worker_id, failure.error, maybe_posted=maybe_posted):
                     continue
                 log.error("outbox row %s (%s to %s) is dead: Slack answered %s, which no retry can fix",
                           row.id, row.kind, target.channel, failure.error)
                 if row.kind != DELIVERY_FAILED and failure.kind != TOKEN:
                     notices.enqueue_delivery_failed(session, row.team_id, row.id, row.kind, row.assessment_id,
-                                                    target.channel, failure.error, to_admins=failure.tell_admins)
+                                                    target.channel, failure.error, to_admins=failure.tell_admins,
+                                                    revival=outbox.revivals(row.payload), maybe_posted=maybe_posted)
 
     def _still_held(self, rows: list[Claimed]) -> bool:
         """Renew the claim right before posting. If any row was taken over (its lease ran out while this batch
@@ -381,50 +391,125 @@ class Deliverer:
             attempts = max((session.get(OutboxMessage, r.id).attempts for r in rows), default=1)  # type: ignore[union-attr]
         return float(min(300, 2 ** attempts))
 
-    def _already_posted(self, target: Target, keys: list[str],
+    def _look_up(self, rows: list[Claimed], target: Target, keys: list[str]) -> tuple[str, dict[str, str]] | None:
+        """Whether an unknown post is in the channel already. A bot reads only the history of conversations it is
+        in: when Slack says so and the workspace lets Readiness join public channels (`/readiness config`), it
+        joins and looks again; otherwise the history stays unreadable (``_HistoryUnavailable``)."""
+        since = min((r.due_at for r in rows if r.due_at), default=None)
+        try:
+            return self._already_posted(rows[0].team_id, target, keys, since=since)
+        except _HistoryUnavailable as unreadable:
+            if not self._joined(rows[0].team_id, target, unreadable.failure):
+                raise
+        return self._already_posted(rows[0].team_id, target, keys, since=since)
+
+    def _joined(self, team_id: str, target: Target, failure: Failure | None) -> bool:
+        """Joined ``target``'s channel to read it, when that can help and the workspace allows it."""
+        if failure is None or failure.error not in UNREADABLE or target.is_dm:
+            return False
+        with session_scope(self.sessions) as session:
+            if not config.get(session, team_id).join_channels:
+                return False
+        try:
+            self.client.conversations_join(channel=target.channel)
+        except SlackApiError as exc:  # a private channel, archived, no channels:join: it stays unreadable
+            log.warning("could not join %s to read its history: %s", target.channel, exc.response.get("error"))
+            return False
+        except (URLError, TimeoutError, OSError) as exc:
+            log.warning("could not join %s to read its history: %s", target.channel, exc)
+            return False
+        log.info("joined %s to look for a message whose answer was lost", target.channel)
+        return True
+
+    def _already_posted(self, team_id: str, target: Target, keys: list[str],
                         since: datetime | None = None) -> tuple[str, dict[str, str]] | None:
         """Earlier posts of these keys in the channel's history: the channel and each found key's ts.
 
         Only the window in which they can have been posted is read (from the rows' due time to now), page by
-        page and at most HISTORY_PAGES pages; every message is looked at, as rows retried together may have
-        been posted in different messages.
+        page (HISTORY_PAGE messages a call) and at most HISTORY_PAGES pages; every message is looked at, as rows
+        retried together may have been posted in different messages. Slack allows apps outside the Marketplace
+        one history call a minute: a 429 keeps the reading where it got to (this replica resumes from that
+        page after Retry-After) and pauses every look-up of the workspace with that method until then.
         """
-        wanted, found = set(keys), {}
+        wanted, pace = set(keys), _history_method(target) + "@" + team_id
+        waiting = self.pacer.blocked(pace)
+        if waiting:
+            raise _HistoryUnavailable(retry_after=waiting)
+        where = (team_id, target.channel, target.thread_ts, tuple(sorted(wanted)))
+        reading = self._readings.pop(where, None)
         try:
-            channel = target.channel
-            if target.is_dm:
-                channel = str(self.client.conversations_open(users=target.channel)["channel"]["id"])
-            window: dict[str, Any] = {"include_all_metadata": True, "limit": HISTORY_PAGE,
-                                      "latest": f"{time.time() + 60:.6f}"}
-            if since is not None:
-                window["oldest"] = f"{since.timestamp() - 60:.6f}"
-            cursor = None
-            for _page in range(HISTORY_PAGES):
-                if target.thread_ts:
-                    history = self.client.conversations_replies(channel=channel, ts=target.thread_ts, cursor=cursor,
-                                                                **window)
-                else:
-                    history = self.client.conversations_history(channel=channel, cursor=cursor, **window)
+            if reading is None:
+                reading = self._start_reading(target, since)
+            while reading.pages < HISTORY_PAGES:
+                history = self._history_page(target, reading)
+                reading.pages += 1
                 for message in history.get("messages", []):
                     for key in set(keys_of(message.get("metadata"))) & wanted:
-                        found.setdefault(key, str(message["ts"]))
-                cursor = (history.get("response_metadata") or {}).get("next_cursor")
-                if not history.get("has_more") or not cursor or len(found) == len(wanted):
+                        reading.found.setdefault(key, str(message["ts"]))
+                reading.cursor = (history.get("response_metadata") or {}).get("next_cursor") or None
+                if not history.get("has_more") or not reading.cursor or len(reading.found) == len(wanted):
                     break
         except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+                self.pacer.block(pace, retry_after)
+                if reading is not None:
+                    self._keep_reading(where, reading)
+                log.info("history of %s: Slack asked to wait %gs; the look-up goes on then", target.channel,
+                         retry_after)
+                raise _HistoryUnavailable(retry_after=retry_after) from exc
             failure = permanent(str(exc.response.get("error") or "")) if exc.response.status_code < 500 else None
             log.warning("could not read history of %s: %s", target.channel, exc.response.get("error"))
             raise _HistoryUnavailable(failure) from exc
         except (URLError, TimeoutError, OSError) as exc:
             log.warning("could not read history of %s: %s", target.channel, exc)
             raise _HistoryUnavailable from exc
-        return (channel, found) if found else None
+        return (reading.channel, reading.found) if reading.found else None
+
+    def _start_reading(self, target: Target, since: datetime | None) -> _Reading:
+        channel = target.channel
+        if target.is_dm:
+            channel = str(self.client.conversations_open(users=target.channel)["channel"]["id"])
+        window: dict[str, Any] = {"include_all_metadata": True, "limit": HISTORY_PAGE,
+                                  "latest": f"{time.time() + 60:.6f}"}
+        if since is not None:
+            window["oldest"] = f"{since.timestamp() - 60:.6f}"
+        return _Reading(channel, window)
+
+    def _history_page(self, target: Target, reading: _Reading) -> Any:
+        if target.thread_ts:
+            return self.client.conversations_replies(channel=reading.channel, ts=target.thread_ts,
+                                                     cursor=reading.cursor, **reading.window)
+        return self.client.conversations_history(channel=reading.channel, cursor=reading.cursor, **reading.window)
+
+    def _keep_reading(self, where: tuple[Any, ...], reading: _Reading) -> None:
+        """Remember how far a look-up got, for its next try on this replica (forgotten after READING_TTL)."""
+        now = time.monotonic()
+        for stale in [k for k, r in self._readings.items() if now - r.started > READING_TTL]:
+            del self._readings[stale]
+        self._readings[where] = reading
+
+
+def _history_method(target: Target) -> str:
+    return "conversations.replies" if target.thread_ts else "conversations.history"
+
+
+@dataclass
+class _Reading:
+    """A history look-up under way: the conversation, its fixed window, the next page's cursor, what was found."""
+
+    channel: str
+    window: dict[str, Any]
+    cursor: str | None = None
+    pages: int = 0
+    found: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
 
 
 class _HistoryUnavailable(Exception):
     """The history could not be read, so an unknown row must not be sent again yet; ``failure`` when it never
-    can be (the bot was removed from the channel)."""
+    can be (the bot was removed from the channel); ``retry_after`` when Slack asked to wait (a 429)."""
 
-    def __init__(self, failure: Failure | None = None) -> None:
+    def __init__(self, failure: Failure | None = None, *, retry_after: float | None = None) -> None:
         super().__init__(failure.error if failure else "history unreadable")
-        self.failure = failure
+        self.failure, self.retry_after = failure, retry_after

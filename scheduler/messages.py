@@ -293,7 +293,7 @@ def _delivery_failed(session: Session, row: Claimed) -> Composition:
     label = f"{assessment.system} {assessment.version}" if assessment is not None else None
     payload = row.payload
     text, blocks = delivery_failed(int(payload["row"]), str(payload["kind"]), str(payload["channel"]),
-                                   str(payload["error"]), label)
+                                   str(payload["error"]), label, maybe_posted=bool(payload.get("maybe_posted")))
     return Composition([row], [], Target(row.recipient, is_dm=True), text, blocks)
 
 

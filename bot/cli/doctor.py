@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Engine, select
 
 from bot.db import current_revision, head_revision, make_engine, session_factory, session_scope
@@ -80,13 +82,22 @@ def _slack(settings: Settings) -> str:
     return f"slack     ok    token valid for team {answer.get('team_id')} as {answer.get('user')}"
 
 
-def uninstalled_lines(engine: Engine) -> list[str]:
-    """Workspaces that uninstalled the app: nothing is sent there (not a fault: their data waits for a purge)."""
+def uninstalls(engine: Engine) -> dict[str, tuple[datetime, str | None]]:
+    """Workspaces that uninstalled the app (or whose bot token Slack revoked): when, and why."""
     with session_scope(session_factory(engine, readonly=True)) as session:
         gone = session.execute(select(Workspace.team_id, Workspace.uninstalled_at, Workspace.uninstall_reason)
                                .where(Workspace.uninstalled_at.is_not(None)).order_by(Workspace.team_id)).all()
-    return [f"workspace info  {team}: {reason} at {at:%Y-%m-%d %H:%M} UTC; nothing is delivered there"
-            for team, at, reason in gone]
+    return {team: (at, reason) for team, at, reason in gone}
+
+
+def uninstall_line(team: str, at: datetime, reason: str | None) -> str:
+    """Not a fault: nothing is sent there, and the workspace's data waits for the operator's retention period,
+    which runs from this date."""
+    return f"workspace info  {team}: {reason or 'uninstalled'} at {at:%Y-%m-%d %H:%M} UTC; nothing is delivered there"
+
+
+def uninstalled_lines(engine: Engine) -> list[str]:
+    return [uninstall_line(team, at, reason) for team, (at, reason) in uninstalls(engine).items()]
 
 
 def workspace_lines(settings: Settings, engine: Engine) -> tuple[list[str], bool]:
@@ -102,9 +113,13 @@ def workspace_lines(settings: Settings, engine: Engine) -> tuple[list[str], bool
     with session_scope(sessions) as session:
         known = set(session.scalars(select(Workspace.team_id)))
     teams = sorted(known | set(clients.store.teams()))
+    gone = uninstalls(engine)
     lines, healthy = [f"slack     ok    OAuth mode, {len(clients.store.teams())} workspace(s) installed"], True
     for team in teams:
         resolved = clients.resolve(team)
+        if resolved.client is None and team in gone:
+            lines.append(uninstall_line(team, *gone[team]))
+            continue
         if resolved.client is None:
             healthy = healthy and resolved.why_not == UNINSTALLED
             status = "info" if resolved.why_not == UNINSTALLED else "FAIL"

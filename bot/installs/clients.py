@@ -76,11 +76,4 @@ class WorkspaceClients:
     def find_bot(self, team_id: str) -> Bot | None:
         """The workspace's latest bot installation, whichever Enterprise Grid org it belongs to."""
         assert self.store is not None
-        c = self.store.bots.c
-        query = (select(c.enterprise_id).where(c.client_id == self.store.client_id, c.team_id == team_id)
-                 .order_by(c.installed_at.desc()).limit(1))
-        with self.store.engine.connect() as conn:
-            found = conn.execute(query).first()
-        if found is None:
-            return None
-        return self.store.find_bot(enterprise_id=found[0], team_id=team_id)
+        return self.store.find_bot(enterprise_id=self.store.enterprise_of(team_id), team_id=team_id)

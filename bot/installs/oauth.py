@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt import BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize, InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
@@ -75,12 +79,14 @@ def token_rotator(settings: Settings, client: WebClient) -> TokenRotator:
 class OAuthParts:
     store: EncryptedInstallationStore
     settings: OAuthSettings
-    authorize: InstallationStoreAuthorize
+    authorize: Authorize
 
 
-def oauth_parts(settings: Settings, engine: Engine, client: WebClient) -> OAuthParts:
+def oauth_parts(settings: Settings, engine: Engine, client: WebClient,
+                sessions: sessionmaker[Session]) -> OAuthParts:
     """The stores, bolt's OAuthSettings, and the authorize every request goes through (bot tokens only,
-    refreshed ``TOKEN_ROTATION_MINUTES`` before they expire, through ``client``'s Web API)."""
+    refreshed ``TOKEN_ROTATION_MINUTES`` before they expire, through ``client``'s Web API; the workspace whose
+    reviews live in the channel, in a Slack Connect channel: ``ChannelOwnerAuthorize``)."""
     store = installation_store(settings, engine)
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
     secret = settings.slack_client_secret.get_secret_value()
@@ -95,7 +101,64 @@ def oauth_parts(settings: Settings, engine: Engine, client: WebClient) -> OAuthP
         logger=log, installation_store=store, client_id=settings.slack_client_id, client_secret=secret,
         token_rotation_expiration_minutes=settings.token_rotation_minutes, bot_only=True, client=client,
     )
-    return OAuthParts(store, oauth_settings, authorize)
+    return OAuthParts(store, oauth_settings, ChannelOwnerAuthorize(authorize, sessions, store.enterprise_of))
+
+
+MESSAGE_CLICK = "readiness_message_click"  # set before the authorize: the request is a click on a message
+
+
+def note_message_click(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+    """bolt's ``before_authorize``: whether the request is a click on a message (the one kind of request that
+    ``ChannelOwnerAuthorize`` may authorise for the channel's workspace)."""
+    context[MESSAGE_CLICK] = body.get("type") == "block_actions" and \
+        (body.get("container") or {}).get("type") == "message"
+    next()
+
+
+class ChannelOwnerAuthorize(Authorize):
+    """bolt's authorize, for the workspace whose review message was clicked.
+
+    In a Slack Connect channel a person of another workspace may click on a review's message; the payload then
+    names their workspace (or ours, with theirs as ``user.team_id``), which holds none of the review's rows. So
+    when the channel of the request is one where exactly one workspace other than the one named keeps its
+    reviews (our own records, ``workspaces.using_channel``; Slack's channel ids are unique), that workspace is
+    authorised instead, with its own installation. Safe by construction: only a workspace with a live
+    installation of this app can be chosen (bolt's authorize finds it or the request falls back to the
+    workspace the payload names, as without this), only through a channel in which Slack delivered the
+    request and in which that workspace's reviews live, and only for clicks on messages: a slash command
+    stays its sender's workspace's (a settings form opened from a shared channel must never be another
+    workspace's, where that person's admin rights mean nothing), and a form's submission already names the
+    workspace that opened it (``view.app_installed_team_id``)."""
+
+    def __init__(self, inner: Authorize, sessions: sessionmaker[Session],
+                 enterprise_of: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.inner, self.sessions, self.enterprise_of = inner, sessions, enterprise_of
+
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
+                 user_id: str | None, actor_enterprise_id: str | None = None, actor_team_id: str | None = None,
+                 actor_user_id: str | None = None) -> AuthorizeResult | None:
+        owner = self.owner(context.channel_id, team_id) if context.get(MESSAGE_CLICK) else None
+        if owner is not None:
+            found = self.inner(context=context, enterprise_id=self.enterprise_of(owner), team_id=owner,
+                               user_id=user_id)
+            if found is not None:
+                log.info("request from workspace %s in %s, a channel of workspace %s: acting on %s", team_id,
+                         context.channel_id, owner, owner, extra={"team_id": owner})
+                return found
+        return self.inner(context=context, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                          actor_enterprise_id=actor_enterprise_id, actor_team_id=actor_team_id,
+                          actor_user_id=actor_user_id)
+
+    def owner(self, channel_id: str | None, team_id: str | None) -> str | None:
+        """The one other workspace whose reviews live in ``channel_id``, when the named one has none there."""
+        if not channel_id:
+            return None
+        with session_scope(self.sessions) as session:
+            using = workspaces.using_channel(session, channel_id)
+        if team_id in using or len(using) != 1:  # ours, nobody's, or several workspaces': as the payload says
+            return None
+        return next(iter(using))
 
 
 class ReadinessOAuthFlow(OAuthFlow):

@@ -46,6 +46,14 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         with self.engine.connect() as conn:
             return sorted(str(t) for t in conn.execute(query).scalars() if t)
 
+    def enterprise_of(self, team_id: str) -> str | None:
+        """The Enterprise Grid organisation of the workspace's latest installation (None outside Grid)."""
+        c = self.bots.c
+        query = (select(c.enterprise_id).where(c.client_id == self.client_id, c.team_id == team_id)
+                 .order_by(c.installed_at.desc()).limit(1))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
     def rekey(self) -> int:
         """Re-encrypt every stored token with the current key (the first one); returns how many were.
 

@@ -65,11 +65,16 @@ class SentRequest:
 class SlackDriver:
     def __init__(self, app_url: str, signing_secret: str, sandbox: SlackSandbox, team_id: str | None = None,
                  api_app_id: str = "A0READY", *, verification_token: str = "sandbox-verification-token",
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, enterprise_id: str | None = None, enterprise_install: bool = False) -> None:
+        """A driver sends the requests of one workspace (``team_id``). On Enterprise Grid (``enterprise_id``) the
+        payloads name the organisation, and ``enterprise_install`` says the app is installed org-wide. A person
+        the sandbox knows to be of another workspace (``add_user(team_id=…)``, OAuth mode) is sent with their own
+        ``user.team_id``, as Slack does in a Slack Connect channel."""
         self.app_url = app_url
         self.signing_secret = signing_secret
         self.sandbox = sandbox
         self.team_id = team_id or sandbox.team_id
+        self.enterprise_id, self.enterprise_install = enterprise_id, enterprise_install
         self.api_app_id = api_app_id
         self.verification_token = verification_token
         self.timeout = timeout
@@ -139,7 +144,10 @@ class SlackDriver:
     def _user(self, user: str) -> dict[str, Any]:
         info = self.sandbox.user_info(user)
         name = info["name"] if info else user
-        return {"id": user, "username": name, "name": name, "team_id": self.team_id}
+        return {"id": user, "username": name, "name": name, "team_id": self.sandbox.home_team(user) or self.team_id}
+
+    def _enterprise(self) -> dict[str, Any] | None:
+        return {"id": self.enterprise_id, "name": "Sandbox Grid"} if self.enterprise_id else None
 
     def _team(self) -> dict[str, Any]:
         return {"id": self.team_id, "domain": self.sandbox.team_domain}
@@ -151,6 +159,11 @@ class SlackDriver:
             raise DriverError(f"channel {channel!r} is not in the sandbox; add it with add_channel()") from exc
         name = "directmessage" if info.get("is_im") else "privategroup" if info.get("is_private") else info["name"]
         return {"id": info["id"], "name": name}
+
+    def _shared(self, channel: str) -> bool:
+        """Whether a channel is shared with another workspace (Slack Connect)."""
+        oauth = self.sandbox.oauth
+        return bool(channel) and oauth is not None and len(oauth.sharing(channel)) > 1
 
     def _known_user(self, user: str) -> bool:
         return self.sandbox.user_info(user) is not None
@@ -180,8 +193,8 @@ class SlackDriver:
             "user": self._user(user),
             "api_app_id": self.api_app_id,
             "token": self.verification_token,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            "is_enterprise_install": self.enterprise_install,
+            "enterprise": self._enterprise(),
         }
 
     # -- slash commands -------------------------------------------------------------------------------
@@ -203,7 +216,8 @@ class SlackDriver:
             "command": command if command.startswith("/") else f"/{command}",
             "text": text,
             "api_app_id": self.api_app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.enterprise_install else "false",
+            **({"enterprise_id": self.enterprise_id, "enterprise_name": "Sandbox Grid"} if self.enterprise_id else {}),
             "response_url": self.sandbox.new_response_url(target["id"], user),
             "trigger_id": self.sandbox.issue_trigger_id(user),
         }
@@ -354,14 +368,15 @@ class SlackDriver:
             "token": self.verification_token,
             "team_id": self.team_id,
             "api_app_id": self.api_app_id,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "event": {"event_ts": f"{now:.6f}", **event},
             "type": "event_callback",
             "event_id": event_id or "Ev" + secrets.token_hex(5).upper(),
             "event_time": int(now),
-            "authorizations": [{"enterprise_id": None, "team_id": self.team_id,
-                                "user_id": self.sandbox.bot_user_id, "is_bot": True,
-                                "is_enterprise_install": False}],
-            "is_ext_shared_channel": False,
+            "authorizations": [{"enterprise_id": self.enterprise_id, "team_id": self.team_id,
+                                "user_id": self.sandbox.bot_user_of(self.team_id), "is_bot": True,
+                                "is_enterprise_install": self.enterprise_install}],
+            "is_ext_shared_channel": self._shared(str(event.get("channel") or "")),
             "event_context": "4-" + secrets.token_urlsafe(24),
         }
         body = json.dumps(envelope).encode()

@@ -35,7 +35,7 @@ class FailurePlan:
         self._pending: list[InjectedFailure] = []
 
     def add(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        if kind not in FAILURE_KINDS and not kind.startswith("error:"):
+        if kind not in FAILURE_KINDS and not kind.startswith(("error:", "slow:")):
             raise ValueError(f"unknown failure kind {kind!r}; expected one of {', '.join(FAILURE_KINDS)}")
         if times < 1:
             raise ValueError("times must be at least 1")
@@ -92,6 +92,13 @@ class RateLimiter:
             if wait is None:
                 return None
             return max(1, math.ceil(wait))
+
+    def check_window(self, method: str, calls: int, seconds: float) -> int | None:
+        """Retry-After if ``method`` was called ``calls`` times in the last ``seconds`` (a bucket of ``calls``
+        refilled over ``seconds``), else None."""
+        with self._lock:
+            wait = self._take((method, "window"), calls, calls / seconds)
+            return None if wait is None else max(1, math.ceil(wait))
 
     def reset(self) -> None:
         with self._lock:

@@ -118,7 +118,14 @@ class LocalSlack:
         self._wsgi = WebApp(self.app, self.engine, clock=self._clock, settings=settings)
         self.server.start()
         self.driver = SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=TEAM)
+        self.sandbox.connect_app(self._deliver_event)  # Slack's events (the bot joined a channel) reach the app
         return self
+
+    def _deliver_event(self, event: dict[str, object], team_id: str) -> None:
+        assert self.driver is not None and self.server is not None
+        driver = self.driver if team_id == self.driver.team_id else SlackDriver(
+            self.server.url + "/slack/events", SIGNING_SECRET, self.sandbox, team_id=team_id)
+        driver.event(event)
 
     # -- OAuth mode: more workspaces, each installed through the sandbox's OAuth flow ----------------
 
@@ -196,12 +203,14 @@ class LocalSlack:
         raise TimeoutError("the outbox did not drain")
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until every listener has finished its work after the ack."""
+        """Wait until every event the sandbox pushed was answered and every listener has finished its work
+        after the ack."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.executor.wait_idle(timeout=max(0.0, deadline - time.monotonic())):
-                time.sleep(0.02)  # a listener may have started another
-                if self.executor.busy == 0:
+            left = max(0.0, deadline - time.monotonic())
+            if self.sandbox.events_idle(timeout=left) and self.executor.wait_idle(timeout=left):
+                time.sleep(0.02)  # a listener may have started another, or caused another event
+                if self.executor.busy == 0 and self.sandbox.events_idle(timeout=0):
                     return
         raise TimeoutError("listeners still busy after the ack")
 

@@ -393,8 +393,8 @@ def _window(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[s
     return [m for m in messages if oldest < float(m["ts"]) < latest]
 
 
-def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
-    limit = max(1, min(as_int(args.get("limit"), 100) or 100, 999))
+def _page(messages: list[dict[str, Any]], args: dict[str, Any], cap: int | None = None) -> dict[str, Any]:
+    limit = max(1, min(as_int(args.get("limit"), 100) or 100, 999, cap or 999))
     offset = cursor_offset(args.get("cursor"))
     page = messages[offset:offset + limit]
     more = offset + limit < len(messages)
@@ -410,7 +410,7 @@ def history(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
         channel = readable_channel(state, args.get("channel"))
         messages = list(reversed(_window(state.top_level(channel.id), args)))
-        body = _page(messages, args)
+        body = _page(messages, args, state.history_cap)
         body["pin_count"] = 0
         return body
 
@@ -422,7 +422,7 @@ def replies(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
         if not thread:
             raise ApiError("thread_not_found")
         root, rest = thread[0], _window(thread[1:], args)
-        return _page([root, *rest], args)
+        return _page([root, *rest], args, state.history_cap)
 
 
 def open_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:

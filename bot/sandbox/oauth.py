@@ -11,6 +11,7 @@ What Slack does and the sandbox does too:
 * Every Web API call with an OAuth token acts in that token's workspace: a token that expired answers
   ``token_expired``, a revoked one ``token_revoked``, and a channel or user of another workspace
   ``channel_not_found`` / ``user_not_found``; a call with another workspace's token is recorded as a violation.
+  A Slack Connect channel (``share_channel``) is in both workspaces, and so are the people taking part in it.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class OAuthProvider:
     token_ttl: int | None = None  # seconds a bot token lives (token rotation on); None: tokens do not expire
     tenants: dict[str, Tenant] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # channel or user id -> team id
+    shared: dict[str, set[str]] = field(default_factory=dict)  # Slack Connect: channel -> the other teams in it
+    visible: dict[str, set[str]] = field(default_factory=dict)  # Slack Connect: user -> teams that see them
     tokens: dict[str, Issued] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     codes: dict[str, Code] = field(default_factory=dict)
@@ -86,6 +89,27 @@ class OAuthProvider:
             self.owners.update({i: team_id for i in (*channels, *users)})
             self.signed_in = self.signed_in or team_id
             return tenant
+
+    def add_channels(self, team_id: str, *channels: str) -> None:
+        """More channels of a workspace (``add_workspace`` names the first ones)."""
+        with self._lock:
+            self.owners.update(dict.fromkeys(channels, team_id))
+
+    def share_channel(self, channel: str, team_id: str, guests: tuple[str, ...] = ()) -> None:
+        """A Slack Connect channel: ``channel`` (of its owner's workspace) shared with ``team_id`` too. Both
+        workspaces' tokens may use it, and each may look up the other's people in it (``guests``: those of
+        the other workspace who take part)."""
+        with self._lock:
+            self.shared.setdefault(channel, set()).add(team_id)
+            for user in guests:
+                self.visible.setdefault(user, set()).add(self.owners.get(channel, team_id))
+                self.visible[user].add(team_id)
+
+    def sharing(self, channel: str) -> set[str]:
+        """The workspaces a channel is in: its owner's, and any it is shared with."""
+        with self._lock:
+            owner = self.owners.get(channel)
+            return ({owner} if owner else set()) | self.shared.get(channel, set())
 
     def sign_in(self, team_id: str) -> None:
         """The workspace the person approving an install is signed in to."""
@@ -170,11 +194,15 @@ class OAuthProvider:
         for name in ("channel", "user", "users"):
             for value in str(args.get(name) or "").split(","):
                 owner = self._owner(state, value.strip())
-                if owner is not None and owner != team_id:
+                if owner is not None and owner != team_id and not self._shared_with(value.strip(), team_id):
                     error = "user_not_found" if name != "channel" else "channel_not_found"
                     return ApiError(error, f"{value} belongs to workspace {owner}, the token to {team_id}",
                                     violation=True)
         return None
+
+    def _shared_with(self, value: str, team_id: str) -> bool:
+        with self._lock:
+            return team_id in self.shared.get(value, set()) or team_id in self.visible.get(value, set())
 
     def _owner(self, state: SandboxState, value: str) -> str | None:
         if value.startswith("D"):

@@ -31,12 +31,14 @@ import bot.sandbox.surfaces as surfaces
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.limits import FailurePlan, RateLimiter
 from bot.sandbox.oauth import AUTHORIZE_PATH, OAuthProvider
+from bot.sandbox.socket_mode import LINK_PATH, SocketModeHub
 from bot.sandbox.state import ApiError, CallRecord, SandboxState
 from bot.sandbox.wire import WireRequest, parse_request
 from bot.sandbox.workspace import WorkspaceMixin
 
 HANDLERS: dict[str, methods.Handler] = {**methods.HANDLERS, **surfaces.HANDLERS}
 EARLY_ERRORS = ("unknown_method", "invalid_http_method", "invalid_post_type")
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
 
 
 @dataclass
@@ -86,9 +88,16 @@ class SlackSandbox(WorkspaceMixin):
         self._failures = FailurePlan()
         self._limiter = RateLimiter(self._state.now)
         self._ratelimited: Counter[str] = Counter()
+        self._history_window: tuple[int, float] | None = None  # limit_history
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self.oauth: OAuthProvider | None = None  # several workspaces and OAuth v2 (enable_oauth)
+        self.socket_mode: SocketModeHub | None = None  # the app connects over a WebSocket (enable_socket_mode)
+
+    def enable_socket_mode(self, app_token: str = "xapp-1-sandbox") -> SocketModeHub:
+        """Slack's Socket Mode (``bot.sandbox.socket_mode``): ``apps.connections.open`` with ``app_token``."""
+        self.socket_mode = SocketModeHub(app_token, self._state.app_id)
+        return self.socket_mode
 
     def enable_oauth(self, client_id: str, client_secret: str, *, token_ttl: int | None = None) -> OAuthProvider:
         """Slack's OAuth v2 and more workspaces than the sandbox's own (``bot.sandbox.oauth``)."""
@@ -115,6 +124,9 @@ class SlackSandbox(WorkspaceMixin):
         return self
 
     def stop(self) -> None:
+        events, self._events = self._events, None
+        if events is not None:
+            events.close()
         httpd, self._httpd = self._httpd, None
         if httpd is not None:
             httpd.shutdown()
@@ -151,10 +163,20 @@ class SlackSandbox(WorkspaceMixin):
         """Make the next ``times`` requests to ``method`` fail.
 
         ``kind``: ``ratelimited`` (429 + Retry-After), ``server_error`` (500), ``error:<code>`` (Slack's
-        answer ``{"ok": false, "error": code}``), ``drop`` (connection closed, no answer), ``accept_then_drop`` (the call takes effect, then the connection is
-        closed without an answer). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
+        answer ``{"ok": false, "error": code}``), ``drop`` (connection closed, no answer), ``accept_then_drop``
+        (the call takes effect, then the connection is closed without an answer), ``slow:<seconds>`` (answered
+        as usual, that much later). ``method`` may also be ``response_url``, ``file_upload`` or ``*``.
         """
         self._failures.add(method, kind, times, retry_after)
+
+    def limit_history(self, per_call: int = 15, calls: int = 1, seconds: float = 60.0) -> None:
+        """Slack's limits for apps distributed outside the Slack Marketplace (commercial apps not approved
+        there): ``conversations.history`` and ``conversations.replies`` return at most ``per_call`` messages a
+        call, and each answers 429 with Retry-After beyond ``calls`` calls per ``seconds`` (Slack: 15 messages,
+        one call a minute). A test passes a shorter window to keep its run short."""
+        with self._state.lock:
+            self._state.history_cap = per_call
+            self._history_window = (calls, seconds)
 
     @property
     def ratelimited_count(self) -> int:
@@ -212,6 +234,9 @@ class SlackSandbox(WorkspaceMixin):
     def _api(self, request: WireRequest, method: str) -> Outcome:
         args = methods.decode_args(request.api_args())
         failure = self._failures.take(method)
+        if failure is not None and failure.kind.startswith("slow:"):  # a slow Slack: the answer comes late
+            time.sleep(float(failure.kind.removeprefix("slow:")))
+            failure = None
         if failure is not None and failure.kind != "accept_then_drop":
             outcome = self._injected(method, failure.kind, failure.retry_after)
         else:
@@ -245,6 +270,9 @@ class SlackSandbox(WorkspaceMixin):
                 elif request.is_json and isinstance(request.json_body, dict) and "token" in request.json_body:
                     detail = "a token inside a JSON body is not accepted; send it as a Bearer header"
                 return self._violation(method, "not_authed", [f"[ERROR] {detail}"])
+            if self.socket_mode is not None and (method == "apps.connections.open" or
+                                                 token == self.socket_mode.app_token):
+                return self._connections_open(method, token)
             if token != self.token and self.oauth is None:
                 return self._violation(method, "invalid_auth", ["[ERROR] the token is not the sandbox's bot token"])
             refused = None
@@ -253,6 +281,12 @@ class SlackSandbox(WorkspaceMixin):
                     self.oauth.crossing(self._state, method, token, args)
             if refused is not None:
                 return self._refused(method, refused)
+        if method in HISTORY_METHODS and self._history_window is not None:
+            retry_after = self._limiter.check_window(method, *self._history_window)
+            if retry_after is not None:
+                with self._state.lock:
+                    self._ratelimited[method] += 1
+                return _error("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
         if self.rate_limits:
             retry_after = self._limiter.check(method, spec.rate_tier, channel=str(args.get("channel") or ""))
             if retry_after is not None:
@@ -286,12 +320,24 @@ class SlackSandbox(WorkspaceMixin):
             return self._refused(method, exc)
         if self.oauth is not None and token is not None:
             self.oauth.stamp(self._state, token, result)
+        if method == "conversations.join" and not result.get("already_in_channel"):  # Slack tells the app
+            with self._state.lock:
+                joined = self._state.channels[str(result["channel"]["id"])]
+            self._bot_joined(joined, team_id=self.oauth.team_of(token) if self.oauth and token else None)
         said = [w.error for w in warnings] + list(result.pop(methods.WARNINGS, []))
         body: dict[str, Any] = {"ok": True, **result}
         if said:
             body["warning"] = ",".join(said)
             body.setdefault("response_metadata", {})["warnings"] = said
         return Outcome(200, body)
+
+    def _connections_open(self, method: str, token: str) -> Outcome:
+        """Only the app-level token opens a Socket Mode connection, and it is good for nothing else."""
+        assert self.socket_mode is not None
+        if method != "apps.connections.open" or token != self.socket_mode.app_token:
+            return self._violation(method, "invalid_auth", ["[ERROR] apps.connections.open takes the app-level token "
+                                                            "(xapp-), and that token serves no other method"])
+        return Outcome(200, {"ok": True, "url": self.socket_mode.open_url(self.url)})
 
     def _refused(self, method: str, exc: ApiError) -> Outcome:
         if exc.violation:
@@ -362,6 +408,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _dispatch(self, verb: str) -> None:
+        hub = self.sandbox.socket_mode
+        if verb == "GET" and hub is not None and self.path.startswith(LINK_PATH) and \
+                (self.headers.get("Upgrade") or "").lower() == "websocket":
+            hub.serve(self.path, dict(self.headers.items()), self.rfile, self.wfile)  # type: ignore[arg-type]
+            self.close_connection = True
+            return
         body = self._read_body()
         request = parse_request(verb, self.path, dict(self.headers.items()), body)
         try:

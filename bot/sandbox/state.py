@@ -113,6 +113,7 @@ class User:
     is_bot: bool = False
     deleted: bool = False
     email: str | None = None
+    team_id: str | None = None  # their own workspace, when not the sandbox's (Slack Connect)
 
 
 @dataclass
@@ -160,6 +161,8 @@ class SandboxState:
         self.violations: list[Violation] = []
         self.clock_offset = 0.0
         self.trigger_ttl = TRIGGER_TTL_SECONDS  # a test sets it lower to play a slow app
+        # apps outside the Slack Marketplace: at most this many messages a history call (None: as asked)
+        self.history_cap: int | None = None
         self.base_url = ""
         self._last_ts = 0
         self._ids = itertools.count(1)

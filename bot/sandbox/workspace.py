@@ -6,34 +6,94 @@ can keep and inspect them while the app goes on calling the sandbox.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bot.sandbox.surfaces as surfaces
+from bot.sandbox.events import Deliver, EventPush
 from bot.sandbox.state import CallRecord, Channel, SandboxState, User, Violation
+
+if TYPE_CHECKING:
+    from bot.sandbox.oauth import OAuthProvider
 
 
 class WorkspaceMixin:
     _state: SandboxState
     bot_user_id: str
+    oauth: OAuthProvider | None
+    _events: EventPush | None = None
+
+    # -- the app it talks to ------------------------------------------------------------------------
+
+    def connect_app(self, deliver: Deliver) -> None:
+        """Push Events API events to the app from now on: ``deliver(event, team_id)`` sends one (a driver's
+        ``event``, signed as Slack signs). Without it the sandbox only answers the app's calls."""
+        self._events = EventPush(deliver, lambda why: self._state.violate("events", "event_delivery_failed", why))
+
+    def events_idle(self, timeout: float = 10.0) -> bool:
+        """True once every event pushed so far has been answered by the app (at once when none are pushed)."""
+        return self._events is None or self._events.wait_idle(timeout)
+
+    @property
+    def events_sent(self) -> list[tuple[dict[str, Any], str]]:
+        """The events delivered to the app so far, each with the team it was for."""
+        return list(self._events.sent) if self._events is not None else []
+
+    def team_of_channel(self, channel: str) -> str:
+        """The workspace a channel belongs to (the sandbox's own unless OAuth mode gave it to another)."""
+        owner = self.oauth.owners.get(channel) if self.oauth is not None else None
+        return owner or self._state.team_id
+
+    def bot_user_of(self, team_id: str) -> str:
+        """The app's bot user in a workspace (each OAuth workspace has its own)."""
+        tenant = self.oauth.tenants.get(team_id) if self.oauth is not None else None
+        return tenant.bot_user_id if tenant is not None else self.bot_user_id
+
+    def home_team(self, user: str) -> str | None:
+        """The workspace a person belongs to, when the sandbox knows it (``add_user(team_id=…)``, OAuth mode)."""
+        with self._state.lock:
+            found = self._state.users.get(user)
+        if found is not None and found.team_id:
+            return found.team_id
+        return self.oauth.owners.get(user) if self.oauth is not None else None
+
+    def _bot_joined(self, channel: Channel, team_id: str | None = None, inviter: str | None = None) -> None:
+        """Slack's ``member_joined_channel`` for the bot itself, to the connected app."""
+        if self._events is None:
+            return
+        team = team_id or self.team_of_channel(channel.id)
+        event: dict[str, Any] = {"type": "member_joined_channel", "user": self.bot_user_of(team),
+                                 "channel": channel.id, "channel_type": "G" if channel.is_private else "C",
+                                 "team": team}
+        if inviter:
+            event["inviter"] = inviter
+        self._events.push(event, team)
 
     # -- setting up ---------------------------------------------------------------------------
 
     def add_channel(self, id: str, name: str, *, is_private: bool = False, is_archived: bool = False,  # noqa: A002
-                    bot_is_member: bool = False, members: list[str] | None = None) -> None:
+                    bot_is_member: bool = False, members: list[str] | None = None, is_im: bool = False) -> None:
         """A channel of the workspace. As in Slack, the bot is not in it until invited (``bot_is_member``,
-        or ``invite_bot``) or until it joins a public one itself (conversations.join)."""
+        or ``invite_bot``) or until it joins a public one itself (conversations.join). ``is_im``: a direct
+        message between two people (``members``), which the bot can never be part of."""
         with self._state.lock:
-            self._state.channels[id] = Channel(id=id, name=name.lstrip("#"), is_private=is_private,
-                                               is_archived=is_archived, bot_is_member=bot_is_member,
+            self._state.channels[id] = Channel(id=id, name=name.lstrip("#"), is_private=is_private or is_im,
+                                               is_im=is_im, is_archived=is_archived,
+                                               bot_is_member=bot_is_member and not is_im,
+                                               user=(members or [None])[0] if is_im else None,
                                                members=list(members or []))
             self._state.messages.setdefault(id, [])
 
-    def invite_bot(self, channel: str) -> None:
+    def invite_bot(self, channel: str, inviter: str | None = None) -> None:
+        """Someone typed `/invite @Readiness` there: the bot is a member, and a connected app hears of it
+        (``member_joined_channel``)."""
         with self._state.lock:
             found = self._channel(channel)
+            joined = not found.bot_is_member
             found.bot_is_member = True
             if self.bot_user_id not in found.members:
                 found.members.append(self.bot_user_id)
+        if joined:
+            self._bot_joined(found, inviter=inviter)
 
     def remove_bot(self, channel: str) -> None:
         with self._state.lock:
@@ -47,10 +107,13 @@ class WorkspaceMixin:
 
     def add_user(self, id: str, name: str, real_name: str | None = None, tz: str = "Europe/Berlin",  # noqa: A002
                  is_admin: bool = False, *, is_owner: bool = False, is_bot: bool = False,
-                 email: str | None = None, deleted: bool = False) -> None:
+                 email: str | None = None, deleted: bool = False, team_id: str | None = None) -> None:
+        """A person (``W…`` ids are Enterprise Grid users); ``team_id``: their own workspace when it is not the
+        sandbox's, as for someone of another organisation in a Slack Connect channel."""
         with self._state.lock:
             self._state.users[id] = User(id=id, name=name, real_name=real_name or name, tz=tz, is_admin=is_admin,
-                                         is_owner=is_owner, is_bot=is_bot, deleted=deleted, email=email)
+                                         is_owner=is_owner, is_bot=is_bot, deleted=deleted, email=email,
+                                         team_id=team_id)
 
     def add_message(self, channel: str, text: str, user: str, *, thread_ts: str | None = None,
                     blocks: list[dict[str, Any]] | None = None) -> str:

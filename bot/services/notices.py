@@ -107,17 +107,29 @@ def enqueue_evidence_suggestions(session: Session, assessment: Assessment, evide
             assessment_id=assessment.id, payload=payload)
 
 
+def failed_key(row_id: int, person: str, revival: int = 0) -> str:
+    """The dedupe key of the notice that row ``row_id`` failed, to ``person``: one per failure, so a message that
+    fails again after *Post it again* (its ``revival``-th) is told again, never dropped as already told."""
+    first = f"failed:{row_id}:{person}"
+    return first if revival == 0 else f"{first}:again{revival}"
+
+
 def enqueue_delivery_failed(session: Session, team_id: str, row_id: int, kind: str, assessment_id: int | None,
-                            channel: str, error: str, *, to_admins: bool) -> None:
+                            channel: str, error: str, *, to_admins: bool, revival: int = 0,
+                            maybe_posted: bool = False) -> None:
     """Tell the person who can fix it that a message was refused for good: the review's release lead, or the
-    workspace's Readiness admins for a problem of the installation (the lead when there are none)."""
+    workspace's Readiness admins for a problem of the installation (the lead when there are none). ``revival``:
+    how many times someone pressed *Post it again* on this row before it failed this time; ``maybe_posted``: its
+    answer was lost and the channel's history cannot be read, so it may be in Slack already."""
     lead = session.scalar(select(Assessment.started_by).where(
         Assessment.team_id == team_id, Assessment.id == assessment_id)) if assessment_id is not None else None
     admins: list[str] = []
     if to_admins or lead is None:
         config = session.scalar(select(WorkspaceConfig).where(WorkspaceConfig.team_id == team_id))
         admins = list(config.admins or []) if config is not None else []
-    payload = {"row": row_id, "kind": kind, "channel": channel, "error": error}
+    payload: dict[str, object] = {"row": row_id, "kind": kind, "channel": channel, "error": error}
+    if maybe_posted:
+        payload["maybe_posted"] = True
     for person in dict.fromkeys(admins or ([lead] if lead else [])):
-        enqueue(session, team_id, dedupe_key=f"failed:{row_id}:{person}", kind=DELIVERY_FAILED, recipient=person,
-                due_at=db_now(session), assessment_id=assessment_id, payload=payload)
+        enqueue(session, team_id, dedupe_key=failed_key(row_id, person, revival), kind=DELIVERY_FAILED,
+                recipient=person, due_at=db_now(session), assessment_id=assessment_id, payload=payload)

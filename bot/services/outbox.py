@@ -190,30 +190,63 @@ def retry_later(session: Session, row_id: int, owner: str, *, after: timedelta, 
 PERMANENT_PREFIX = "permanent: "
 
 
-def give_up(session: Session, row_id: int, owner: str, error: str) -> bool:
-    """Slack refused the row for a reason no retry can fix: it is dead now (``last_error`` says why)."""
+MAY_BE_POSTED = " (may have been posted)"
+
+
+def give_up(session: Session, row_id: int, owner: str, error: str, *, maybe_posted: bool = False) -> bool:
+    """Slack refused the row for a reason no retry can fix: it is dead now (``last_error`` says why).
+
+    ``maybe_posted``: the row's fate was unknown and the channel's history cannot be read to learn it, so it
+    may be in Slack already; reviving it then looks in the history again before any post (see ``revive``)."""
+    last_error = PERMANENT_PREFIX + error[:400] + (MAY_BE_POSTED if maybe_posted else "")
     result = session.execute(_held(session, row_id, owner).values(
-        status=DEAD, last_error=(PERMANENT_PREFIX + error)[:500], lease_owner=None, lease_until=None))
+        status=DEAD, last_error=last_error, lease_owner=None, lease_until=None))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def dead_by_error(session: Session) -> dict[str, int]:
-    """Dead rows counted by the error that ended them (for `readiness doctor` and the metrics)."""
-    counts: dict[str, int] = {}
-    for error, count in session.execute(select(OutboxMessage.last_error, func.count()).where(
-            OutboxMessage.status == DEAD).group_by(OutboxMessage.last_error)):
+def dead_by_error_and_kind(session: Session) -> dict[tuple[str, str], int]:
+    """Dead rows counted by the error that ended them and by kind: the one query behind `readiness doctor`'s
+    count and the ``readiness_outbox_dead_by_error`` gauge. The error is Slack's code (``is_archived``), or the
+    last try's error without its detail for a row that gave up after its attempts."""
+    counts: dict[tuple[str, str], int] = {}
+    query = (select(OutboxMessage.last_error, OutboxMessage.kind, func.count()).where(OutboxMessage.status == DEAD)
+             .group_by(OutboxMessage.last_error, OutboxMessage.kind))
+    for error, kind, count in session.execute(query):
         reason = (error or "unknown").removeprefix(PERMANENT_PREFIX).split(" (")[0]
-        counts[reason] = counts.get(reason, 0) + int(count)
+        counts[(reason, kind)] = counts.get((reason, kind), 0) + int(count)
     return counts
 
 
+def dead_by_error(session: Session) -> dict[str, int]:
+    """Dead rows counted by the error that ended them (for `readiness doctor`)."""
+    counts: dict[str, int] = {}
+    for (reason, _kind), count in dead_by_error_and_kind(session).items():
+        counts[reason] = counts.get(reason, 0) + count
+    return counts
+
+
+REVIVED = "revived"  # the payload's count of *Post it again*: each failure after one is told anew
+
+
+def revivals(payload: dict[str, Any] | None) -> int:
+    """How many times a person sent the row again after it died."""
+    value = (payload or {}).get(REVIVED)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
 def revive(session: Session, team_id: str, row_id: int) -> OutboxMessage | None:
-    """A dead row sent again at the next sweep (after a person fixed what stopped it)."""
+    """A dead row sent again at the next sweep (after a person fixed what stopped it). Its revival count grows,
+    so a new failure is a new notice (``bot.services.notices.failed_key``). A row that may have been posted
+    comes back unknown, never pending: it is posted only if the channel's history shows it is not there."""
     row = session.get(OutboxMessage, row_id)
     if row is None or row.team_id != team_id or row.status != DEAD:
         return None
     now = db_now(session)
-    row.status, row.attempts, row.next_attempt_at, row.last_error = PENDING, 0, now, None
+    # a row that may be in Slack already stays unknown: the next sweep looks in the history before it posts
+    maybe_posted = (row.last_error or "").endswith(MAY_BE_POSTED)
+    row.status, row.attempts, row.next_attempt_at = UNKNOWN if maybe_posted else PENDING, 0, now
+    row.last_error = "revived: looked for in the history first" if maybe_posted else None
+    row.payload = {**(row.payload or {}), REVIVED: revivals(row.payload) + 1}
     return row
 
 

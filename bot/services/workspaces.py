@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services import audit
-from models import OutboxMessage, Workspace
+from models import Assessment, OutboxMessage, Surface, Workspace
 from models.outbox import CANCELLED, PENDING, SENDING, UNKNOWN
 
 APP_UNINSTALLED, TOKENS_REVOKED = "app.uninstalled", "tokens.revoked"
@@ -61,3 +61,14 @@ def served(session: Session) -> list[str]:
     """Workspaces that have not uninstalled the app."""
     return list(session.scalars(select(Workspace.team_id).where(Workspace.uninstalled_at.is_(None))
                                 .order_by(Workspace.team_id)))
+
+
+def using_channel(session: Session, channel_id: str) -> set[str]:
+    """The workspaces whose reviews live in a channel (its review, release or sign-off channel, or a message
+    of a review posted there). Channel ids are Slack's, unique across workspaces; a Slack Connect channel is
+    in several workspaces, and this says which of them Readiness serves there."""
+    a = Assessment
+    reviews = select(a.team_id).where((a.channel_id == channel_id) | (a.release_channel_id == channel_id) |
+                                      (a.signoff_channel == channel_id))
+    shown = select(Surface.team_id).where(Surface.channel_id == channel_id, Surface.assessment_id.is_not(None))
+    return set(session.scalars(reviews.union(shown)))

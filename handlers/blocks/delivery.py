@@ -37,10 +37,15 @@ def _what_to_do(error: str, where: str) -> tuple[str, bool]:
     return "Slack refused the message itself: a defect on our side, logged for whoever runs Readiness.", False
 
 
-def delivery_failed(row_id: int, kind: str, recipient: str, error: str, label: str | None) -> tuple[str, list[Block]]:
+def delivery_failed(row_id: int, kind: str, recipient: str, error: str, label: str | None, *,
+                    maybe_posted: bool = False) -> tuple[str, list[Block]]:
+    """The notice to whoever can fix it. ``maybe_posted``: Slack's answer to the post was lost and the channel's
+    history cannot be read, so the message may be there already; *Post it again* then looks before it posts."""
     what = WHAT.get(kind, "a message")
     where = t.user(recipient) if recipient[:1] in "UW" else t.channel(recipient)
     about = f" of *{t.esc(label)}*" if label else ""
+    if maybe_posted:
+        return _maybe_posted(row_id, what, about, where, error, label)
     advice, again = _what_to_do(error, where)
     blocks: list[Block] = [section(f":warning: Readiness could not post {what}{about} to {where}: Slack answered "
                                    f"`{t.esc(error)}`, which trying again will not change.\n{advice}")]
@@ -48,6 +53,20 @@ def delivery_failed(row_id: int, kind: str, recipient: str, error: str, label: s
         blocks.append(actions([button("Post it again", ActionId.RETRY_DELIVERY, str(row_id), style="primary")]))
     blocks.append(context(f"Outbox message #{row_id}. `readiness doctor` lists every message that could not be sent."))
     return f"Readiness could not post {what}{' of ' + t.esc(label) if label else ''}: {t.esc(error)}", blocks
+
+
+def _maybe_posted(row_id: int, what: str, about: str, where: str, error: str,
+                  label: str | None) -> tuple[str, list[Block]]:
+    blocks: list[Block] = [
+        section(f":warning: Readiness may have posted {what}{about} to {where}, but cannot check: Slack's answer to "
+                f"the post was lost, and Slack answered `{t.esc(error)}` when Readiness looked in the channel.\n"
+                f"Invite it with `/invite @Readiness` in {where}, then press *Post it again*: Readiness looks in the "
+                "channel first and posts it only if it is not there."),
+        actions([button("Post it again", ActionId.RETRY_DELIVERY, str(row_id), style="primary")]),
+        context(f"Outbox message #{row_id}. `readiness doctor` lists every message that could not be sent."),
+    ]
+    return f"Readiness may have posted {what}{' of ' + t.esc(label) if label else ''} but cannot check: " \
+           f"{t.esc(error)}", blocks
 
 
 def review_not_posted(assessment_id: int, channel: str, error: str) -> tuple[str, list[Block]]:

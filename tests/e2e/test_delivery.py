@@ -183,3 +183,33 @@ def test_a_review_slack_could_not_post_is_repaired_by_the_reconcile(local, convo
     assert len(parents) == 1
     assert len(local.sandbox.thread(REVIEW_CHANNEL, parents[0]["ts"])) == 7
     assert local.delivery.reconciler.repair() == 0
+
+
+def test_a_rate_limited_history_look_up_waits_for_retry_after_uses_no_attempt_and_resumes_its_page(engine):
+    """An app outside the Slack Marketplace gets 15 messages a history call and one call a minute (here: two
+    seconds). A look-up that needs a second page is answered 429; it waits the Retry-After without using one of
+    the row's attempts, and goes on from the page it had reached (not from the first, which would meet the
+    limit again every time)."""
+    from bot.sandbox.local import Conversation, LocalSlack
+    from models import OutboxMessage
+
+    with LocalSlack(engine=engine, max_attempts=3) as local:
+        local.sandbox.limit_history(per_call=15, calls=1, seconds=2)
+        convo, p = Conversation(local), local.people
+        thread = convo.start_review(p.lead, "copilot", "2.0")
+        local.sandbox.inject_failure("chat.postMessage", "accept_then_drop", times=1)  # posted, answer lost
+        convo.mark(p.engineer, thread, "s14", "partial", owner=p.engineer, due=DUE, note="prompts only")
+        for n in range(20):  # the channel goes on: the alert is on the second page of its history
+            local.sandbox.add_message(RELEASE_CHANNEL, f"chatter {n}", p.quality)
+        local.drain(timeout=30)
+        alerts = [m for m in local.sandbox.messages(RELEASE_CHANNEL) if m["text"].startswith("Blocker in")]
+        with session_scope(local.sessions) as s:
+            row = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "blocker_alert"))
+        history = local.sandbox.calls_to("conversations.history")
+    assert len(alerts) == 1 and (row.status, row.sent_ts) == ("sent", alerts[0]["ts"])
+    assert row.attempts == 2  # the lost post and the look-up that found it; the 429 counted nothing
+    assert [c.status for c in history] == [200, 429, 200]
+    limited, resumed = history[1], history[2]
+    assert resumed.timestamp - limited.timestamp >= 2.0  # Retry-After honoured
+    assert resumed.args.get("cursor") and resumed.args.get("cursor") == limited.args.get("cursor")
+    assert all(int(c.args["limit"]) <= 15 for c in history)

@@ -357,3 +357,26 @@ def test_pushing_an_earlier_set_again_makes_it_current(local, convo):
     assert status == 200 and body["duplicate"] is True and body["current"] is True
     assert body["evidence_id"] == first["evidence_id"]
     assert gate(local, token)["cohort"]["evidence_id"] == first["evidence_id"]
+
+
+def test_evidence_asked_in_a_private_channel_or_dm_the_bot_is_not_in_says_what_to_do(local, convo):
+    """Slack delivers the command from any conversation, but the bot cannot post the grid where it is not a
+    member: the person is told privately to invite it, never "something went wrong"."""
+    p = local.people
+    token = token_for(local)
+    convo.start_review(p.lead, SYSTEM, VERSION)
+    post(local, sample("baseline.json"), token)
+    post(local, sample("candidate.json"), token)
+    local.drain()
+    local.sandbox.add_channel("G0SECRET", "secret-plans", is_private=True, members=[p.lead])
+    local.sandbox.add_channel("D0LEADDANA", "lead-dana", is_im=True, members=[p.lead, p.quality])
+    for where in ("G0SECRET", "D0LEADDANA"):  # a private channel; a direct message between two people
+        before = len(local.sandbox.calls_to("response_url"))
+        answer = local.driver.slash_command("/readiness", f"evidence {SYSTEM} {VERSION}", user=p.lead, channel=where)
+        local.settle()
+        assert "Cohort scorecard" in json.dumps(json.loads(answer.body))  # the scorecard itself, as always
+        said = [c.args["text"] for c in local.sandbox.calls_to("response_url")[before:]]
+        assert len(said) == 1 and "/invite @Readiness" in said[0] and "grid" in said[0], said
+        assert "went wrong" not in said[0]
+        assert local.sandbox.calls_to("response_url")[-1].args.get("response_type") == "ephemeral"
+    assert table_messages(local) == []

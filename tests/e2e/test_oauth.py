@@ -229,3 +229,151 @@ def test_rotating_tokens_are_refreshed_before_they_expire(engine, clock):
         token, refresh = (cipher.decrypt(v.encode()).decode() for v in stored)
         assert token != installed_token and provider.team_of(token) == TEAM
         assert provider.refusal(token) is None and refresh in provider.refresh_tokens
+
+
+def test_doctor_shows_when_and_why_a_workspace_stopped_being_served(two):
+    """The operator's retention period runs from the uninstall: the doctor says when it was, as in single-token
+    mode."""
+    from bot.cli.doctor import run
+
+    local, _ = two
+    local.install(TEAM)
+    local.install(OTHER)
+    local.sandbox.oauth.revoke(TEAM)
+    assert local.driver.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL2").status == 200
+    local.settle()
+    with session_scope(local.sessions) as s:
+        at = s.get(Workspace, TEAM).uninstalled_at
+    settings = local.settings.model_copy(update={
+        "database_url": local.engine.url.render_as_string(hide_password=False)})
+    lines, healthy = run(settings)
+    assert healthy, lines  # an uninstall is not a fault
+    assert f"workspace info  {TEAM}: app.uninstalled at {at:%Y-%m-%d %H:%M} UTC; nothing is delivered there" in lines
+
+
+SHARED = "C0SHARED"
+
+
+def _review_in_a_slack_connect_channel(local, clock, *, other_installed: bool) -> tuple[Conversation, str]:
+    """TEAM's review in a channel TEAM shares with OTHER (Slack Connect); OTHER's owner takes part in it."""
+    local.install(TEAM)
+    if other_installed:
+        local.install(OTHER)
+    local.sandbox.add_channel(SHARED, "shared-rollout", bot_is_member=True)
+    local.sandbox.oauth.add_channels(TEAM, SHARED)
+    local.sandbox.oauth.share_channel(SHARED, OTHER, guests=(OTHER_OWNER,))
+    mine = Conversation(local)
+    thread = mine.start_review(local.people.lead, "copilot", "2.0", channel=SHARED)
+    return mine, thread
+
+
+@pytest.mark.parametrize(("payload_team", "other_installed"), [(OTHER, True), (OTHER, False), (TEAM, True)],
+                         ids=["names-the-clickers-workspace", "clickers-workspace-not-installed",
+                              "names-the-host-workspace"])
+def test_a_click_from_another_workspace_in_a_slack_connect_channel_acts_on_the_review_it_was_made_on(
+        two, clock, payload_team, other_installed):
+    """A person of OTHER marks an item of TEAM's review in a channel the two workspaces share. Whichever
+    workspace the payload names (the clicker's, or the host's with the clicker's as user.team_id), Readiness
+    acts on the installed workspace whose review it is, with that workspace's token."""
+    from bot.sandbox.driver import SlackDriver
+    from bot.sandbox.local import SIGNING_SECRET
+    from models import ItemMark
+
+    local, _ = two
+    mine, thread = _review_in_a_slack_connect_channel(local, clock, other_installed=other_installed)
+    driver = SlackDriver(local.server.url + "/slack/events", SIGNING_SECRET, local.sandbox, team_id=payload_team)
+    ts = mine.item_message(SHARED, thread, "s2")
+    opened_before = len([m for m, _ in local.sandbox.oauth.calls_by(TEAM) if m == "views.open"])
+    driver.click(OTHER_OWNER, SHARED, ts, "mark_no", block_id="item:s2")
+    local.settle()
+    assert local.sandbox.calls_to("response_url") == [], [c.args for c in local.sandbox.calls_to("response_url")]
+    opened = [m for m, _ in local.sandbox.oauth.calls_by(TEAM) if m == "views.open"]
+    assert len(opened) == opened_before + 1  # with the host's token
+    view = mine.last_view()
+    assert view["callback_id"] == "mark_item" and view["app_installed_team_id"] == TEAM
+    answer = driver.submit_view(OTHER_OWNER, str(view["id"]), {"evidence": "the shared runbook"})
+    local.settle()
+    assert answer.status == 200 and not answer.body.strip(), answer.body
+    with session_scope(local.sessions) as s:
+        marked = s.execute(select(ItemMark.team_id, ItemMark.mark).where(ItemMark.item_id == "s2")).all()
+    assert [(t, str(m)) for t, m in marked] == [(TEAM, "no")]
+
+
+def test_a_slack_connect_click_never_reaches_a_workspace_that_is_not_installed_any_more(two, clock):
+    """The owner of a shared channel uninstalled Readiness: a click on its old message there is the clicker's
+    workspace's, which has no such review, and nothing is read or sent with the old workspace's token."""
+    from models import ItemMark
+
+    local, other = two
+    mine, thread = _review_in_a_slack_connect_channel(local, clock, other_installed=True)
+    ts = mine.item_message(SHARED, thread, "s2")
+    local.sandbox.oauth.revoke(TEAM)
+    assert local.driver.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL3").status == 200
+    local.settle()
+    calls_before = len(local.sandbox.oauth.calls_by(TEAM))
+    other.driver.click(OTHER_OWNER, SHARED, ts, "mark_no", block_id="item:s2")
+    local.settle()
+    refused = json.dumps(mine.last_view())  # the form opens with OTHER's token and says so
+    assert "no assessment #" in refused.lower() and "in this workspace" in refused, refused
+    assert [m for m, _ in local.sandbox.oauth.calls_by(OTHER)][-2:] == ["views.open", "views.update"]
+    assert len(local.sandbox.oauth.calls_by(TEAM)) == calls_before
+    with session_scope(local.sessions) as s:
+        assert s.scalar(select(ItemMark.mark).where(ItemMark.item_id == "s2")) is None  # unmarked
+
+
+def test_a_command_in_a_slack_connect_channel_stays_its_senders_workspaces(two, clock):
+    """Only a click on a review's message is the review's workspace's: an admin of OTHER who types
+    `/readiness config` in the shared channel gets OTHER's settings, never TEAM's."""
+    local, other = two
+    _review_in_a_slack_connect_channel(local, clock, other_installed=True)
+    local.sandbox.add_user(OTHER_LEAD, "lee", tz="UTC", is_admin=True)  # an admin of OTHER, in the channel
+    local.sandbox.oauth.share_channel(SHARED, OTHER, guests=(OTHER_LEAD,))
+    team_calls = len(local.sandbox.oauth.calls_by(TEAM))
+    other.driver.slash_command("/readiness", "config", user=OTHER_LEAD, channel=SHARED)
+    local.settle()
+    assert len(local.sandbox.oauth.calls_by(TEAM)) == team_calls
+    assert "views.open" in [m for m, _ in local.sandbox.oauth.calls_by(OTHER)]
+
+
+def test_tokens_revoked_for_the_bot_stops_that_workspace_with_the_reason_and_a_user_token_does_not(two, clock):
+    local, other = two
+    p = local.people
+    local.install(TEAM)
+    local.install(OTHER)
+    mine = Conversation(local)
+    thread = mine.start_review(p.lead, "copilot", "2.0")
+    mine.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(45), note="later")
+    theirs = other.start_review(OTHER_LEAD, "assistant", "1.0", channel=OTHER_REVIEW, release_channel=OTHER_RELEASE)
+    other.mark(OTHER_LEAD, theirs, "s2", "partial", owner=OTHER_OWNER, due=clock.day(45), note="later",
+               channel=OTHER_REVIEW)
+    sweep(local)
+
+    def open_rows(team: str) -> list[OutboxMessage]:
+        with session_scope(local.sessions) as s:
+            return list(s.scalars(select(OutboxMessage).where(OutboxMessage.team_id == team,
+                                                              OutboxMessage.status.in_(("pending", "unknown")))))
+
+    owed = len(open_rows(TEAM))
+    assert owed and open_rows(OTHER)
+    # a person's own token revoked: the bot's still works, nothing stops
+    user_only = {"type": "tokens_revoked", "tokens": {"oauth": [p.lead], "bot": []}}
+    assert local.driver.event(user_only, event_id="EvREVOKEUSER").status == 200
+    local.settle()
+    assert len(open_rows(TEAM)) == owed
+
+    local.sandbox.oauth.revoke(TEAM)  # what Slack does to the bot token, before telling the app
+    bot = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [local.sandbox.bot_user_of(TEAM)]}}
+    assert local.driver.event(bot, event_id="EvREVOKEBOT").status == 200
+    assert local.driver.event(bot, event_id="EvREVOKEBOT", retry_num=1).status == 200  # a retry: once
+    local.settle()
+    with session_scope(local.sessions) as s:
+        cancelled = s.scalars(select(OutboxMessage.last_error).where(OutboxMessage.team_id == TEAM,
+                                                                     OutboxMessage.status == "cancelled")).all()
+        audited = s.scalars(select(AuditEvent).where(AuditEvent.team_id == TEAM,
+                                                     AuditEvent.action == workspaces.TOKENS_REVOKED)).all()
+        workspace = s.get(Workspace, TEAM)
+        bots = s.scalars(select(slack_bots.c.team_id)).all()
+    assert open_rows(TEAM) == [] and len([e for e in cancelled if e == "cancelled: tokens.revoked"]) >= owed
+    assert len(audited) == 1 and audited[0].after["outbox_cancelled"] >= owed and audited[0].actor == "slack"
+    assert workspace.uninstall_reason == workspaces.TOKENS_REVOKED and workspace.uninstalled_at is not None
+    assert bots == [OTHER] and open_rows(OTHER), "the other workspace goes on"

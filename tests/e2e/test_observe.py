@@ -99,3 +99,35 @@ def test_json_logs_carry_the_error_id_team_interaction_and_outbox_row():
     assert first["outbox_row_id"] == [4, 5] and first["level"] == "WARNING" and first["logger"] == "scheduler.delivery"
     assert second["error_id"] == "ab12cd34" and "ValueError: boom" in second["exception"] and "time" in second
     assert "team_id" not in second
+
+
+def test_metrics_count_dead_rows_by_slack_error_and_kind_as_the_doctor_does(engine):
+    from bot.cli.doctor import run as doctor
+    from bot.services.workspaces import ensure_workspace
+    from tests.e2e.test_doctor import settings_for
+
+    with LocalSlack(engine=engine, metrics_enabled=True) as local:
+        p = local.people
+        with session_scope(local.sessions) as s:
+            ensure_workspace(s, TEAM)
+            now = datetime.now(UTC) - timedelta(minutes=1)
+            for key, kind, recipient in (("a", "blocker_alert", "C0GONE"), ("b", "blocker_alert", "C0GONE"),
+                                         ("c", "owner_assigned", p.quality), ("d", "overdue", p.quality)):
+                outbox.enqueue(s, TEAM, dedupe_key=key, kind=kind, recipient=recipient, due_at=now)
+        with session_scope(local.sessions) as s:
+            rows = {row.dedupe_key: row for row, _ in outbox.claim_due(s, owner="w", lease=timedelta(seconds=30))}
+            outbox.give_up(s, rows["a"].id, "w", "is_archived")
+            outbox.give_up(s, rows["b"].id, "w", "is_archived")
+            outbox.give_up(s, rows["c"].id, "w", "user_not_found")
+            outbox.retry_later(s, rows["d"].id, "w", after=timedelta(0), error="unknown: HTTP 500 (after 8)",
+                               unknown=True, max_attempts=1)
+        figures = scrape(local.server.url)
+        lines, _ = doctor(settings_for(local))
+    name = "readiness_outbox_dead_by_error"
+    assert value(figures, name, error="is_archived", kind="blocker_alert") == 2
+    assert value(figures, name, error="user_not_found", kind="owner_assigned") == 1
+    assert value(figures, name, error="unknown: HTTP 500", kind="overdue") == 1
+    assert value(figures, "readiness_outbox_dead", kind="blocker_alert") == 2
+    # the same figures as `readiness doctor`, from the same query
+    [by_error] = [line.split("by error: ")[1] for line in lines if "by error: " in line]
+    assert sorted(by_error.split(", ")) == ["is_archived 2", "unknown: HTTP 500 1", "user_not_found 1"]

@@ -126,3 +126,64 @@ def test_derivation_is_deterministic_and_check_mode_works(tmp_path: Path) -> Non
     out.write_text(first.replace('"t3"', '"t2"'))
     assert script.main([str(ref), "--output", str(out), "--check"]) == 1
     assert json.loads(first)["method_count"] == 2
+
+
+# -- every rule the contract data cites is the sandbox's behaviour ---------------------------------------------
+
+RULE_MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Rule"},
+              "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]}
+
+
+def _rule_scenarios(sandbox: Any, client: Any) -> dict[str, Any]:
+    """For each rule, the call that meets it: (method called, what Slack answered: an error or a warning)."""
+    sandbox.add_channel("C0OUT", "outside")  # public, the bot not in it
+    sandbox.add_channel("G0HIDDEN", "hidden", is_private=True)  # private, the bot not in it
+    sandbox.add_channel("G0INSIDE", "inside", is_private=True, bot_is_member=True)
+    sandbox.add_channel("C0SHUT", "shut", is_archived=True)
+    thread = sandbox.add_message("C0OUT", "a thread", "U0ALICE")
+    expired = sandbox.issue_trigger_id("U0ALICE")
+    sandbox.advance(4)  # older than three seconds
+    used = sandbox.issue_trigger_id("U0ALICE")
+    client.views_open(trigger_id=used, view=RULE_MODAL)
+    return {
+        "ephemeral-needs-membership": lambda: client.chat_postEphemeral(channel="C0OUT", user="U0ALICE", text="x"),
+        "history-needs-membership": lambda: client.conversations_history(channel="C0OUT"),
+        "history-private-hidden": lambda: client.conversations_history(channel="G0HIDDEN"),
+        "info-private-hidden": lambda: client.conversations_info(channel="G0HIDDEN"),
+        "join-archived": lambda: client.conversations_join(channel="C0SHUT"),
+        "join-public-only": lambda: client.conversations_join(channel="G0INSIDE"),
+        "metadata-schema": lambda: client.chat_postMessage(
+            channel="C0OUT", text="x", metadata={"event_type": "t", "event_payload": {"keys": ["a"]}}),
+        "post-archived": lambda: client.chat_postMessage(channel="C0SHUT", text="x"),
+        "post-private-hidden": lambda: client.chat_postMessage(channel="G0HIDDEN", text="x"),
+        "replies-private-hidden": lambda: client.conversations_replies(channel="C0OUT", ts=thread),
+        "trigger-expires": lambda: client.views_open(trigger_id=expired, view=RULE_MODAL),
+        "trigger-single-use": lambda: client.views_open(trigger_id=used, view=RULE_MODAL),
+        "upload-needs-membership": lambda: client.files_upload_v2(channel="C0OUT", content=b"x", filename="x.md"),
+    }
+
+
+def test_every_cited_rule_is_what_the_sandbox_does(sandbox: Any, client: Any) -> None:
+    """Each rule of the contract data (``Contract.rule``) names a method, the error Slack's reference gives for
+    it, and what the sandbox does: meeting the rule gives exactly that answer from exactly that method."""
+    from slack_sdk.errors import SlackApiError
+
+    contract = load_contract()
+    scenarios = _rule_scenarios(sandbox, client)
+    assert set(scenarios) == set(contract.rules), "a rule without a scenario here, or a scenario without a rule"
+    for name, meet in scenarios.items():
+        rule = contract.rule(name)
+        assert contract.documents_error(rule["method"], rule["error"]), name  # cited from the reference
+        before = len(sandbox.calls)
+        try:
+            answer = meet()
+        except SlackApiError as refused:
+            said = refused.response.get("error")
+        else:
+            said = ",".join((answer.get("response_metadata") or {}).get("warnings") or []) or "ok"
+        assert said == rule["error"], f"rule {name}: {rule['method']} answered {said}, the rule says {rule['error']}"
+        met = [c for c in sandbox.calls[before:] if c.method == rule["method"]]
+        assert met, f"rule {name}: {rule['method']} was not called"
+    # Slack's answer to an app that met a rule; only a trigger used twice is the app's own mistake
+    assert [(v.method, v.error) for v in sandbox.violations] == [("views.open", "exchanged_trigger_id")]
+    sandbox.clear_violations()

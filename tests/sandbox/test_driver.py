@@ -424,3 +424,31 @@ def test_click_on_a_thread_reply(sandbox: SlackSandbox, driver: SlackDriver, rec
     driver.click(ALICE, CHANNEL, reply["ts"], "approve")
     container = receiver[0].requests[0].payload["container"]
     assert container["message_ts"] == reply["ts"] and container["thread_ts"] == parent["ts"]
+
+
+def test_enterprise_grid_and_slack_connect_fields_in_payloads(sandbox: SlackSandbox, receiver: tuple[Receiver, str],
+                                                             client: WebClient) -> None:
+    """W user ids, the organisation of an Enterprise Grid install, and a person of another workspace (Slack
+    Connect), whose ``user.team_id`` is their own workspace while ``team.id`` is the driver's."""
+    state, url = receiver
+    sandbox.add_user("W0GRID", "wanda", tz="UTC")
+    sandbox.add_user("U0GUEST", "gus", tz="UTC", team_id="T0ELSEWHERE")
+    grid = SlackDriver(url, SECRET, sandbox, team_id="T0SANDBOX", enterprise_id="E0GRID", enterprise_install=True)
+    posted = client.chat_postMessage(channel=CHANNEL, text="Readiness: 72", blocks=ACTIONS_MESSAGE)
+    grid.click("W0GRID", CHANNEL, posted["ts"], "approve")
+    grid.slash_command("/readiness", "status", "W0GRID", CHANNEL)
+    grid.event({"type": "member_joined_channel", "user": "W0GRID", "channel": CHANNEL})
+    click, command, event = state.requests[0].payload, state.requests[1].form, json.loads(state.requests[2].body)
+    assert click["user"] == {"id": "W0GRID", "username": "wanda", "name": "wanda", "team_id": "T0SANDBOX"}
+    assert click["enterprise"] == {"id": "E0GRID", "name": "Sandbox Grid"} and click["is_enterprise_install"] is True
+    assert command["user_id"] == "W0GRID" and command["enterprise_id"] == "E0GRID"
+    assert command["is_enterprise_install"] == "true"
+    assert event["enterprise_id"] == "E0GRID" and event["authorizations"][0]["enterprise_id"] == "E0GRID"
+    assert event["authorizations"][0]["is_enterprise_install"] is True
+
+    plain = SlackDriver(url, SECRET, sandbox)
+    plain.click("U0GUEST", CHANNEL, posted["ts"], "approve")
+    guest = state.requests[3].payload
+    assert guest["team"]["id"] == "T0SANDBOX" and guest["user"]["team_id"] == "T0ELSEWHERE"
+    assert guest["enterprise"] is None and guest["is_enterprise_install"] is False
+    assert all(state.verified)

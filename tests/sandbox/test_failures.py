@@ -111,3 +111,18 @@ def test_tiers_limit_other_methods(limited: SlackSandbox) -> None:
     limited.advance(60)
     assert client.conversations_open(users=ALICE)["ok"]
     assert limited.ratelimited_by_method == {"conversations.open": 1}
+
+
+def test_history_limits_of_an_app_outside_the_marketplace(sandbox: SlackSandbox, client: WebClient) -> None:
+    for n in range(20):
+        sandbox.add_message(CHANNEL, f"m{n}", ALICE)
+    sandbox.limit_history(per_call=15, calls=1, seconds=60)
+    first = client.conversations_history(channel=CHANNEL, limit=100)
+    assert len(first["messages"]) == 15 and first["has_more"] and first["response_metadata"]["next_cursor"]
+    with pytest.raises(SlackApiError) as caught:  # one call a minute
+        client.conversations_history(channel=CHANNEL, cursor=first["response_metadata"]["next_cursor"])
+    assert caught.value.response.status_code == 429 and int(caught.value.response.headers["Retry-After"]) >= 59
+    sandbox.advance(60)
+    rest = client.conversations_history(channel=CHANNEL, cursor=first["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in rest["messages"]] == [f"m{n}" for n in range(4, -1, -1)] and not rest["has_more"]
+    assert sandbox.ratelimited_by_method == {"conversations.history": 1}

@@ -295,3 +295,69 @@ def test_concurrent_posts_get_unique_increasing_ts(sandbox: SlackSandbox) -> Non
     assert len(set(stamps)) == 80
     stored = [m["ts"] for m in sandbox.messages(CHANNEL)]
     assert sorted(stored, key=float) == stored and len(sandbox.calls) == 80
+
+
+def test_a_connected_app_hears_when_the_bot_joins_or_is_invited(sandbox: SlackSandbox, client: WebClient) -> None:
+    """Slack's member_joined_channel, pushed to the app (here a list) after the call that caused it."""
+    heard: list[tuple[dict[str, Any], str]] = []
+    sandbox.add_channel("C0PUBLIC", "public")
+    sandbox.add_channel("G0PRIVATE", "private", is_private=True)
+    assert client.conversations_join(channel="C0PUBLIC")["ok"]  # not connected yet: nothing is pushed
+    sandbox.connect_app(lambda event, team: heard.append((event, team)))
+    sandbox.remove_bot("C0PUBLIC")
+    client.conversations_join(channel="C0PUBLIC")
+    client.conversations_join(channel="C0PUBLIC")  # already in: Slack says so, and tells nobody
+    sandbox.invite_bot("G0PRIVATE", inviter=ALICE)
+    sandbox.invite_bot("G0PRIVATE")  # already in
+    assert sandbox.events_idle(timeout=5)
+    assert heard == [
+        ({"type": "member_joined_channel", "user": sandbox.bot_user_id, "channel": "C0PUBLIC", "channel_type": "C",
+          "team": sandbox.team_id}, sandbox.team_id),
+        ({"type": "member_joined_channel", "user": sandbox.bot_user_id, "channel": "G0PRIVATE", "channel_type": "G",
+          "team": sandbox.team_id, "inviter": ALICE}, sandbox.team_id),
+    ]
+    assert [e for e, _ in sandbox.events_sent] == [e for e, _ in heard]
+
+
+def test_an_app_that_cannot_be_reached_is_a_violation(sandbox: SlackSandbox) -> None:
+    def unreachable(event: dict[str, Any], team: str) -> None:
+        raise ConnectionRefusedError("nobody listens")
+
+    sandbox.connect_app(unreachable)
+    sandbox.add_channel("C0PUBLIC", "public")
+    sandbox.invite_bot("C0PUBLIC")
+    assert sandbox.events_idle(timeout=5)
+    [violation] = sandbox.violations
+    assert violation.error == "event_delivery_failed" and "nobody listens" in violation.detail
+    sandbox.clear_violations()
+
+
+def test_socket_mode_hello_envelopes_acks_and_the_app_token(sandbox: SlackSandbox) -> None:
+    """slack_sdk's own Socket Mode client against the sandbox: apps.connections.open with the app-level token,
+    hello, an envelope delivered and acknowledged, pings answered, and the end of the connection seen."""
+    from slack_sdk.socket_mode import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    hub = sandbox.enable_socket_mode("xapp-1-test")
+    web = WebClient(token=sandbox.token, base_url=sandbox.api_url)
+    assert error_of(lambda: web.apps_connections_open(app_token=sandbox.token))["error"] == "invalid_auth"
+    sandbox.clear_violations()  # (a bot token where the app token belongs: the app's mistake, recorded)
+    client = SocketModeClient(app_token="xapp-1-test", web_client=web, ping_interval=1)
+    got: list[SocketModeRequest] = []
+
+    def listener(socket: SocketModeClient, request: SocketModeRequest) -> None:
+        got.append(request)
+        socket.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id,
+                                                            payload={"text": "pong"}))
+
+    client.socket_mode_request_listeners.append(listener)
+    client.connect()
+    try:
+        assert hub.wait_for(lambda: hub.connected == 1, timeout=5)
+        ack = hub.deliver("slash_commands", {"command": "/readiness", "text": "help", "user_id": ALICE})
+        assert ack == {"envelope_id": got[0].envelope_id, "payload": {"text": "pong"}}
+        assert got[0].type == "slash_commands" and got[0].payload["text"] == "help"
+    finally:
+        client.close()
+    assert hub.wait_for(lambda: hub.connected == 0 and hub.closed == 1, timeout=5)
