@@ -19,7 +19,7 @@ from bot.core.reminder_plan import (
 from bot.services.golive import plan_watch
 from bot.services.outbox import cancel_gap, enqueue
 from bot.services.people import timezone_of
-from models import Assessment, GoLive, ItemMark, Person
+from models import Assessment, GoLive, ItemMark
 
 OPEN_ASSESSMENTS = ("open", "complete", "live")
 GAP_MARKS = (Mark.PARTIAL.value, Mark.YES.value)
@@ -106,27 +106,3 @@ def reconcile(session: Session, now: datetime, policy: ReminderPolicy, team_id: 
         plan_watch(session, golive, policy)  # pending rows move to the owner's time zone once it is known
     return inserted
 
-
-def owners_without_timezone(session: Session, limit: int = 50) -> list[tuple[str, str]]:
-    """(team, user) of gap owners whose time zone the bot has not fetched yet."""
-    query = (
-        select(ItemMark.team_id, ItemMark.owner)
-        .join(Assessment, Assessment.id == ItemMark.assessment_id)
-        .outerjoin(Person, (Person.team_id == ItemMark.team_id) & (Person.user_id == ItemMark.owner))
-        .where(ItemMark.mark.in_(GAP_MARKS), ItemMark.owner.is_not(None), Person.user_id.is_(None),
-               Assessment.status.in_(OPEN_ASSESSMENTS))
-        .distinct()
-        .limit(limit)
-    )
-    found = [(team, owner) for team, owner in session.execute(query) if owner]
-    # escalation owners of a first-week watch: their check-ins and nudges follow their working day
-    watchers = (
-        select(GoLive.team_id, GoLive.escalation_owner)
-        .join(Assessment, Assessment.id == GoLive.assessment_id)
-        .outerjoin(Person, (Person.team_id == GoLive.team_id) & (Person.user_id == GoLive.escalation_owner))
-        .where(Person.user_id.is_(None), Assessment.status == "live")
-        .distinct()
-        .limit(limit)
-    )
-    found += [(team, owner) for team, owner in session.execute(watchers) if (team, owner) not in found]
-    return found[:limit]
