@@ -373,7 +373,7 @@ def test_the_cover_comes_first_and_holds_the_decision(packet: Packet) -> None:
                  "**Sign-off:** Waiting for 1 of 3 decisions", "| Quality | Dana Kim | Waiting for a decision |",
                  "| Policy | Ines Duarte | Approved for a staged rollout | 2026-12-12 11:00 UTC |",
                  "**Blockers:** None: every blocker is waived.",
-                 "**Waivers:** s10 Tail latency fits real workflows waived by Ines Duarte until 2026-12-20 17:00 UTC",
+                 "**Waivers:** s10 until 2026-12-20 17:00 UTC, by Ines Duarte: p99 fix ships in 2.4.1; canary capped",
                  "### Open gaps: 6, 1 overdue", "| s11 Capacity is planned for expansion traffic | Partial | Overdue "
                  "| Sam Okafor | 2026-12-12 |", f"sha256:{packet.content_hash}"):
         assert text in cover, text
@@ -391,10 +391,23 @@ def test_the_cover_names_blockers_and_caps_the_gaps(checklist_data: dict[str, An
     md = render_markdown(packet)
     cover = md[: md.index("## 1. Scorecard")]
     assert list(packet.scorecard.candidate.blockers) == ["s14", "s16"]  # Partial blocks on the override items
-    assert "**Blockers:** s14 Regression gates on every change (Partial, Lee Park, due 2026-12-30); s16 " in cover
+    assert "**Blockers:** 2: s14, s16 (first among the open gaps below)" in cover
     rows = [line for line in cover.splitlines() if line.startswith("| s")]
     assert len(rows) == 10 and rows[0].startswith("| s14 ") and rows[1].startswith("| s16 ")
+    assert "| s14 Regression gates on every change | Partial | Open, blocker | Lee Park | 2026-12-30 |" in cover
     assert "And 7 more: see the items." in cover
+
+
+def test_the_cover_clips_long_texts_to_stay_one_page(checklist_data: dict[str, Any]) -> None:
+    """Reasons run to 1,000 characters: the cover shows the start of each (all of it is in the history)."""
+    packet = build_packet(checklist_data, evil="why " * 250)
+    md, html = render_markdown(packet), render_html(packet)
+    cover = md[: md.index("## 1. Scorecard")]
+    approver = [line for line in cover.splitlines() if line.startswith("| Policy |")][0]
+    assert len(approver) < 240 and "why…" in approver
+    assert "why " * 200 in md[md.index("## 7. History"):]  # in full in the history
+    cover_html = html[html.index('<section id="cover"'):html.index('<section id="scorecard"')]
+    assert "why " * 40 not in cover_html and "…" in cover_html
 
 
 def test_check_ins_asked_and_not_answered_are_shown(packet: Packet) -> None:

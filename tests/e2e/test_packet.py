@@ -239,6 +239,54 @@ def test_the_printed_packet_has_the_cover_alone_on_page_one_and_no_row_split_acr
     assert _flat("Day 2 No answer") in _flat(check_ins) and _flat("Day 1 All clear") in _flat(check_ins)
 
 
+def test_a_crowded_cover_still_prints_alone_on_page_one(checklist_data):
+    """Every item a gap (seven of them blockers, each waived), six approvers who rejected with 1,000-character
+    reasons: the cover lists ten gaps and three waivers, clips the reasons, and still fits its page."""
+    browser.chromium()
+    from bot.core.checklist import Mark, load_checklist
+    from bot.core.packet import checklist_rows, compare, person, render_html
+    from bot.core.packet.model import ApproverEntry, Waiver
+    from bot.core.scoring import MarkEntry
+    from tests.core.test_packet_golden import (
+        NAMES,
+        TODAY,
+        at,
+        baseline_checklist,
+        baseline_marks,
+        build_packet,
+    )
+
+    checklist = load_checklist()
+    marks = {i: MarkEntry(mark=Mark.YES, owner="U0LEE001", due=date(2026, 12, 30), note="long note " * 30)
+             for i in checklist.item_ids}
+    packet = build_packet(checklist_data, marks=marks, evil="a long reason " * 70)
+    blockers = [r.id for r in packet.items if r.blocker]
+    waivers = {i: Waiver(item_id=i, granted_by=person("U0INES01", NAMES), expires_at=at(20), reason="why " * 250)
+               for i in blockers}
+    approvers = tuple(ApproverEntry(role=f"role {n}", approver=person("U0DANA01", NAMES), decision="reject",
+                                    reason="because " * 125, decided_at=at(12)) for n in range(6))
+    packet = packet.model_copy(update={
+        "scorecard": compare(checklist, marks, baseline_checklist(checklist_data), baseline_marks(),
+                             waived=set(waivers)),
+        "items": checklist_rows(checklist, marks, today=TODAY, waivers=waivers, names=NAMES),
+        "policy": packet.policy.model_copy(update={"approvers": approvers})})
+    page = ARTIFACTS / "packet-crowded.html"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.write_text(render_html(packet), encoding="utf-8")
+    with browser.Browser() as chromium:
+        chromium.open(page.as_uri())
+        dom = chromium.dom()
+        printed = Pdf(chromium.print_pdf(page.as_uri()))
+    (ARTIFACTS / "packet-crowded.pdf").write_bytes(printed.data)
+    assert len(blockers) >= 7
+    pages = printed.page_texts()
+    cover = dom[dom.index('<section id="cover"'):dom.index("</section>", dom.index('<section id="cover"'))]
+    assert _flat(pages[0]) == _flat(_text_of(cover))
+    assert _flat("And 12 more: see the items.") in _flat(pages[0]) and _flat("and 4 more (see the items)") in _flat(
+        pages[0])
+    assert [n for n, row in enumerate(printed.rows()) if not row.header and len(row.pages) != 1] == []
+
+
 def test_user_text_stays_inert_in_the_markdown_and_the_slack_messages(local, convo):
     p = local.people
     thread = review(local, convo, "2.0", {}, evidence={"s2": EVIL})

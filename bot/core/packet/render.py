@@ -22,7 +22,12 @@ from bot.core.checklist import Mark
 from bot.core.packet.chart import section_chart
 from bot.core.packet.model import Checkin, ItemRow, ItemState, MonitoringPlan, Packet, TraceKind, Trend
 
-COVER_GAPS = 10  # open gaps listed on the cover; the rest are in the items (the cover fits one printed page)
+# The cover fits one printed page whatever the data: it lists at most this many open gaps and waivers (the
+# rest are in the items) and clips long texts (they are in full in the items and the history).
+COVER_GAPS = 10
+COVER_WAIVERS = 3
+COVER_IDS = 6  # ids named in a line of the cover; more are counted
+COVER_TEXT = 100
 
 # Markdown: backslash-escape what formats text; turn what HTML and Slack read as markup into entities.
 _MD_TABLE = {ord(c): "\\" + c for c in "\\`*_[]#|~{}"} | {
@@ -77,6 +82,12 @@ def md_link(url: object, text: object) -> str:
         return f"{label} (link not shown, only http and https links are allowed: {md_inline(url)})"
     dest = quote(href, safe=_URL_SAFE).replace("&", "&amp;")
     return f"[{label}]({dest})"
+
+
+def clip(value: object, limit: int = COVER_TEXT) -> str:
+    """One line of at most ``limit`` characters (an ellipsis says something was left out)."""
+    text = _SPACES.sub(" ", str(value or "")).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def when(value: datetime | None) -> str:
@@ -134,9 +145,11 @@ def _cover(packet: Packet) -> dict[str, Any]:
         "signoff": _signoff(packet),
         "pending": [a for a in packet.policy.approvers if not a.decision] if packet.policy.approvers else [],
         "blockers": [rows[i] for i in now.blockers if i in rows],
-        "waivers": [r for r in packet.items if r.waiver],
+        "waivers": [r for r in packet.items if r.waiver][:COVER_WAIVERS],
+        "waivers_more": max(0, sum(1 for r in packet.items if r.waiver) - COVER_WAIVERS),
         "gaps": gaps[:COVER_GAPS],
         "gaps_total": len(gaps),
+        "few": COVER_IDS,
         "gaps_more": max(0, len(gaps) - COVER_GAPS),
         "overdue": sum(1 for r in gaps if r.status is ItemState.OVERDUE),
         "unowned": sum(1 for r in gaps if r.owner is None),
@@ -226,7 +239,7 @@ def environment() -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_inline, mdline=md_line, mdblock=md_block, when=when, day=day)
+    env.filters.update(md=md_inline, mdline=md_line, mdblock=md_block, when=when, day=day, clip=clip)
     env.globals.update(md_link=md_link, safe_href=safe_href)
     return env
 
