@@ -20,6 +20,8 @@ class Person(Base):
     display_name: Mapped[str | None] = mapped_column(String(80))
     real_name: Mapped[str | None] = mapped_column(String(160))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # when users.info last answered for them with a profile (None: never, e.g. a row from before names were kept)
+    # when users.info last answered for them (None: never, e.g. a row made when they opened the App Home), and
+    # when it last failed to (None since it last answered)
     profile_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lookup_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # their App Home is kept current

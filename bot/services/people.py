@@ -1,8 +1,9 @@
 """What the bot remembers of people, per workspace: their time zone and their names, from Slack's users.info.
 
 The reconcile fetches the people that open reviews name (owners, the release lead, approvers, whoever marked,
-decided, waived, answered a check-in or added a trace) when the bot has no row for them, when the last
-look-up failed an hour ago or more, and once a week to follow changes (a new display name, a move abroad).
+decided, waived, answered a check-in or added a trace) when users.info has not answered for them yet (no row,
+or a row made for another reason), an hour after a look-up failed, and once a week to follow changes (a new
+display name, a move abroad).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from models import (
 )
 
 REFRESH_AFTER = timedelta(days=7)  # a profile this old is fetched again
-RETRY_AFTER = timedelta(hours=1)  # a failed look-up (or a row without a profile) is tried again after this
+RETRY_AFTER = timedelta(hours=1)  # a failed look-up is tried again after this
 OPEN_REVIEWS = ("open", "complete", "live")
 DISPLAY_MAX, REAL_MAX = 80, 160
 
@@ -71,18 +72,18 @@ def remember_timezone(session: Session, team_id: str, user_id: str, tz: str | No
 
 
 def remember(session: Session, team_id: str, user_id: str, profile: Profile | None, now: datetime) -> None:
-    """Keep what users.info answered. ``None`` (the look-up failed): the time zone is unknown (UTC is used),
-    names already known are kept, and the look-up is tried again after :data:`RETRY_AFTER`."""
+    """Keep what users.info answered. ``None`` (the look-up failed): what was known is kept (someone new has
+    no time zone, so UTC is used, and no name), and the look-up is tried again after :data:`RETRY_AFTER`."""
     person = session.get(Person, (team_id, user_id))
     if person is None:
-        person = Person(team_id=team_id, user_id=user_id)
+        person = Person(team_id=team_id, user_id=user_id, tz=None)
         session.add(person)
     person.fetched_at = now
     if profile is None:
-        person.tz = None
+        person.lookup_failed_at = now
         return
     person.tz, person.display_name, person.real_name = profile.tz, profile.display_name, profile.real_name
-    person.profile_at = now
+    person.profile_at, person.lookup_failed_at = now, None
 
 
 def shown_name(person: Person) -> str | None:
@@ -126,9 +127,9 @@ def _due(team: Any, user: Any, via: Any, now: datetime, limit: int) -> Select[An
         query = query.join(GoLive, GoLive.id == via).join(Assessment, Assessment.id == GoLive.assessment_id)
     elif via is not Assessment.id:
         query = query.join(Assessment, Assessment.id == via)
-    stale = or_(Person.user_id.is_(None),
-                and_(Person.profile_at.is_(None), Person.fetched_at <= now - RETRY_AFTER),
-                Person.profile_at <= now - REFRESH_AFTER)
+    failed_a_while_ago = or_(Person.lookup_failed_at.is_(None), Person.lookup_failed_at <= now - RETRY_AFTER)
+    never_or_old = or_(Person.profile_at.is_(None), Person.profile_at <= now - REFRESH_AFTER)
+    stale = or_(Person.user_id.is_(None), and_(never_or_old, failed_a_while_ago))
     return (query.outerjoin(Person, (Person.team_id == team) & (Person.user_id == user))
             .where(user.is_not(None), Assessment.status.in_(OPEN_REVIEWS), stale)
             .limit(limit))

@@ -25,10 +25,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("display_name", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("real_name", sa.String(length=160), nullable=True))
         batch_op.add_column(sa.Column("profile_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("lookup_failed_at", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("lookup_failed_at")
         batch_op.drop_column("profile_at")
         batch_op.drop_column("real_name")
         batch_op.drop_column("display_name")

@@ -240,6 +240,8 @@ def test_the_reconcile_keeps_names_and_the_packet_shows_them(sessions, checklist
     with session_scope(sessions) as s:
         packets.add_trace(s, TEAM, aid, kind="good", url="https://t.example.com/1", description="ok",
                           actor="U0LEAD", now=NOW)
+    with session_scope(sessions) as s:  # opening the App Home makes a row before users.info answered for them
+        s.add(Person(team_id=TEAM, user_id="U0LEAD", tz=None, fetched_at=NOW, home_opened_at=NOW))
     before = build(sessions, aid)
     slack = _Slack({"U0PRIYA": ("priya", "Priya Raman", "Asia/Kolkata"), "U0LEAD": ("", "Alex Lee", "Europe/Paris")})
     clock = [NOW]
@@ -250,7 +252,7 @@ def test_the_reconcile_keeps_names_and_the_packet_shows_them(sessions, checklist
         priya, gone = s.get(Person, (TEAM, "U0PRIYA")), s.get(Person, (TEAM, "U0GONE"))
         assert (priya.display_name, priya.real_name, priya.tz, priya.profile_at) == (
             "priya", "Priya Raman", "Asia/Kolkata", NOW)
-        assert (gone.display_name, gone.tz, gone.profile_at) == (None, None, None)  # tried again in an hour
+        assert (gone.display_name, gone.tz, gone.profile_at, gone.lookup_failed_at) == (None, None, None, NOW)
         assert people.names(s, TEAM) == {"U0PRIYA": "priya", "U0LEAD": "Alex Lee"}  # no display name: real name
     after = build(sessions, aid)
     owners = {r.id: r.owner.display for r in after.items if r.owner}
@@ -264,11 +266,17 @@ def test_the_reconcile_keeps_names_and_the_packet_shows_them(sessions, checklist
     assert reconciler.fetch_people() == 0 and slack.asked == []  # nothing is due yet
     clock[0] = NOW + people.RETRY_AFTER
     assert reconciler.fetch_people() == 1 and slack.asked == ["U0GONE"]  # a failed look-up, an hour later
-    slack.profiles["U0PRIYA"] = ("Priya R.", "Priya Raman", "Europe/London")
+    del slack.profiles["U0LEAD"]  # a look-up that fails on a refresh keeps what was known
     clock[0] = NOW + people.REFRESH_AFTER
     slack.asked.clear()
     reconciler.fetch_people()
     assert sorted(slack.asked) == ["U0GONE", "U0LEAD", "U0PRIYA"]  # a week on, everyone is looked up again
+    assert reconciler.fetch_people() == 0  # and nobody again until a failure is an hour old
+    with session_scope(sessions) as s:
+        assert people.names(s, TEAM)["U0LEAD"] == "Alex Lee" and s.get(Person, (TEAM, "U0LEAD")).tz == "Europe/Paris"
+    slack.profiles["U0PRIYA"] = ("Priya R.", "Priya Raman", "Europe/London")
+    clock[0] = NOW + 2 * people.REFRESH_AFTER
+    reconciler.fetch_people()
     with session_scope(sessions) as s:
         assert s.get(Person, (TEAM, "U0PRIYA")).tz == "Europe/London"  # the time zone follows, as names do
         close_review(s, TEAM, aid, actor="U0LEAD", now=clock[0])
