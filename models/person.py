@@ -1,4 +1,4 @@
-"""People the bot writes to: their Slack time zone, cached from users.info."""
+"""People the bot writes to and names: their Slack time zone and names, cached from users.info."""
 
 from __future__ import annotations
 
@@ -16,5 +16,12 @@ class Person(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
+    # users.info's profile.display_name and real_name (None until fetched, or when Slack has none)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    real_name: Mapped[str | None] = mapped_column(String(160))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # when users.info last answered for them (None: never, e.g. a row made when they opened the App Home), and
+    # when it last failed to (None since it last answered)
+    profile_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lookup_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # their App Home is kept current

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class Reconciler:
-    """Fetches owners' time zones (users.info), then re-derives every open gap's reminders."""
+    """Fetches the time zones and names of the people open reviews name (users.info), then re-derives every
+    open gap's reminders."""
 
     def __init__(self, sessions: sessionmaker[Session], client: WebClient, policy: ReminderPolicy,
                  clock: Callable[[], datetime], read_sessions: sessionmaker[Session] | None = None,
@@ -45,22 +46,23 @@ class Reconciler:
         settled = datetime.now(UTC) - timedelta(seconds=60)
         return repair_reviews(self.client_for, RequestScope(self.sessions, self.read_sessions), settled)
 
-    def fetch_timezones(self) -> int:
+    def fetch_people(self) -> int:
+        """users.info for the people open reviews name: new ones, failed look-ups an hour later, and everyone
+        once a week. Their time zone times reminders; their names show in the rollout packet."""
         with session_scope(self.sessions) as session:
-            missing = reminders.owners_without_timezone(session)
-        for team_id, user_id in missing:
+            due = people.people_to_fetch(session, self.clock())
+        for team_id, user_id in due:
             client = self.client_for(team_id)
-            if client is None:  # the workspace is not served: its time zones can wait
+            if client is None:  # the workspace is not served: its people can wait
                 continue
             try:
-                user = client.users_info(user=user_id)["user"]
-                tz = user.get("tz") or None
-            except SlackApiError as exc:  # an unknown user keeps UTC; the reason is logged
-                log.warning("no time zone for %s: %s", user_id, exc.response.get("error"))
-                tz = None
+                profile: people.Profile | None = people.Profile.from_user(client.users_info(user=user_id)["user"])
+            except SlackApiError as exc:  # an unknown user keeps UTC and no name; the reason is logged
+                log.warning("no profile for %s: %s", user_id, exc.response.get("error"))
+                profile = None
             with session_scope(self.sessions) as session:
-                people.remember_timezone(session, team_id, user_id, tz, self.clock())
-        return len(missing)
+                people.remember(session, team_id, user_id, profile, self.clock())
+        return len(due)
 
     def expire_waivers(self) -> int:
         """End the waivers whose time is up. Their notices go out through the outbox, and delivering
@@ -70,7 +72,7 @@ class Reconciler:
 
     def run(self) -> int:
         self.repair()
-        self.fetch_timezones()
+        self.fetch_people()
         with session_scope(self.sessions) as session:
             reviews.prune_interactions(session, datetime.now(UTC) - timedelta(days=7))
         inserted = 0

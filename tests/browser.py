@@ -287,6 +287,11 @@ class Browser:
         size = self.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
         return int(size["height"] + 0.999)
 
+    def content_width(self) -> int:
+        """How wide the loaded page's content is: wider than the window means it runs off the screen."""
+        size = self.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
+        return int(size["width"] + 0.999)
+
     def dom(self) -> str:
         """The loaded page's DOM, serialised (read through DevTools; no script runs in the page)."""
         root = self.call("DOM.getDocument", {"depth": -1}, session=True)["root"]["nodeId"]
@@ -310,6 +315,48 @@ class Browser:
         if path.stat().st_size == 0:
             raise AssertionError(f"chromium wrote no screenshot to {path}")
         return path
+
+    def screenshot_of(self, url: str, selector: str, name: str, *, width: int = 1280) -> Path:
+        """A PNG in test-artifacts/ of one element of the page (its border box) at ``width``."""
+        self.open(url, width, height=16)
+        height = self.content_height()
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=True)
+        box = self.boxes(selector)[0]
+        clip = {"x": 0, "y": box["top"], "width": width, "height": box["height"], "scale": 1}
+        data = self.call("Page.captureScreenshot", {"format": "png", "clip": clip}, session=True)["data"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def boxes(self, selector: str) -> list[dict]:
+        """Each element matching ``selector``: its border box (``top``, ``height`` in CSS pixels, from the top of
+        the document) and its computed ``break-inside``; read through DevTools, no script runs in the page."""
+        self.call("CSS.enable", session=True)
+        root = self.call("DOM.getDocument", {"depth": 0}, session=True)["root"]["nodeId"]
+        found = []
+        for node in self.call("DOM.querySelectorAll", {"nodeId": root, "selector": selector}, session=True)["nodeIds"]:
+            quad = self.call("DOM.getBoxModel", {"nodeId": node}, session=True)["model"]["border"]
+            style = self.call("CSS.getComputedStyleForNode", {"nodeId": node}, session=True)["computedStyle"]
+            ys = quad[1::2]
+            found.append({"top": min(ys), "height": max(ys) - min(ys),
+                          "break-inside": next((p["value"] for p in style if p["name"] == "break-inside"), "")})
+        return found
+
+    def emulate_media(self, media: str) -> None:
+        """Lay pages out for ``print`` (or back to ``screen``), as Chromium does when it prints."""
+        self.call("Emulation.setEmulatedMedia", {"media": media}, session=True)
+
+    def print_pdf(self, url: str) -> bytes:
+        """The page printed to PDF as a person's "Save as PDF" would: the page's own @page size and margins, its
+        print stylesheet, backgrounds, no header or footer; tagged, so that its structure (table rows) can be
+        read back (see tests/pdf.py)."""
+        self.open(url)
+        data = self.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True,
+                                             "displayHeaderFooter": False, "generateTaggedPDF": True},
+                         session=True)["data"]
+        return base64.b64decode(data)
 
     def close(self) -> None:
         with contextlib.suppress(AssertionError):  # the browser may close the pipe before it answers

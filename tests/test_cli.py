@@ -48,7 +48,7 @@ def test_score_json_is_one_object_with_the_documented_keys(capsys):
 def test_score_text_is_readable(capsys):
     code, out, _ = run(capsys, "score", str(SAMPLE))
     assert code == 0
-    assert "Score:     5 of 42" in out and "Verdict:   NARROW" in out
+    assert "Score:     5 of 42" in out and "Verdict:   Narrow" in out
     assert "s11 Capacity" in out and "owner sam, due 2026-12-12" in out
 
 

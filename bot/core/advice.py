@@ -7,10 +7,11 @@ blocker, the band's hardening action); narrow, hold and go give the band's actio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from bot.core.checklist import Verdict
 from bot.core.scoring import Scorecard
+from bot.core.words import APPROVE, APPROVED, APPROVED_STAGED, REJECT, REJECTED
 
 MAX_NAMED = 5
 
@@ -31,6 +32,16 @@ def recommended_action(card: Scorecard, owners: Mapping[str, str | None],
     return card.band_action
 
 
+def signoff_outcome(decisions: Collection[str | None]) -> str | None:
+    """The sign-off's outcome from each role's live decision (None for a role still waiting): rejected when
+    any role rejected, approved when all approved, approved-staged otherwise; None until every role decided."""
+    if not decisions or any(d is None for d in decisions):
+        return None
+    if REJECT in decisions:
+        return REJECTED
+    return APPROVED if set(decisions) == {APPROVE} else APPROVED_STAGED
+
+
 # -- the one action that moves a review forward ------------------------------------------------------
 
 MARK_NEXT, SEE_BLOCKERS, REQUEST_SIGNOFF, RECORD_GOLIVE, NOTHING = (
@@ -47,7 +58,7 @@ def next_step(card: Scorecard, *, status: str, signoff_requested: bool, signoff_
         return MARK_NEXT
     if card.verdict is Verdict.NO_GO:
         return SEE_BLOCKERS if card.blockers else NOTHING
-    if signoff_outcome in ("approved", "approved-staged"):
+    if signoff_outcome in (APPROVED, APPROVED_STAGED):
         return RECORD_GOLIVE
     if not signoff_requested:
         return REQUEST_SIGNOFF

@@ -254,6 +254,8 @@ def rollout_packet(local: LocalSlack, c: Conversation, n: Narrator) -> None:
     c.rollout_plan(p.lead, "1. Canary at 5% of EU tenants for 48 hours\n2. 25% per tenant group\n3. All tenants",
                    "1. Turn flag search.v24 off\n2. Point the index alias back to 2.3.2\n3. Confirm on the dashboard")
     n.show()
+    assert local.delivery is not None  # what the scheduler's reconcile does: people's names and time zones
+    local.delivery.reconciler.fetch_people()
     n.say("@alex runs `/readiness packet`")
     link = c.packet(p.lead)
     for record in sorted(local.sandbox.files.values(), key=lambda f: f["name"]):

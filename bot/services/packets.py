@@ -19,6 +19,7 @@ from bot.core.packet.assemble import Side, assemble, trace
 from bot.core.packet.model import (
     ApproverEntry,
     Checkin,
+    CheckinDay,
     Decision,
     DecisionEvent,
     DecisionKind,
@@ -26,13 +27,14 @@ from bot.core.packet.model import (
     MarkChangeEvent,
     MonitoringPlan,
     Packet,
+    PersonRef,
     TraceExample,
     Waiver,
     person,
 )
 from bot.core.packet.render import safe_href
 from bot.core.scoring import MarkEntry
-from bot.services import audit, evidence, signoff
+from bot.services import audit, evidence, people, signoff
 from bot.services.assessments import (
     checklist_of,
     current_marks,
@@ -41,6 +43,7 @@ from bot.services.assessments import (
     waived_items,
 )
 from bot.services.errors import ServiceError, mention
+from bot.services.golive import CHECKIN as WATCH_CHECKIN
 from bot.settings import Settings
 from models import (
     Approval,
@@ -48,12 +51,14 @@ from models import (
     Assessment,
     GoLive,
     MarkChange,
+    OutboxMessage,
     PacketRecord,
     RolloutPlan,
     WatchCheckin,
 )
 from models import TraceExample as TraceRow
 from models import Waiver as WaiverRow
+from models.outbox import CANCELLED, SENT
 from models.packet import TRACE_KINDS
 
 MAX_DESCRIPTION = 300
@@ -211,7 +216,21 @@ def _approvers(session: Session, assessment: Assessment, names: Names) -> tuple[
     )
 
 
-def _monitoring(session: Session, assessment: Assessment, names: Names) -> MonitoringPlan | None:
+def _schedule(session: Session, golive: GoLive, now: datetime) -> tuple[CheckinDay, ...]:
+    """Each day's check-in question as the outbox holds it: asked once posted or due (cancelled ones never were)."""
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.team_id == golive.team_id, OutboxMessage.assessment_id == golive.assessment_id,
+        OutboxMessage.kind == WATCH_CHECKIN, OutboxMessage.status != CANCELLED))
+    days = {}
+    for row in rows:
+        payload = row.payload or {}
+        day = payload.get("day")
+        if payload.get("golive") == golive.id and isinstance(day, int) and day >= 1:
+            days[day] = CheckinDay(day=day, due_at=row.due_at, asked=row.status == SENT or row.due_at <= now)
+    return tuple(days[d] for d in sorted(days))
+
+
+def _monitoring(session: Session, assessment: Assessment, names: Names, now: datetime) -> MonitoringPlan | None:
     golive = session.scalar(select(GoLive).where(
         GoLive.team_id == assessment.team_id, GoLive.assessment_id == assessment.id).order_by(GoLive.id.desc()))
     if golive is None:
@@ -225,6 +244,7 @@ def _monitoring(session: Session, assessment: Assessment, names: Names) -> Monit
         watch_items=tuple(golive.watch_items or ()), days=golive.days, started_at=golive.started_at,
         checkins=tuple(Checkin(day=a.day, by=person(a.user_id, names), answer=a.answer, text=a.description,
                                link=a.link, at=a.answered_at) for a in answers),
+        schedule=_schedule(session, golive, now),
     )
 
 
@@ -244,14 +264,15 @@ def _mark_changes(session: Session, assessment: Assessment, names: Names) -> tup
             continue
         kind = change_kind(previous, entry)
         was = now = None
+        owners: dict[str, PersonRef | None] = {}
         if kind == OWNER_CHANGE:
-            was = person(previous.owner, names).display if previous.owner else "nobody"
-            now = person(entry.owner, names).display if entry.owner else "nobody"
+            owners = {"was_owner": person(previous.owner, names) if previous.owner else None,
+                      "now_owner": person(entry.owner, names) if entry.owner else None}
         elif kind == DUE_CHANGE:
             was, now = (d.isoformat() if d else "no date" for d in (previous.due, entry.due))
         events.append(MarkChangeEvent(at=r.changed_at, by=person(r.changed_by, names), item_id=r.item_id,
                                       before=previous.mark, after=entry.mark, reason=r.reason, change=kind,
-                                      was=was, now=now))
+                                      was=was, now=now, **owners))
     return tuple(events)
 
 
@@ -302,8 +323,11 @@ def _traces(session: Session, assessment: Assessment, names: Names) -> list[Trac
 
 def build_packet(session: Session, team_id: str, assessment_id: int, *, today: date, now: datetime,
                  names: Names = None) -> Packet:
-    """Everything the packet shows, read from the database as it stands at ``now``."""
+    """Everything the packet shows, read from the database as it stands at ``now``. People are shown by the
+    names Slack gave for them (``people``, kept by the reconcile) unless ``names`` is given."""
     assessment = get_assessment(session, team_id, assessment_id)
+    if names is None:
+        names = people.names_in_review(session, assessment)
     plan = plan_of(session, assessment)
     return assemble(
         assessment.system,
@@ -317,7 +341,7 @@ def build_packet(session: Session, team_id: str, assessment_id: int, *, today: d
         staged_rollout=plan.staged_rollout if plan else None,
         rollback=plan.rollback if plan else None,
         approvers=_approvers(session, assessment, names),
-        monitoring=_monitoring(session, assessment, names),
+        monitoring=_monitoring(session, assessment, names, now),
         history=History(mark_changes=_mark_changes(session, assessment, names),
                         decisions=_decisions(session, assessment, names)),
         cohort=evidence.cohort_section(session, assessment),

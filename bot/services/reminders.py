@@ -18,11 +18,11 @@ from bot.core.reminder_plan import (
 )
 from bot.services import audit
 from bot.services.assessments import get_assessment, item_row
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, mention
 from bot.services.golive import plan_watch
 from bot.services.outbox import cancel_gap, enqueue
 from bot.services.people import timezone_of
-from models import Assessment, GoLive, ItemMark, Person
+from models import Assessment, GoLive, ItemMark
 
 OPEN_ASSESSMENTS = ("open", "complete", "live")
 GAP_MARKS = (Mark.PARTIAL.value, Mark.YES.value)
@@ -110,31 +110,6 @@ def reconcile(session: Session, now: datetime, policy: ReminderPolicy, team_id: 
     return inserted
 
 
-def owners_without_timezone(session: Session, limit: int = 50) -> list[tuple[str, str]]:
-    """(team, user) of gap owners whose time zone the bot has not fetched yet."""
-    query = (
-        select(ItemMark.team_id, ItemMark.owner)
-        .join(Assessment, Assessment.id == ItemMark.assessment_id)
-        .outerjoin(Person, (Person.team_id == ItemMark.team_id) & (Person.user_id == ItemMark.owner))
-        .where(ItemMark.mark.in_(GAP_MARKS), ItemMark.owner.is_not(None), Person.user_id.is_(None),
-               Assessment.status.in_(OPEN_ASSESSMENTS))
-        .distinct()
-        .limit(limit)
-    )
-    found = [(team, owner) for team, owner in session.execute(query) if owner]
-    # escalation owners of a first-week watch: their check-ins and nudges follow their working day
-    watchers = (
-        select(GoLive.team_id, GoLive.escalation_owner)
-        .join(Assessment, Assessment.id == GoLive.assessment_id)
-        .outerjoin(Person, (Person.team_id == GoLive.team_id) & (Person.user_id == GoLive.escalation_owner))
-        .where(Person.user_id.is_(None), Assessment.status == "live")
-        .distinct()
-        .limit(limit)
-    )
-    found += [(team, owner) for team, owner in session.execute(watchers) if (team, owner) not in found]
-    return found[:limit]
-
-
 SNOOZE_DAYS = (1, 3, 7)
 
 
@@ -147,7 +122,7 @@ def snooze(session: Session, team_id: str, assessment_id: int, item_id: str, *, 
     if row is None or not is_open_gap(assessment, row) or row.due is None:
         raise ServiceError(f"{item_id} is no longer an open gap of review #{assessment_id}.")
     if row.owner != user:
-        raise ServiceError(f"Only the owner of {item_id}, <@{row.owner}>, can snooze its reminders.")
+        raise ServiceError(f"Only the owner of {item_id}, ", mention(row.owner or ""), ", can snooze its reminders.")
     if days not in SNOOZE_DAYS:
         raise ServiceError("Snooze for 1, 3 or 7 days.")
     if row.due <= today:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.advice import signoff_outcome
 from bot.core.checklist import Verdict
 from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
@@ -84,12 +85,7 @@ class SignoffState:
     @property
     def outcome(self) -> str | None:
         """approved, approved-staged or rejected, once every role has decided."""
-        if not self.complete:
-            return None
-        decisions = {r.decision for r in self.roles}
-        if REJECT in decisions:
-            return "rejected"
-        return "approved" if decisions == {APPROVE} else "approved-staged"
+        return signoff_outcome([r.decision for r in self.roles])
 
 
 def marks_hash(marks: dict[str, MarkEntry], waived: Collection[str] = ()) -> str:

@@ -20,6 +20,7 @@ from bot.core.packet import checklist_rows, compare, gate_policy, person, render
 from bot.core.packet.model import (
     ApproverEntry,
     Checkin,
+    CheckinDay,
     CohortEvidence,
     CohortRow,
     DecisionEvent,
@@ -180,17 +181,21 @@ def build_packet(
             cadence="Daily at 10:00 CET in week one, then weekly",
             escalation_owner=person("U0SAM001", NAMES),
             watch_items=("jp-support task success", "SKU lookups on versioned catalogues"),
-            started_at=at(13, 9),
+            started_at=at(12, 9),
             checkins=(
-                Checkin(day=1, by=person("U0SAM001", NAMES), answer="clear", at=at(14, 9, 12)),
+                Checkin(day=2, by=person("U0SAM001", NAMES), answer="clear", at=at(14, 9, 12)),
                 Checkin(
-                    day=1,
+                    day=2,
                     by=person("U0LEE001", NAMES),
                     answer="issue",
                     text=text("Two re-asks on refund answers in jp-support"),
                     link="https://traces.example.com/t/9301",
                     at=at(14, 9, 40),
                 ),
+            ),
+            # day 1 was asked and nobody answered; day 3 onwards are still to come
+            schedule=tuple(
+                CheckinDay(day=n, due_at=at(12 + n, 9), asked=12 + n <= 14) for n in range(1, 8)
             ),
         ),
         cohort=CohortEvidence(
@@ -284,7 +289,7 @@ def test_markdown_matches_golden(packet: Packet) -> None:
 class _Strict(HTMLParser):
     """Collects start tags and checks that every element is closed in order."""
 
-    VOID = {"meta", "br", "hr", "img", "input", "link"}
+    VOID = {"meta", "br", "hr", "img", "input", "link", "col"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -321,7 +326,10 @@ def test_html_is_well_formed_and_self_contained(packet: Packet) -> None:
     names = {tag for tag, _ in doc.tags}
     assert not names & {"script", "link", "img", "iframe", "object", "embed"}
     assert all("src" not in attrs for _, attrs in doc.tags)
-    hrefs = [attrs["href"] for tag, attrs in doc.tags if tag == "a"]
+    ids = {attrs["id"] for _, attrs in doc.tags if attrs.get("id")}
+    inside = [attrs["href"] for tag, attrs in doc.tags if tag == "a" and attrs["href"].startswith("#")]
+    assert inside and all(href[1:] in ids for href in inside)  # every link inside the page has its target
+    hrefs = [attrs["href"] for tag, attrs in doc.tags if tag == "a" and not attrs["href"].startswith("#")]
     assert hrefs == [
         "https://traces.example.com/t/8812?span=all&view=tree",
         "https://traces.example.com/t/9120",
@@ -342,14 +350,100 @@ def test_html_chart_has_one_bar_per_section_per_assessment(packet: Packet) -> No
     assert any(tag == "svg" and "cohort-chart" in (a.get("class") or "") for tag, a in doc.tags)
 
 
-def test_every_item_id_appears(packet: Packet) -> None:
+def test_every_item_appears_once(packet: Packet) -> None:
+    """One row per item (the scorecard's comparison is folded into it), and the items only in the baseline."""
     md, html = render_markdown(packet), render_html(packet)
-    ids = {i.id for i in packet.items} | {i.id for i in packet.scorecard.items}
-    assert "legacy-signoff" in ids and "s21" in ids
-    for item_id in ids:
+    current = [i.id for i in packet.items]
+    removed = [i.id for i in packet.scorecard.items if i.id not in current]
+    assert removed == ["legacy-signoff"] and "s21" in current
+    for item_id in current:
         escaped = item_id.replace("-", "\\-") if item_id.startswith("-") else item_id
-        assert f"| {escaped} |" in md, item_id
-        assert f"<td>{item_id}</td>" in html, item_id
+        assert md.count(f"\n| {escaped} |") == 1, item_id
+        assert html.count(f'<tr id="item-{item_id}">') == 1, item_id
+    for item_id in removed:
+        assert md.count(f"- {item_id} ") == 1 and html.count(f'<li id="item-{item_id}">') == 1
+    assert html.count("<tr id=\"item-") == len(current)
+    assert "| s1 | Core tasks hold up across real cohorts | Partial (was Yes: better) |" in md
+
+
+def test_the_cover_comes_first_and_holds_the_decision(packet: Packet) -> None:
+    md, html = render_markdown(packet), render_html(packet)
+    cover = md[: md.index("## 1. Scorecard")]
+    for text in ("**Verdict: Narrow**", "**What to do now:** Narrow or phase the rollout",
+                 "**Sign-off:** Waiting for 1 of 3 decisions", "| Quality | Dana Kim | Waiting for a decision |",
+                 "| Policy | Ines Duarte | Approved for a staged rollout | 2026-12-12 11:00 UTC |",
+                 "**Blockers:** None: every blocker is waived.",
+                 "**Waivers:** s10 until 2026-12-20 17:00 UTC, by Ines Duarte: p99 fix ships in 2.4.1; canary capped",
+                 "### Open gaps: 6, 1 overdue", "| s11 Capacity is planned for expansion traffic | Partial | Overdue "
+                 "| Sam Okafor | 2026-12-12 |", f"sha256:{packet.content_hash}"):
+        assert text in cover, text
+    assert "No baseline" not in md and "compared with baseline 2.3.0" not in cover
+    body = html[html.index("<body>"):]
+    assert body.index('<section id="cover"') < body.index('<section id="scorecard"')
+    assert body[: body.index('<section id="scorecard"')].count(f"sha256:{packet.content_hash}") == 1
+
+
+def test_the_cover_names_blockers_and_caps_the_gaps(checklist_data: dict[str, Any]) -> None:
+    marks = candidate_marks()
+    for n in range(2, 17):
+        marks[f"s{n}"] = MarkEntry(mark=Mark.PARTIAL, owner="U0LEE001", due=date(2026, 12, 30))
+    packet = build_packet(checklist_data, marks=marks)
+    md = render_markdown(packet)
+    cover = md[: md.index("## 1. Scorecard")]
+    assert list(packet.scorecard.candidate.blockers) == ["s14", "s16"]  # Partial blocks on the override items
+    assert "**Blockers:** 2: s14, s16 (first among the open gaps below)" in cover
+    rows = [line for line in cover.splitlines() if line.startswith("| s")]
+    assert len(rows) == 10 and rows[0].startswith("| s14 ") and rows[1].startswith("| s16 ")
+    assert "| s14 Regression gates on every change | Partial | Open, blocker | Lee Park | 2026-12-30 |" in cover
+    assert "And 7 more: see the items." in cover
+
+
+def test_the_cover_clips_long_texts_to_stay_one_page(checklist_data: dict[str, Any]) -> None:
+    """Reasons run to 1,000 characters: the cover shows the start of each (all of it is in the history)."""
+    packet = build_packet(checklist_data, evil="why " * 250)
+    md, html = render_markdown(packet), render_html(packet)
+    cover = md[: md.index("## 1. Scorecard")]
+    approver = [line for line in cover.splitlines() if line.startswith("| Policy |")][0]
+    assert len(approver) < 240 and "why…" in approver
+    assert "why " * 200 in md[md.index("## 7. History"):]  # in full in the history
+    cover_html = html[html.index('<section id="cover"'):html.index('<section id="scorecard"')]
+    assert "why " * 40 not in cover_html and "…" in cover_html
+
+
+def test_check_ins_asked_and_not_answered_are_shown(packet: Packet) -> None:
+    md, html = render_markdown(packet), render_html(packet)
+    assert "| Day 1 | **No answer** |  |  | asked 2026-12-13 09:00 UTC |" in md
+    assert "| Days 3-7 | Not asked yet |  |  | from 2026-12-15 09:00 UTC |" in md  # the days to come, as one row
+    assert html.count('class="unanswered">No answer</td>') == 1
+    assert md.count("| Day 2 | ") == 2  # both answers of day 2
+
+
+def test_people_show_by_name_or_by_their_id_and_names_leave_the_hash_alone(checklist_data: dict[str, Any],
+                                                                            packet: Packet) -> None:
+    md = render_markdown(packet)
+    assert "U0NOBODY" in md and "@U" not in md  # an unknown id as it is, never as a would-be mention
+    assert "U0DANA01" not in md and "Dana Kim" in md
+    renamed = {"U0DANA01": "dana", "U0SAM001": "Sam O."}
+    for name, ref in (("dana", person("U0DANA01", renamed)), ("U0DANA01", person("U0DANA01"))):
+        assert ref.display == name
+    other = packet.model_copy(update={"items": tuple(
+        r.model_copy(update={"owner": person(r.owner.id, renamed) if r.owner and r.owner.id else r.owner})
+        for r in packet.items)})
+    assert "Sam O." in render_markdown(other) and other.content_hash == packet.content_hash
+    moved = packet.model_copy(update={"items": tuple(
+        r.model_copy(update={"owner": person("U0LEE001", NAMES)}) if r.id == "s1" else r for r in packet.items)})
+    assert moved.content_hash != packet.content_hash  # who owns an item is content; the spelling is not
+
+
+def test_labels_come_from_the_vocabulary(packet: Packet) -> None:
+    from bot.core import words
+
+    md = render_markdown(packet)
+    for label in (words.DECISION["staged"], words.OUTCOME["approved-staged"], words.VERDICT["narrow"],
+                  words.STATUS["overdue"], words.WAITING, words.CHECKIN["issue"], words.EVENT["void"]):
+        assert label in md, label
+    for old in ("approved-staged", "Approve staged rollout", "Allowed now", "Approved a staged rollout"):
+        assert old not in md and old not in render_html(packet), old
 
 
 def test_user_text_is_inert(checklist_data: dict[str, Any]) -> None:
@@ -364,7 +458,7 @@ def test_user_text_is_inert(checklist_data: dict[str, Any]) -> None:
     assert "javascript:" not in [a.get("href", "") for _, a in parse(html).tags].__str__()
     assert "\\*bold\\*" in md and "\\[x\\]" in md
     # The newline and pipe in a note stay inside their table cell.
-    row = [line for line in md.splitlines() if line.startswith("| s1 |")][-1]  # the checklist result
+    row = [line for line in md.splitlines() if line.startswith("| s1 |")][-1]  # the item's row
     assert "\\| row \\|" in row and len(re.findall(r"(?<!\\)\|", row)) == 8  # 7 cells
     assert "\n| row |" not in md
 
@@ -397,3 +491,21 @@ def test_missing_trace_examples_are_listed(checklist_data: dict[str, Any], packe
     none = build_packet(checklist_data, traces=False)
     assert "Missing: good path, bad path, escalation path." in render_markdown(none)
     assert "Missing: good path, bad path, escalation path." in render_html(none)
+
+
+def test_check_in_rows_follow_the_days() -> None:
+    from bot.core.packet.render import checkin_rows
+
+    by = person("U0SAM001", NAMES)
+    plan = MonitoringPlan(
+        alerts="a", cadence="c", days=5,
+        schedule=tuple(CheckinDay(day=n, due_at=at(n), asked=n <= 3) for n in range(1, 6)),
+        checkins=(Checkin(day=2, by=by, answer="clear", at=at(2, 11)), Checkin(day=4, by=by, answer="issue",
+                                                                               at=at(3, 23))),
+    )
+    assert [(r["days"], r["kind"]) for r in checkin_rows(plan)] == [
+        ("Day 1", "unanswered"), ("Day 2", "answer"), ("Day 3", "unanswered"), ("Day 4", "answer"),
+        ("Day 5", "upcoming")]  # a day answered before its question came counts as answered
+    unplanned = plan.model_copy(update={"schedule": ()})  # a go-live whose questions are not known: answers only
+    assert [(r["days"], r["kind"]) for r in checkin_rows(unplanned)] == [("Day 2", "answer"), ("Day 4", "answer")]
+    assert checkin_rows(None) == []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.core.assessment_file import parse_assessment
 from bot.core.checklist import Checklist, Mark, parse_checklist
-from bot.core.packet import verify_packet_link
+from bot.core.packet import render_markdown, verify_packet_link
 from bot.core.packet.model import DecisionKind
 from bot.db import session_factory, session_scope
 from bot.services import packets, signoff, waivers
@@ -200,3 +200,86 @@ def test_the_file_packet_equals_the_database_packet_for_the_same_data(sessions, 
     changed = parse_assessment({**{"system": "copilot", "version": "2.0", "cohorts": ["eu"]},
                                 "marks": marks(checklist.item_ids, {})}, checklist)
     assert packets.packet_from_file(changed, checklist, now=NOW).content_hash != from_db.content_hash
+
+
+# People's names: users.info's display and real names, kept in `people` by the reconcile --------------------
+
+
+class _Slack:
+    """users.info as Slack documents it: ``user.tz``, ``user.profile.display_name`` and ``real_name``."""
+
+    def __init__(self, profiles: dict[str, tuple[str, str, str]]) -> None:
+        self.profiles, self.asked = profiles, []
+
+    def users_info(self, user: str):
+        from slack_sdk.errors import SlackApiError
+
+        self.asked.append(user)
+        if user not in self.profiles:
+            raise SlackApiError("user_not_found", {"ok": False, "error": "user_not_found"})
+        display, real, tz = self.profiles[user]
+        return {"user": {"id": user, "name": display.lower(), "real_name": real, "tz": tz,
+                         "profile": {"display_name": display, "real_name": real}}}
+
+
+def test_the_reconcile_keeps_names_and_the_packet_shows_them(sessions, checklist):
+    from bot.core.reminder_plan import ReminderPolicy
+    from bot.services import people
+    from models import Person
+    from scheduler.jobs import Reconciler
+
+    with session_scope(sessions) as s:
+        aid = start_assessment(s, checklist, StartRequest(team_id=TEAM, system="copilot", version="2.0",
+                                                          started_by="U0LEAD", cohorts=[])).id
+    for item_id in checklist.item_ids:
+        gap = {"s1": "U0PRIYA", "s4": "U0GONE", "s5": "lee"}.get(item_id)
+        if gap:
+            mark(sessions, aid, item_id, Mark.PARTIAL, actor="U0LEAD", owner=gap)
+        else:
+            mark(sessions, aid, item_id, Mark.NO, actor="U0LEAD")
+    with session_scope(sessions) as s:
+        packets.add_trace(s, TEAM, aid, kind="good", url="https://t.example.com/1", description="ok",
+                          actor="U0LEAD", now=NOW)
+    with session_scope(sessions) as s:  # opening the App Home makes a row before users.info answered for them
+        s.add(Person(team_id=TEAM, user_id="U0LEAD", tz=None, fetched_at=NOW, home_opened_at=NOW))
+    before = build(sessions, aid)
+    slack = _Slack({"U0PRIYA": ("priya", "Priya Raman", "Asia/Kolkata"), "U0LEAD": ("", "Alex Lee", "Europe/Paris")})
+    clock = [NOW]
+    reconciler = Reconciler(sessions, slack, ReminderPolicy(), lambda: clock[0])  # type: ignore[arg-type]
+
+    assert reconciler.fetch_people() == 3 and sorted(slack.asked) == ["U0GONE", "U0LEAD", "U0PRIYA"]  # never "lee"
+    with session_scope(sessions) as s:
+        priya, gone = s.get(Person, (TEAM, "U0PRIYA")), s.get(Person, (TEAM, "U0GONE"))
+        assert (priya.display_name, priya.real_name, priya.tz, priya.profile_at) == (
+            "priya", "Priya Raman", "Asia/Kolkata", NOW)
+        assert (gone.display_name, gone.tz, gone.profile_at, gone.lookup_failed_at) == (None, None, None, NOW)
+        assert people.names(s, TEAM) == {"U0PRIYA": "priya", "U0LEAD": "Alex Lee"}  # no display name: real name
+    after = build(sessions, aid)
+    owners = {r.id: r.owner.display for r in after.items if r.owner}
+    assert owners == {"s1": "priya", "s4": "U0GONE", "s5": "lee"}  # unknown ids as they are, never "@U0GONE"
+    assert after.traces[0].added_by is not None and after.traces[0].added_by.display == "Alex Lee"
+    assert after.content_hash == before.content_hash  # the names are how people are shown, not what happened
+    markdown = render_markdown(after)
+    assert "| priya |" in markdown and "@U0" not in markdown
+
+    slack.asked.clear()
+    assert reconciler.fetch_people() == 0 and slack.asked == []  # nothing is due yet
+    clock[0] = NOW + people.RETRY_AFTER
+    assert reconciler.fetch_people() == 1 and slack.asked == ["U0GONE"]  # a failed look-up, an hour later
+    del slack.profiles["U0LEAD"]  # a look-up that fails on a refresh keeps what was known
+    clock[0] = NOW + people.REFRESH_AFTER
+    slack.asked.clear()
+    reconciler.fetch_people()
+    assert sorted(slack.asked) == ["U0GONE", "U0LEAD", "U0PRIYA"]  # a week on, everyone is looked up again
+    assert reconciler.fetch_people() == 0  # and nobody again until a failure is an hour old
+    with session_scope(sessions) as s:
+        assert people.names(s, TEAM)["U0LEAD"] == "Alex Lee" and s.get(Person, (TEAM, "U0LEAD")).tz == "Europe/Paris"
+    slack.profiles["U0PRIYA"] = ("Priya R.", "Priya Raman", "Europe/London")
+    clock[0] = NOW + 2 * people.REFRESH_AFTER
+    reconciler.fetch_people()
+    with session_scope(sessions) as s:
+        assert s.get(Person, (TEAM, "U0PRIYA")).tz == "Europe/London"  # the time zone follows, as names do
+        close_review(s, TEAM, aid, actor="U0LEAD", now=clock[0])
+    clock[0] += people.REFRESH_AFTER
+    assert reconciler.fetch_people() == 0  # a closed review's people are not looked up any more
+    assert {r.id: r.owner.display for r in build(sessions, aid).items if r.owner}["s1"] == "Priya R."

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import urllib.error
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -21,8 +23,10 @@ from bot.services import golive, packets
 from bot.services.audit import events
 from models import GoLive, PacketRecord, RolloutPlan, TraceExample
 from tests import browser
+from tests.browser import ARTIFACTS
 from tests.e2e.test_release_paths import approve_all, waive
 from tests.e2e.test_signoff import refusals, request_signoff
+from tests.pdf import Pdf
 
 DUE = (date.today() + timedelta(days=10)).isoformat()
 EVIL = '<script>document.title="pwned"</script> <!channel> <@U0EVIL99> *loud*'
@@ -136,28 +140,151 @@ def test_packet_uploads_both_files_to_the_thread_and_links_its_page(local, convo
 def test_the_page_of_a_full_review_shows_every_section_in_headless_chromium(local, convo, clock):
     browser.chromium()  # skipped (or failed, under CI / REQUIRE_BROWSER) before any work when missing
     full_packet_review(local, convo, clock)
+    local.delivery.reconciler.fetch_people()  # the names users.info gives, kept as the reconcile keeps them
     link = convo.packet(local.people.lead)
     with session_scope(local.sessions) as s:
         record = s.scalars(select(PacketRecord)).one()
 
     dom = browser.dump_dom(link)
-    for section in ("scorecard", "checklist", "traces", "policy", "monitoring", "history"):
+    for section in ("cover", "scorecard", "items", "traces", "policy", "monitoring", "history"):
         assert f'id="{section}"' in dom, section
+    assert dom.index('id="cover"') < dom.index('id="scorecard"')  # the decision first, the comparison after
     for item_id in local.app_checklist_ids():
-        assert f'id="item-{item_id}"' in dom, item_id
+        assert dom.count(f'<tr id="item-{item_id}">') == 1, item_id  # each item once
     assert 'class="section-chart"' in dom and 'data-series="baseline"' in dom and 'data-series="candidate"' in dom
     for text in ("Baseline 1.9", "Candidate 2.0", "Good path", "Bad path", "Escalation path", "Canary at 5%",
-                 "Flip flag copilot.v2 off", "Gate thresholds", "Approved", "jp-support task success",
-                 "p99 over 6 s", "All clear", "Blocker waived", "automation shipped", "Checklist versions",
-                 f"sha256:{record.content_hash}"):
+                 "Flip flag copilot.v2 off", "Gate thresholds", "<dt>Sign-off</dt><dd>Approved</dd>",
+                 "jp-support task success", "p99 over 6 s", "All clear", "Blocker waived", "automation shipped",
+                 "Checklist versions", f"sha256:{record.content_hash}"):
         assert text in dom, text
-    for role in ("quality", "policy", "operations"):
-        assert f"<td>{role}</td>" in dom, role
+    for role in ("Quality", "Policy", "Operations"):
+        assert f'<td class="lead">{role}</td>' in dom, role
+    # people by their Slack display names (profile.display_name), never as ids or would-be mentions
+    cover = dom[dom.index('id="cover"'):dom.index('id="scorecard"')]
+    assert "<td data-label=\"Approver\">dana</td>" in cover and "<td data-label=\"Owner\">priya</td>" in cover
+    assert not re.search(r"@?U0[A-Z]{3,}", dom.replace("U0EVIL99", ""))
     assert "Missing:" not in dom
     assert "<script" not in dom.lower() and "pwned" not in re.sub(r"&lt;script.*?&lt;/script&gt;", "", dom)
     assert "&lt;script&gt;document.title" in dom and "&lt;!channel&gt;" in dom
-    shot = browser.screenshot(link, f"packet-{local.engine.dialect.name}.png")
-    assert shot.stat().st_size > 10_000
+    name = local.engine.dialect.name
+    (ARTIFACTS / f"packet-{name}.html").write_text(record.html, encoding="utf-8")  # the page as served
+    with browser.Browser() as chromium:  # the cover at a desk and on a phone, and the whole page on a phone
+        for width in (1280, 400):
+            shot = chromium.screenshot_of(link, "#cover", f"packet-cover-{name}-{width}.png", width=width)
+            assert browser.png_size(shot)[0] == width
+        chromium.screenshot(link, f"packet-{name}-1280.png", width=1280)
+        page = chromium.screenshot(link, f"packet-{name}-400.png", width=400)
+        assert browser.png_size(page)[0] == 400
+        chromium.open(link, 400)
+        assert chromium.content_width() <= 400  # nothing runs off a phone's screen
+
+
+def _flat(text: str) -> str:
+    """Text compared across the DOM and a PDF: ligatures undone, no whitespace, no case (print styles change it)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _text_of(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
+A4_PRINTABLE = (703, 1009)  # CSS pixels inside the page's @page margins (210 x 297 mm less 12+12 and 14+16 mm)
+
+
+def test_the_printed_packet_has_the_cover_alone_on_page_one_and_no_row_split_across_pages(local, convo, clock):
+    browser.chromium()
+    full_packet_review(local, convo, clock)
+    clock.now += timedelta(days=2, hours=12)  # day 1 was answered; day 2's check-in came and nobody answered
+    local.delivery.reconciler.fetch_people()
+    link = convo.packet(local.people.lead)
+
+    with browser.Browser() as chromium:
+        chromium.open(link)
+        dom = chromium.dom()
+        rows_in_dom = chromium.count("tr")
+        printed = Pdf(chromium.print_pdf(link))
+        chromium.emulate_media("print")  # the print layout, measured: every row fits a page and may not break
+        chromium.open(link, A4_PRINTABLE[0], 16)
+        boxes = chromium.boxes("tr")
+    (ARTIFACTS / f"packet-{local.engine.dialect.name}.pdf").write_bytes(printed.data)
+
+    pages = printed.page_texts()
+    assert len(pages) >= 3
+    cover = dom[dom.index('<section id="cover"'):dom.index("</section>", dom.index('<section id="cover"'))]
+    assert _flat(pages[0]) == _flat(_text_of(cover))  # page 1 is the cover, all of it and nothing else
+    for text in ("What to do now:", "Sign-off Approved", "Approvers", "Open gaps", "sha256:"):
+        assert _flat(text) in _flat(pages[0]), text
+    assert _flat(pages[1]).startswith(_flat("1. Scorecard"))
+
+    rows = printed.rows()
+    assert len(rows) == rows_in_dom == len(boxes) > 40  # every row of the page is a tagged row of the PDF
+    split = [n for n, row in enumerate(rows) if not row.header and len(row.pages) != 1]
+    assert split == [], f"rows split across pages: {split}"
+    assert all(len(row.pages) >= 1 for row in rows)
+    assert {b["break-inside"] for b in boxes} == {"avoid"}
+    assert max(b["height"] for b in boxes) < A4_PRINTABLE[1]  # so that avoiding a break is always possible
+
+    check_ins = pages[-1] + pages[-2] + pages[-3]
+    assert _flat("Day 2 No answer") in _flat(check_ins) and _flat("Day 1 All clear") in _flat(check_ins)
+
+
+def test_a_crowded_cover_still_prints_alone_on_page_one(checklist_data):
+    """Every item a gap (seven of them blockers, each waived), six approvers who rejected with 1,000-character
+    reasons: the cover lists ten gaps and three waivers, clips the reasons, and still fits its page."""
+    browser.chromium()
+    from bot.core.checklist import Mark, load_checklist
+    from bot.core.packet import checklist_rows, compare, person, render_html
+    from bot.core.packet.model import ApproverEntry, Waiver
+    from bot.core.scoring import MarkEntry
+    from tests.core.test_packet_golden import (
+        NAMES,
+        TODAY,
+        at,
+        baseline_checklist,
+        baseline_marks,
+        build_packet,
+    )
+
+    checklist = load_checklist()
+    marks = {i: MarkEntry(mark=Mark.YES, owner="U0LEE001", due=date(2026, 12, 30), note="long note " * 30)
+             for i in checklist.item_ids}
+    packet = build_packet(checklist_data, marks=marks, evil="a long reason " * 70)
+    blockers = [r.id for r in packet.items if r.blocker]
+    waivers = {i: Waiver(item_id=i, granted_by=person("U0INES01", NAMES), expires_at=at(20), reason="why " * 250)
+               for i in blockers}
+    approvers = tuple(ApproverEntry(role=f"role {n}", approver=person("U0DANA01", NAMES), decision="reject",
+                                    reason="because " * 125, decided_at=at(12)) for n in range(6))
+    packet = packet.model_copy(update={
+        "scorecard": compare(checklist, marks, baseline_checklist(checklist_data), baseline_marks(),
+                             waived=set(waivers)),
+        "items": checklist_rows(checklist, marks, today=TODAY, waivers=waivers, names=NAMES),
+        "policy": packet.policy.model_copy(update={"approvers": approvers})})
+    page = ARTIFACTS / "packet-crowded.html"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.write_text(render_html(packet), encoding="utf-8")
+    with browser.Browser() as chromium:
+        chromium.open(page.as_uri())
+        dom = chromium.dom()
+        printed = Pdf(chromium.print_pdf(page.as_uri()))
+    (ARTIFACTS / "packet-crowded.pdf").write_bytes(printed.data)
+    assert len(blockers) >= 7
+    pages = printed.page_texts()
+    cover = dom[dom.index('<section id="cover"'):dom.index("</section>", dom.index('<section id="cover"'))]
+    assert _flat(pages[0]) == _flat(_text_of(cover))
+    assert _flat("And 12 more: see the items.") in _flat(pages[0]) and _flat("and 4 more (see the items)") in _flat(
+        pages[0])
+    assert [n for n, row in enumerate(printed.rows()) if not row.header and len(row.pages) != 1] == []
 
 
 def test_user_text_stays_inert_in_the_markdown_and_the_slack_messages(local, convo):

@@ -30,6 +30,7 @@ from bot.core.packet.model import (
     person,
 )
 from bot.core.scoring import MarkEntry, SectionScore, score
+from bot.core.words import MARK
 
 _RANK = {Mark.NO: 0, Mark.PARTIAL: 1, Mark.YES: 2}
 
@@ -273,13 +274,14 @@ def checklist_rows(
 
 
 def gate_policy(checklist: Checklist) -> GatePolicy:
-    """The checklist's mark meanings, bands with verdicts and actions, blocker flags and categories."""
+    """The checklist's mark meanings, bands with verdicts and actions, blocker flags and categories. Marks are
+    named as everywhere else (:data:`bot.core.words.MARK`); the checklist gives their meaning and action."""
     scoring = checklist.scoring
     return GatePolicy(
         checklist_id=checklist.id,
         checklist_version=checklist.version,
         marks=tuple(
-            MarkMeaning(mark=m, label=t.label, points=scoring.points[m], meaning=t.meaning, action=t.action)
+            MarkMeaning(mark=m, label=MARK[m], points=scoring.points[m], meaning=t.meaning, action=t.action)
             for m in Mark
             for t in [checklist.marks[m]]
         ),

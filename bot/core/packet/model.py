@@ -8,34 +8,55 @@ change after it is built; pydantic accepts lists for them.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from bot.core.canonical import canonical_json
 from bot.core.checklist import Mark, Verdict
 from bot.core.scoring import Scorecard
-
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+HASHING = {"hash": True}  # the serialisation context of the content hash
+
+
 class PersonRef(_Frozen):
-    """A person as the packet shows them: ``display`` is a name or ``@U123``; ``id`` the raw value."""
+    """A person as the packet shows them: ``display`` is their Slack display name (or real name) when the bot
+    knows it, else the id itself; ``id`` is the stored value (a Slack user id, or a free-text owner).
+
+    The content hash covers who a person is (``id``), not how Slack spells their name today: a packet of the
+    same review data has the same hash whether or not the names were fetched yet.
+    """
 
     id: str | None = None
     display: str = Field(min_length=1)
 
+    @model_serializer(mode="wrap")
+    def _hashed_as_id(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        if self.id and isinstance(info.context, Mapping) and info.context.get("hash"):
+            return {"id": self.id}
+        return handler(self)
+
 
 def person(user: str, names: Mapping[str, str] | None = None) -> PersonRef:
-    """A reference for a Slack user id or a free-text owner; unknown Slack ids show as ``@U123``."""
-    shown = (names or {}).get(user) or (f"@{user}" if _SLACK_ID.match(user) else user)
+    """A reference for a Slack user id or a free-text owner: shown by name when ``names`` has one, else as
+    the id (never ``@U123``: that reads as a mention, and the page is read outside Slack)."""
+    shown = (names or {}).get(user) or user
     return PersonRef(id=user, display=shown)
 
 
@@ -252,6 +273,14 @@ class Checkin(_Frozen):
     at: AwareDatetime
 
 
+class CheckinDay(_Frozen):
+    """One day's check-in question: when it is (or was) asked, and whether that time has come."""
+
+    day: int = Field(ge=1)
+    due_at: AwareDatetime
+    asked: bool
+
+
 class MonitoringPlan(_Frozen):
     alerts: str
     cadence: str
@@ -259,7 +288,8 @@ class MonitoringPlan(_Frozen):
     watch_items: tuple[str, ...] = ()
     days: int = Field(default=7, ge=1)
     started_at: AwareDatetime | None = None
-    checkins: tuple[Checkin, ...] = ()
+    checkins: tuple[Checkin, ...] = ()  # the answers
+    schedule: tuple[CheckinDay, ...] = ()  # the questions, so that a day nobody answered shows too
 
 
 # Cohort evidence ----------------------------------------------------------------------------------
@@ -294,8 +324,10 @@ class MarkChangeEvent(_Frozen):
     after: Mark | None = None
     reason: str | None = None
     change: str = "mark"  # mark, owner, due or details: what the change was (only a mark changes the score)
-    was: str | None = None  # the owner or due date before, for those changes
+    was: str | None = None  # the due date before, for a due change
     now: str | None = None
+    was_owner: PersonRef | None = None  # the owner before and after, for an owner change (None: nobody)
+    now_owner: PersonRef | None = None
 
 
 class DecisionKind(StrEnum):
@@ -347,8 +379,10 @@ class Packet(_Frozen):
         return tuple(kind for kind in TraceKind if kind not in present)
 
     def canonical_json(self) -> str:
-        """The packet data as canonical JSON (sorted keys, no whitespace), without ``generated_at``."""
-        return canonical_json(self.model_dump(mode="json", exclude={"generated_at"}), ensure_ascii=False)
+        """The packet data as canonical JSON (sorted keys, no whitespace), without ``generated_at`` and with
+        people as their ids (see :class:`PersonRef`)."""
+        data = self.model_dump(mode="json", exclude={"generated_at"}, context=HASHING)
+        return canonical_json(data, ensure_ascii=False)
 
     @property
     def content_hash(self) -> str:
