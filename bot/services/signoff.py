@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core import words
 from bot.core.advice import signoff_outcome
 from bot.core.checklist import Verdict
 from bot.core.scoring import MarkEntry, Scorecard, score
@@ -32,7 +33,7 @@ from models.signoff import DEFAULT_ROLES
 
 APPROVE, STAGED, REJECT = "approve", "staged", "reject"
 DECISIONS = (APPROVE, STAGED, REJECT)
-WORDS = {APPROVE: "approved", STAGED: "approved a staged rollout", REJECT: "rejected"}
+WORDS = {d: words.in_sentence(words.DECISION[d]) for d in (APPROVE, STAGED, REJECT)}  # "approved for a staged rollout"
 ALLOWED: dict[Verdict, tuple[str, ...]] = {
     Verdict.GO: (APPROVE, STAGED, REJECT),
     Verdict.NARROW: (STAGED, REJECT),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from bot.core import words
 from bot.core.review import Review
 from bot.services.signoff import ALLOWED, APPROVE, REJECT, STAGED, WHY_NOT, WORDS, RoleState, SignoffState
 from handlers.blocks import text as t
@@ -40,8 +41,8 @@ def approvers_modal(state: SignoffModalState, label: str, roles: list[str], curr
     return modal(CallbackId.SIGNOFF, "Request sign-off", blocks, submit="Post the card", private_metadata=state.dump())
 
 
-DECISION_LABEL = {APPROVE: "Approve", STAGED: "Approve a staged rollout", REJECT: "Reject"}
-OUTCOME_WORD = {"approved": "approved", "approved-staged": "approved for a staged rollout", "rejected": "rejected"}
+DECISION_LABEL = words.DECISION_BUTTON
+OUTCOME_WORD = {o: words.in_sentence(label) for o, label in words.OUTCOME.items()}
 OUTCOME_LINE = {"approved": ":white_check_mark: *Approved*", "approved-staged": ":large_yellow_circle: *Approved for a "
                 "staged rollout*", "rejected": ":no_entry: *Rejected*"}
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from bot.core import words
 from bot.core.checklist import Mark, Verdict
 from bot.core.slack_ids import is_channel_id, is_user_id
 
@@ -18,16 +19,10 @@ VERDICT_ICON = {
     Verdict.NO_GO: ":red_circle:",
     Verdict.INCOMPLETE: ":white_circle:",
 }
-# The checklist asks about problems ("Is there no …?"), so each answer says what it means for the rollout.
-CHOICE = {Mark.NO: "No: controlled", Mark.PARTIAL: "Partial: in part", Mark.YES: "Yes: a real gap"}
-
-VERDICT_WORD = {
-    Verdict.GO: "Go",
-    Verdict.NARROW: "Narrow",
-    Verdict.HOLD: "Hold",
-    Verdict.NO_GO: "No-go",
-    Verdict.INCOMPLETE: "Incomplete",
-}
+# One word for each thing (bot.core.words), the same in Slack, the packet and the command line. The checklist
+# asks about problems ("Is there no …?"), so each answer says what it means for the rollout.
+CHOICE = {m: words.mark_choice(m) for m in Mark}
+VERDICT_WORD = {v: words.VERDICT[v] for v in Verdict}
 MARK_ICON = {Mark.NO: ":white_check_mark:", Mark.PARTIAL: ":warning:", Mark.YES: ":x:"}
 
 
@@ -56,7 +51,11 @@ def channel(channel_id: str | None) -> str:
 
 
 def day(value: date | None) -> str:
-    return value.isoformat() if value else "no date"
+    """A date as Slack shows it to each reader (a date token), with the ISO date where tokens are not read."""
+    if value is None:
+        return "no date"
+    stamp = int(datetime(value.year, value.month, value.day, 12, tzinfo=UTC).timestamp())  # midday: the same day everywhere
+    return f"<!date^{stamp}^{{date_short}}|{value.isoformat()}>"
 
 
 def when(value: datetime | None) -> str:

@@ -72,7 +72,7 @@ def test_named_approvers_decide_and_the_outcome_is_posted(local, convo):
     assert len(outcome) == 1 and len(in_thread) == 1
     updated = local.sandbox.find_message(RELEASE_CHANNEL, card["ts"])
     shown = json.dumps(updated["blocks"])
-    assert "EU tenants first" in shown and "approved a staged rollout" in shown
+    assert "EU tenants first" in shown and "approved for a staged rollout" in shown
     assert updated["text"].endswith(staged)  # the outcome is the card's headline now
     assert "every role has decided" in updated["blocks"][1]["text"]["text"]
 

@@ -58,7 +58,7 @@ def test_item_controls_carry_the_checklist_id(checklist):
         "section:release"]
     buttons = action_blocks[0]["elements"]
     assert [b["action_id"] for b in buttons] == [ActionId.MARK_NO, ActionId.MARK_PARTIAL, ActionId.MARK_YES]
-    assert [b["text"]["text"] for b in buttons] == ["No: controlled", "Partial: in part", "Yes: a real gap"]
+    assert [b["text"]["text"] for b in buttons] == ["No: controlled", "Partial: partly controlled", "Yes: a gap"]
     assert not any(b.get("style") for b in buttons)  # the worst answer is not the loudest button
     assert ItemRef.model_validate_json(buttons[0]["value"]).item == "s14"
     [section_button] = action_blocks[-1]["elements"]
