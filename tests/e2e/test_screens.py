@@ -62,9 +62,11 @@ def run_review(local: LocalSlack) -> dict[str, str]:
     refused_view = c.last_view_id()
     driver.close_view(p.engineer, refused_view)
     owners = {"s1": p.quality, "s11": p.operations, "s16": p.operations}
+    soon = (date.today() + timedelta(days=2)).isoformat()  # s1 is due soon: its owner gets a reminder at once
     for item_id in local.app_checklist_ids():
         if item_id in GAPS:
-            c.mark(p.quality, thread, item_id, GAPS[item_id], owner=owners[item_id], due=due, note=f"gap {item_id}")
+            c.mark(p.quality, thread, item_id, GAPS[item_id], owner=owners[item_id], due=soon if item_id == "s1" else due,
+                   note=f"gap {item_id}")
         else:
             c.mark(p.engineer, thread, item_id, "no", evidence=f"proof of {item_id} & <b>more</b>")
     local.drain()
@@ -84,7 +86,10 @@ def run_review(local: LocalSlack) -> dict[str, str]:
         assert len(found) == 1, (channel, prefix, [m["text"][:60] for m in source])
         return str(found[0])
 
+    digest = [m for m in local.sandbox.dm_messages(p.quality) if m["text"].startswith("Reminder")]
+    assert digest, [m["text"] for m in local.sandbox.dm_messages(p.quality)]
     return {"thread": str(thread), "section": c.item_message(REVIEW_CHANNEL, thread, "s16"),
+            "digest": str(digest[-1]["ts"]), "dm": local.sandbox.dm_channel(p.quality),
             "result": find(REVIEW_CHANNEL, "Result for", in_thread=True),
             "release_result": find(RELEASE_CHANNEL, "Result for"), "card": find(RELEASE_CHANNEL, "Sign-off for"),
             "refused_view": refused_view}
@@ -94,7 +99,8 @@ def run_review(local: LocalSlack) -> dict[str, str]:
 def screens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Screens]:
     browser.chromium()  # skipped (or failed, under CI / REQUIRE_BROWSER) before any work when missing
     database = tmp_path_factory.mktemp("screens") / "readiness.db"
-    with LocalSlack(f"sqlite:///{database}") as local:
+    always = {"working_hours": "00:00-23:59:59", "working_days": "mon,tue,wed,thu,fri,sat,sun"}  # the digest now
+    with LocalSlack(f"sqlite:///{database}", **always) as local:
         ts = run_review(local)
         assert local.sandbox.violations == [], "the bot broke Slack's contract"
         ws = collect(local.sandbox)
@@ -106,6 +112,7 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Screens]:
         "result": pages.messages_page(ws, [(REVIEW_CHANNEL, ts["result"]), (RELEASE_CHANNEL, ts["release_result"])],
                                       title="The result, in the thread and in the release channel"),
         "card": pages.messages_page(ws, [(RELEASE_CHANNEL, ts["card"])], title="The sign-off card"),
+        "digest": pages.messages_page(ws, [(ts["dm"], ts["digest"])], title="A gap owner's reminder"),
         "refused-form": pages.view_page(ws, ts["refused_view"], title="A mark refused for blank evidence"),
         "home": pages.home_page(ws, p.quality, title="The App Home of a gap owner"),
         "workspace": pages.workspace_page(ws, title="Every Slack surface of the review"),
@@ -127,7 +134,7 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Screens]:
 
 
 def test_each_surface_is_screenshotted_at_desktop_and_phone_width_as_tall_as_its_content(screens):
-    assert len(screens.shots) == 12
+    assert len(screens.shots) == 14
     for key, path in screens.shots.items():
         width, height = browser.png_size(path)
         assert path.stat().st_size > 5_000, key
@@ -152,6 +159,8 @@ def test_the_pages_say_what_matters(screens):
         assert role in text["card"], role
     assert "Only visible to" not in text["card"]
     assert "Your open gaps" in text["home"] and "s1" in text["home"] and "Home" in text["home"]
+    for words in ("You own a gap", "s1", "Closed: mark No with evidence", "Propose a new due date", "Snooze"):
+        assert words in text["digest"], words
     assert "No: s2" in text["refused-form"] and "submitted, answered with errors" in text["refused-form"]
     assert 'class="input-error"' in screens.dom["refused-form"]
     for heading in ("# ai-rollout", "# release-approvals", "Modals shown to @priya", "App Home of @dana"):

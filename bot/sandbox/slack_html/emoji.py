@@ -8,7 +8,7 @@ EMOJI: dict[str, str] = {
     "large_blue_circle": "🔵", "large_purple_circle": "🟣", "white_circle": "⚪", "black_circle": "⚫",
     "large_green_square": "🟩", "large_yellow_square": "🟨", "large_orange_square": "🟧",
     "large_red_square": "🟥", "white_large_square": "⬜", "black_large_square": "⬛",
-    "white_check_mark": "✅", "heavy_check_mark": "✔️", "ballot_box_with_check": "☑️", "x": "❌",
+    "white_check_mark": "✅", "heavy_check_mark": "✔️", "ballot_box_with_check": "☑️", "ballot_box_with_ballot": "🗳️", "stethoscope": "🩺", "zzz": "💤", "x": "❌",
     "heavy_multiplication_x": "✖️", "negative_squared_cross_mark": "❎", "warning": "⚠️", "no_entry": "⛔",
     "no_entry_sign": "🚫", "exclamation": "❗", "heavy_exclamation_mark": "❗", "grey_exclamation": "❕",
     "question": "❓", "grey_question": "❔", "bangbang": "‼️", "heavy_plus_sign": "➕",
