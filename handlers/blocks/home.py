@@ -34,6 +34,14 @@ def _more(shown: int, total: int, where: str) -> list[Block]:
     return [context(f"…and {total - shown} more: {where}.")] if total > shown else []
 
 
+def _linked(text: str, label: str, link: str | None) -> Block:
+    """A line with a link button to the message it is about (left out when there is no link)."""
+    line = section(text)
+    if link:
+        line["accessory"] = button(label, ActionId.NEXT_STEP, "link", url=link)
+    return line
+
+
 def _gap_actions(gap: GapRow, assessment_id: int) -> Block:
     ref = ItemRef(assessment=assessment_id, item=gap.item_id).dump()
     return actions([button("Close with evidence", ActionId.REMINDER_REMARK, ref),
@@ -53,10 +61,8 @@ def home_view(desk: Desk) -> dict[str, Any]:
     blocks: list[Block] = []
     waiting: list[Block] = []
     for d in desk.decisions:
-        line = section(f":ballot_box_with_ballot: Your *{t.esc(d.role)}* sign-off on *{t.esc(d.label)}*")
-        if d.link:
-            line["accessory"] = button("Open the card", ActionId.NEXT_STEP, str(d.assessment_id), url=d.link)
-        waiting.append(line)
+        waiting.append(_linked(f":ballot_box_with_ballot: Your *{t.esc(d.role)}* sign-off on *{t.esc(d.label)}*",
+                               "Open the card", d.link))
     for p in desk.proposals:
         ref = ProposalRef(assessment=p.assessment_id, item=p.item_id, was=p.was, due=p.due, by=p.proposer).dump()
         why = f": {t.esc(p.reason)}" if p.reason else ""
@@ -67,10 +73,8 @@ def home_view(desk: Desk) -> dict[str, Any]:
                              button("Refuse", ActionId.DUE_REFUSE, ref)], block_id=f"home-proposal:{p.id}")]
     waiting += _more(len(desk.proposals), desk.proposals_total, "see your direct messages")
     for c in desk.checkins:
-        line = section(f":stethoscope: Day {c.day} check-in of *{t.esc(c.label)}* has no answer yet")
-        if c.link:
-            line["accessory"] = button("Answer it", ActionId.NEXT_STEP, str(c.golive_id), url=c.link)
-        waiting.append(line)
+        waiting.append(_linked(f":stethoscope: Day {c.day} check-in of *{t.esc(c.label)}* has no answer yet",
+                               "Answer it", c.link))
     for gap in desk.overdue:
         waiting += [section(_gap_text(gap, desk.links.get((gap.assessment_id, gap.item_id)))),
                     _gap_actions(gap, gap.assessment_id)]
