@@ -108,7 +108,7 @@ def test_sigterm_mid_sweep_releases_what_it_held_and_nothing_is_lost_or_doubled(
             fleet.start(name)
         fleet.wait_serving(list(REPLICAS), timeout=60)
         _setup(sessions, sandbox, checklist)
-        _wait(lambda: len(_posts(sandbox)) >= POSTS_BEFORE_SIGTERM, 30, "the first posts")
+        _wait(lambda: len(_posts(sandbox)) >= POSTS_BEFORE_SIGTERM, 90, "the first posts")
         holder = _holder(sessions, fleet)
         assert holder is not None, "no replica holds the claimed rows"
         signalled = time.time()
