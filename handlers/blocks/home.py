@@ -17,7 +17,7 @@ MAX_HOME_ROWS = 40
 
 def gap_line(row: GapRow) -> str:
     flag = ":red_circle: *overdue* " if row.overdue else ""
-    return (f"{flag}*{row.item_id}* {t.esc(row.title)} in *{t.esc(row.label)}* (#{row.assessment_id}): "
+    return (f"{flag}*{row.item_id}* {t.esc(row.title)} in *{t.esc(row.label)}* (review #{row.assessment_id}): "
             f"{row.mark_label}, due {t.day(row.due)}")
 
 
@@ -26,7 +26,7 @@ def review_line(row: ReviewRow, link: str | None = None) -> str:
     where = f" in {t.channel(row.channel_id)}" if row.channel_id else ""
     blockers = f", blockers {', '.join(card.blockers)}" if card.blockers else ""
     name = f"<{link}|{t.esc(row.label)}>" if link else t.esc(row.label)
-    return (f"*#{row.assessment_id} {name}*{where}: {card.marked}/{card.total} marked, "
+    return (f"*{name}* (review #{row.assessment_id}){where}: {card.marked}/{card.total} marked, "
             f"score {card.score}/{card.max_score}, band {card.band}, {t.verdict(card.verdict)}{blockers}")
 
 

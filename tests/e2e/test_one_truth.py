@@ -97,7 +97,7 @@ def stale(local: LocalSlack) -> list[str]:
         home = local.sandbox.home_view(user)
         if home is None:
             continue
-        lines = [line for line in texts(home["blocks"]) for line in line.split("\n") if line.startswith("*#1 ")]
+        lines = [line for line in texts(home["blocks"]) for line in line.split("\n") if "(review #1)" in line]
         if closed and lines:
             problems.append(f"App Home of {user} lists the closed review")
         for line in lines:
