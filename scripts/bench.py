@@ -1,279 +1,341 @@
-"""`make bench`: ack latency of Readiness over HTTP on loopback, against a bare bolt app in the same run.
+"""`make bench`: time to screen and CPU of Readiness against a plain bolt app doing the same Slack work.
 
-For SQLite and (when reachable) PostgreSQL: a signed slash command (`/readiness start`) and a signed
-button click (an item's No button) at 1, 10 and 50 concurrent clients; p50/p95/p99 of the time to the
-ack, and the server's peak RSS after 10,000 requests. Figures are printed as ratios against the bare
-app measured in the same process run, never asserted as timings.
+Both servers run in processes of their own, served the same way (waitress, 16 threads), one after the
+other against the same Slack sandbox (itself in a process of its own), on SQLite and, when it answers, on
+PostgreSQL. For each interaction, signed requests from 1, 10 and 50 concurrent clients:
+
+- `/readiness status`: the answer is in the ack, so time to screen is the time to the ack;
+- mark click: an item's No button; on screen when the form arrives: in the `views.open` carrying the click's
+  trigger_id, or in the `views.update` that replaces the loading view it opened;
+- mark submission: the mark form saved with a new evidence link; on screen when a `chat.update` showing that
+  link (or a later one for the same item) arrives;
+- App Home opened: on screen when the `views.publish` for that person arrives.
+
+Time to screen is request sent -> that Web API call received by the sandbox (both `time.monotonic()`,
+system-wide on Linux). CPU per interaction is the server's user + system CPU over a phase, divided by its
+requests, after what the phase caused has reached the sandbox. Peak RSS is read at the end. Figures are
+printed with the targets beside them, never asserted. `BENCH_QUICK=1` runs a shorter version.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import json
 import os
-import subprocess
+import statistics
 import sys
-import tempfile
 import threading
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchlib import (
+    CHANNEL,
+    LEAD,
+    QUICK,
+    TEAM,
+    TOKEN,
+    RemoteSandbox,
+    SandboxHost,
+    ServerProcess,
+    databases,
+    pct,
+    process_cpu_seconds,
+    signed_driver,
+    wait_for,
+)
 
-from multiprocessing.managers import BaseManager  # noqa: E402
-from typing import Any  # noqa: E402
-
-from bot.sandbox.driver import SlackDriver  # noqa: E402
-from bot.sandbox.server import SlackSandbox  # noqa: E402
-
-TOKEN, SECRET, TEAM = "xoxb-bench", "bench-signing-secret", "T0BENCH"
-LEAD, CHANNEL, RELEASE = "U0LEAD", "C0BENCH", "C0RELEASE"
-LEVELS = {1: 200, 10: 1000, 50: 2000}
-if os.environ.get("BENCH_QUICK"):
-    LEVELS = {1: 50, 10: 200, 50: 400}
-TOTAL_FOR_RSS = 2_000 if os.environ.get("BENCH_QUICK") else 10_000
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-class HostedSandbox(SlackSandbox):
-    """The sandbox in a process of its own, so its checks of the app's Web API calls cost the load client nothing."""
-
-    def boot(self) -> str:
-        self.start()
-        self.add_channel(CHANNEL, "bench", bot_is_member=True)
-        self.add_channel(RELEASE, "release", bot_is_member=True)
-        self.add_user(LEAD, "lead")
-        return self.api_url
-
-    def domain(self) -> str:
-        return self.team_domain
-
-    def count_calls(self, method: str) -> int:
-        return len(self.calls_to(method))
-
-    def last_view_id(self) -> str:
-        return str(self.calls_to("views.open")[-1].response["view"]["id"])
-
-    def message_with_block(self, channel: str, block_id: str) -> str | None:
-        for message in self.all_messages(channel):
-            if any(b.get("block_id") == block_id for b in message.get("blocks") or []):
-                return str(message["ts"])
-        return None
-
-    def message_count(self, channel: str) -> int:
-        return len(self.all_messages(channel))
-
-    def bot_user(self) -> str:
-        return self.bot_user_id
-
-    def violation_count(self) -> int:
-        return len(self.violations)
-
-    def violation_sample(self) -> list[str]:
-        return [str(v) for v in self.violations[:3]]
-
-
-FORWARDED = ["issue_trigger_id", "new_response_url", "channel_info", "user_info", "find_message",
-             "apply_command_response", "apply_view_response", "record_violation", "view", "is_view_open",
-             "view_owner", "remember_view_state", "close_view", "dm_channel", "home_view"]
-
-
-class SandboxHost(BaseManager):
-    pass
-
-
-SandboxHost.register("Sandbox", HostedSandbox, exposed=[*FORWARDED, "boot", "domain", "count_calls", "last_view_id",
-                                                      "message_with_block", "message_count", "bot_user",
-                                                      "violation_count", "violation_sample", "stop"])
-
-
-class RemoteSandbox:
-    """What the driver needs of a sandbox, forwarded to the one in the other process."""
-
-    def __init__(self, proxy: Any) -> None:
-        self.proxy = proxy
-        self.api_url = proxy.boot()
-        self.team_domain = proxy.domain()
-        self.bot_user_id = proxy.bot_user()
-
-    def __getattr__(self, name: str) -> Any:
-        if name in FORWARDED:
-            return getattr(self.proxy, name)
-        raise AttributeError(name)
+LEVELS = {1: 30, 10: 100, 50: 200} if QUICK else {1: 200, 10: 1000, 50: 2000}
+KINDS = ("status", "click", "submit", "home")
+LABELS = {"status": "/readiness status (ack)", "click": "mark click -> views.open",
+          "submit": "mark submission -> chat.update", "home": "App Home -> views.publish"}
+REVIEWS = 3  # 66 items: one per client at 50 clients, so no two clients mark the same item
+P99_TARGET, CPU_TARGET, RSS_TARGET = 1.5, 2.0, 1.5
+SCREEN_TIMEOUT = 60.0
 
 
 @dataclass
-class Stats:
-    p50: float
-    p95: float
-    p99: float
-    cpu_ms: float = 0.0
-    sandbox_cpu_ms: float = 0.0
+class Phase:
+    """One interaction at one concurrency: times to screen (ms), CPU per interaction (ms), what was never seen."""
+
+    screen_ms: list[float]
+    cpu_ms: float
+    sandbox_cpu_ms: float
+    unseen: int
+    sizes: list[int] = field(default_factory=list)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+@dataclass
+class Target:
+    """Where the bench clicks and marks: the s1 button of the first review, and every other item."""
+
+    click: tuple[str, str]
+    items: list[tuple[str, str, str, str]]  # (channel, ts, item id, key shown in the evidence link)
 
 
-class ServerProcess:
-    def __init__(self, mode: str, database_url: str, api_url: str) -> None:
-        cmd = [sys.executable, str(ROOT / "scripts" / "bench_server.py"), "--mode", mode, "--database-url",
-               database_url, "--api-url", api_url, "--signing-secret", SECRET, "--token", TOKEN]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-        assert self.proc.stdout is not None
-        self.port = int(self.proc.stdout.readline())
+class Run:
+    """One server under load: the phases, against one sandbox."""
 
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.proc.pid)
+    def __init__(self, server: ServerProcess, sandbox: RemoteSandbox, sandbox_pid: int) -> None:
+        self.server, self.sandbox, self.sandbox_pid = server, sandbox, sandbox_pid
+        self.driver = signed_driver(server.port, sandbox)
+        self.proxy = sandbox.proxy
+        self.seq: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self.users = itertools.count(1)
 
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+    # -- set-up ------------------------------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+    def start_reviews(self) -> Target:
+        """Reviews started through the full app, each in a channel of its own."""
+        channels = [f"C0REVIEW{k}" for k in range(REVIEWS)]
+        self.proxy.add_channels(channels)
+        items: list[tuple[str, str, str, str]] = []
+        for k, channel in enumerate(channels):
+            updated = self.proxy.count_calls("views.update")  # the form replaces a loading view
+            self.driver.slash_command("/readiness", f"start bench-system-{k} 1.0", user=LEAD, channel=channel)
+            wait_for(lambda n=updated: self.proxy.count_calls("views.update") > n)
+            self.driver.submit_view(LEAD, self.proxy.last_view_id(),
+                                    {"system": f"bench-system-{k}", "version": "1.0", "release_channel": channel})
+            wait_for(lambda ch=channel: len({i for _, i in self.proxy.item_messages(ch)}) >= 22, 30.0)
+            items += [(channel, ts, item, f"r{k}-{item}") for ts, item in self.proxy.item_messages(channel)]
+        click = next((ch, ts) for ch, ts, item, _ in items if item == "s1")
+        return Target(click, [i for i in items if (i[0], i[1], i[2]) != (click[0], click[1], "s1")])
 
+    # -- running a phase ---------------------------------------------------------------------------------------
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (the server's, or the sandbox's: on this machine the Slack
-    stand-in shares the cores with the app and the load client, which real Slack would not)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def clients(self, clients: int, count: int, one: Any) -> list[Any]:
+        """`count` requests from `clients` concurrent clients, each sending its share one after another."""
+        out: list[Any] = []
+        lock = threading.Lock()
 
+        def client(c: int) -> None:
+            for j in range(c, count, clients):
+                result = one(c, j)
+                with lock:
+                    out.append(result)
 
-def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise TimeoutError("the app did not do what the benchmark set up")
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            list(pool.map(client, range(clients)))
+        return out
 
+    def quiet(self, for_seconds: float = 0.7, timeout: float = 30.0) -> None:
+        """Wait until no Web API call has reached the sandbox for a while (post-ack work is done)."""
+        deadline = time.monotonic() + timeout
+        last, since = self.proxy.call_count(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = self.proxy.call_count()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= for_seconds:
+                return
 
-def set_up_review(sandbox: Any, driver: SlackDriver) -> tuple[str, str]:
-    """A real review started through the full app: returns (channel, ts) of the message with s1's buttons."""
-    opened = sandbox.proxy.count_calls("views.open")
-    driver.slash_command("/readiness", "start bench-system 1.0", user=LEAD, channel=CHANNEL)
-    wait_for(lambda: sandbox.proxy.count_calls("views.open") > opened)
-    view_id = sandbox.proxy.last_view_id()
-    driver.submit_view(LEAD, view_id, {"system": "bench-system", "version": "1.0", "release_channel": RELEASE})
-    wait_for(lambda: sandbox.proxy.message_count(CHANNEL) >= 7)
-    ts = sandbox.proxy.message_with_block(CHANNEL, "item:s1")
-    if ts is None:
-        raise RuntimeError("no message with s1")
-    return CHANNEL, ts
-
-
-def load(driver: SlackDriver, kind: str, clients: int, count: int, target: tuple[str, str]) -> list[float]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def one(_: int) -> None:
-        if kind == "command":
-            response = driver.slash_command("/readiness", "start bench-system 1.0", user=LEAD, channel=CHANNEL)
+    def phase(self, kind: str, clients: int, count: int, target: Target) -> Phase:
+        prepared = self.prepare_views(clients, count, target) if kind == "submit" else None
+        users = [f"U0HOME{next(self.users):05d}" for _ in range(count)] if kind == "home" else []
+        self.proxy.add_users(users)
+        self.quiet()
+        first = self.proxy.call_count()
+        cpu, sandbox_cpu = self.server.cpu_seconds(), process_cpu_seconds(self.sandbox_pid)
+        if kind == "status":
+            sent = self.clients(clients, count, lambda c, j: self.status())
+            screen, sizes, unseen = [r.elapsed * 1000 for r in sent], [len(r.body) for r in sent], 0
         else:
-            response = driver.click(LEAD, target[0], target[1], "mark_no", block_id="item:s1")
+            if kind == "click":
+                sent = self.clients(clients, count, lambda c, j: self.click(*target.click))
+            elif kind == "submit":
+                assert prepared is not None
+                sent = self.clients(clients, count, lambda c, j: self.submit(*prepared[j]))
+            else:
+                sent = self.clients(clients, count, lambda c, j: self.home(users[j]))
+            screen, sizes, unseen = self.on_screen(kind, sent, first)
+        self.quiet()
+        used = (self.server.cpu_seconds() - cpu) / count * 1000
+        sandbox_used = (process_cpu_seconds(self.sandbox_pid) - sandbox_cpu) / count * 1000
+        return Phase(screen, used, sandbox_used, unseen, sizes)
+
+    # -- the interactions --------------------------------------------------------------------------------------
+
+    def check(self, response: Any, what: str) -> Any:
         if response.status != 200:
-            raise RuntimeError(f"{kind}: HTTP {response.status}")
-        with lock:
-            latencies.append(response.elapsed * 1000)
+            raise RuntimeError(f"{what}: HTTP {response.status} {response.body[:200]}")
+        return response
 
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(one, range(count)))
-    return latencies
+    def status(self) -> Any:
+        return self.check(self.driver.slash_command("/readiness", "status", user=LEAD, channel=CHANNEL), "status")
+
+    def click(self, channel: str, ts: str, item: str = "s1", action: str = "mark_no",
+              value: str | None = None) -> tuple[str, float]:
+        response = self.check(self.driver.click(LEAD, channel, ts, action, block_id=f"item:{item}", value=value),
+                              "click")
+        return response.trigger, response.sent
+
+    def prepare_views(self, clients: int, count: int, target: Target) -> list[tuple[str, str]]:
+        """For submission j, a mark form opened (not measured) on the item its client owns; returns
+        (view id, evidence link) by j. Client c marks items c, c + clients, ... one after another."""
+        plan = []
+        for j in range(count):
+            c = j % clients
+            owned = target.items[c::clients]
+            channel, ts, item, key = owned[(j // clients) % len(owned)]
+            plan.append((channel, ts, item, f"https://evals.example.com/runs/{key}-n{next(self.seq[key])}"))
+        first = self.proxy.call_count()
+        def open_form(j: int) -> tuple[int, str]:
+            channel, ts, item, _ = plan[j]
+            return j, self.click(channel, ts, item, *self.proxy.item_control(channel, ts, item))[0]
+
+        triggers = self.clients(clients, count, lambda c, j: open_form(j))
+        wait_for(lambda: self.proxy.count_since(first, "views.open") >= count, SCREEN_TIMEOUT, "forms did not open")
+        self.quiet()  # Readiness opens a loading view, then puts the form in its place
+        views = {call["trigger"]: call["view_id"] for call in self.proxy.calls_since(first)
+                 if call["method"] == "views.open"}
+        by_j = dict(triggers)
+        return [(views[by_j[j]], plan[j][3]) for j in range(count)]
+
+    def submit(self, view_id: str, link: str) -> tuple[str, int, float]:
+        response = self.check(self.driver.submit_view(LEAD, view_id, {"evidence": link}), "submission")
+        key, _, n = link.rsplit("/", 1)[1].rpartition("-n")
+        return key, int(n), response.sent
+
+    def home(self, user: str) -> tuple[str, float]:
+        return user, self.check(self.driver.app_home_opened(user), "app_home_opened").sent
+
+    # -- what reached the sandbox ------------------------------------------------------------------------------
+
+    def on_screen(self, kind: str, sent: list[Any], first: int) -> tuple[list[float], list[int], int]:
+        """Times to screen (ms) of the requests sent, the sizes of the calls that showed them, and how many
+        never showed within SCREEN_TIMEOUT."""
+        method = {"click": "views.open", "submit": "chat.update", "home": "views.publish"}[kind]
+        shown_by = {"click": ("views.open", "views.update")}.get(kind, (method,))
+        deadline = time.monotonic() + SCREEN_TIMEOUT
+        if kind != "submit":  # one call per request; a submission's may be folded into a later update
+            with contextlib.suppress(TimeoutError):
+                wait_for(lambda: self.proxy.count_since(first, method) >= len(sent), SCREEN_TIMEOUT)
+        while True:
+            self.quiet()
+            calls = [c for c in self.proxy.calls_since(first) if c["method"] in shown_by and c["ok"]]
+            found = self.match(kind, sent, calls)
+            if len(found) == len(sent) or time.monotonic() > deadline:
+                break
+        return [ms for ms, _ in found], [size for _, size in found], len(sent) - len(found)
+
+    @staticmethod
+    def match(kind: str, sent: list[Any], calls: list[dict[str, Any]]) -> list[tuple[float, int]]:
+        found = []
+        if kind == "click":  # the form is on screen when views.open shows it, or the views.update that replaces
+            opened = {c["trigger"]: c for c in calls if c["method"] == "views.open"}  # a loading view with it
+            updated: dict[str, dict[str, Any]] = {}
+            for c in calls:
+                if c["method"] == "views.update":
+                    updated.setdefault(c["view_id"], c)
+            for trigger, at in sent:
+                if trigger in opened:
+                    form = updated.get(opened[trigger]["view_id"], opened[trigger])
+                    found.append(((form["received"] - at) * 1000, form["size"]))
+        elif kind == "home":
+            by_user = {}
+            for c in calls:
+                by_user.setdefault(c["user"], c)
+            for user, at in sent:
+                if user in by_user:
+                    found.append(((by_user[user]["received"] - at) * 1000, by_user[user]["size"]))
+        else:
+            shown: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+            for c in sorted(calls, key=lambda c: c["received"]):
+                for key, n in c["runs"]:
+                    shown[key].append((c["received"], n, c["size"]))
+            for key, n, at in sent:
+                hit = next(((rec, size) for rec, m, size in shown[key] if m >= n), None)
+                if hit is not None:
+                    found.append(((hit[0] - at) * 1000, hit[1]))
+        return found
 
 
-def measure(mode: str, database_url: str, sandbox: Any, target: tuple[str, str] | None,  # type: ignore[no-untyped-def]
-            sandbox_pid: int):
-    server = ServerProcess(mode, database_url, sandbox.api_url)
+def measure(mode: str, url: str, sandbox: RemoteSandbox, pid: int, target: Target | None,
+            sizes: dict[str, int] | None) -> tuple[dict[tuple[str, int], Phase], float, Target]:
+    extra = ["--sizes", json.dumps(sizes)] if sizes else []
+    server = ServerProcess(mode, url, sandbox.api_url, *extra)
     try:
-        driver = SlackDriver(f"http://127.0.0.1:{server.port}/slack/events", SECRET, sandbox, team_id=TEAM)
-        if target is None:
-            target = set_up_review(sandbox, driver)
-        load(driver, "command", 5, 100, target)  # warm-up
-        results: dict[tuple[str, int], Stats] = {}
-        sent = 100
-        for clients, count in LEVELS.items():
-            for kind in ("command", "click"):
-                time.sleep(0.5)  # let the previous level's work after the ack finish
-                cpu_before, sandbox_before = server.cpu_seconds(), process_cpu_seconds(sandbox_pid)
-                values = load(driver, kind, clients, count, target)
-                time.sleep(0.5)
-                cpu = (server.cpu_seconds() - cpu_before) / count * 1000
-                sandbox_cpu = (process_cpu_seconds(sandbox_pid) - sandbox_before) / count * 1000
-                sent += count
-                results[(kind, clients)] = Stats(pct(values, 0.5), pct(values, 0.95), pct(values, 0.99), cpu,
-                                                sandbox_cpu)
-        while sent < TOTAL_FOR_RSS:
-            batch = min(2000, TOTAL_FOR_RSS - sent)
-            load(driver, "click" if sent % 2 else "command", 10, batch, target)
-            sent += batch
-        time.sleep(1.0)  # let post-ack work finish before reading the peak
+        run = Run(server, sandbox, pid)
+        target = target or run.start_reviews()
+        run.clients(5, 50, lambda c, j: run.status())  # warm-up
+        warm = [f"U0WARM{j:03d}" for j in range(10)]
+        run.proxy.add_users(warm)
+        run.clients(2, 10, lambda c, j: run.home(warm[j]))
+        results = {}
+        for kind in KINDS:
+            for clients, count in LEVELS.items():
+                results[(kind, clients)] = run.phase(kind, clients, count, target)
         return results, server.peak_rss_mb(), target
     finally:
         server.stop()
 
 
-def databases() -> list[tuple[str, str]]:
-    found = [("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db")]
-    if os.environ.get("BENCH_DATABASES", "sqlite,postgresql") == "sqlite":
-        return found
-    try:
-        from sqlalchemy import text
+def median_sizes(results: dict[tuple[str, int], Phase]) -> dict[str, int]:
+    names = {"status": "status", "click": "form", "submit": "message", "home": "home"}
+    return {names[kind]: int(statistics.median(s for (k, _), p in results.items() if k == kind for s in p.sizes))
+            for kind in KINDS}
 
-        from bot.db import make_engine, upgrade
 
-        engine = make_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench CASCADE"))
-            conn.execute(text("CREATE SCHEMA bench"))
-        bench_url = PG_URL + ("&" if "?" in PG_URL else "?") + "options=-csearch_path%3Dbench"
-        bench_engine = make_engine(bench_url)
-        upgrade(bench_engine)
-        bench_engine.dispose()
-        engine.dispose()
-        found.append(("postgresql", bench_url))
-    except Exception as exc:  # no server: the SQLite figures still stand
-        print(f"(PostgreSQL skipped: {type(exc).__name__}: {exc})")
-    return found
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def report(name: str, full: dict[tuple[str, int], Phase], plain: dict[tuple[str, int], Phase],
+           rss: tuple[float, float], violations: tuple[int, int], sample: list[str]) -> None:
+    print(f"== {name}: time to screen (ms) and server CPU per interaction (ms) ==")
+    print(f"{'interaction':<31}{'clients':>7} |{'p50':>7}{'p95':>7}{'p99':>7} |{'plain p50':>10}{'p95':>7}"
+          f"{'p99':>7} |{'p99 ratio':>10} |{'CPU':>6}{'plain':>7}{'ratio':>7} |{'unseen':>7}")
+    for (kind, clients), s in full.items():
+        b = plain[(kind, clients)]
+        p99 = pct(s.screen_ms, 0.99) / pct(b.screen_ms, 0.99)
+        print(f"{LABELS[kind]:<31}{clients:>7} |{pct(s.screen_ms, .5):>7.1f}{pct(s.screen_ms, .95):>7.1f}"
+              f"{pct(s.screen_ms, .99):>7.1f} |{pct(b.screen_ms, .5):>10.1f}{pct(b.screen_ms, .95):>7.1f}"
+              f"{pct(b.screen_ms, .99):>7.1f} |{p99:>10.2f} |{s.cpu_ms:>6.2f}{b.cpu_ms:>7.2f}"
+              f"{s.cpu_ms / b.cpu_ms:>7.2f} |{s.unseen:>4}/{b.unseen}")
+    print(f"\n{'interaction':<31}{'worst p99 ratio':>16}{'(<= 1.5)':>10}{'CPU ratio':>11}{'(<= 2.0)':>10}"
+          f"{'size shown':>12}{'plain':>7}")
+    full_sizes, plain_sizes = median_sizes(full), median_sizes(plain)
+    for kind, size_name in zip(KINDS, ("status", "form", "message", "home"), strict=True):
+        worst = max(pct(full[(kind, c)].screen_ms, .99) / pct(plain[(kind, c)].screen_ms, .99) for c in LEVELS)
+        cpu = sum(full[(kind, c)].cpu_ms * n for c, n in LEVELS.items()) / \
+            sum(plain[(kind, c)].cpu_ms * n for c, n in LEVELS.items())
+        print(f"{LABELS[kind]:<31}{worst:>16.2f}{verdict(worst <= P99_TARGET):>10}{cpu:>11.2f}"
+              f"{verdict(cpu <= CPU_TARGET):>10}{full_sizes[size_name]:>12}{plain_sizes[size_name]:>7}")
+    sandbox_full = sum(p.sandbox_cpu_ms for p in full.values()) / len(full)
+    sandbox_plain = sum(p.sandbox_cpu_ms for p in plain.values()) / len(plain)
+    print(f"sandbox CPU per interaction (shares these cores, unlike Slack): {sandbox_full:.2f} ms vs plain "
+          f"{sandbox_plain:.2f} ms")
+    print(f"peak RSS after the run: {rss[0]:.1f} MB vs plain {rss[1]:.1f} MB, ratio {rss[0] / rss[1]:.2f} "
+          f"(<= {RSS_TARGET}: {verdict(rss[0] / rss[1] <= RSS_TARGET)})")
+    print(f"Slack contract violations: {violations[0]} with Readiness, {violations[1]} with the plain app")
+    for line in sample:
+        print(f"  e.g. {line[:200]}")
+    print()
 
 
 def main() -> int:
-    print("Ack latency over HTTP on loopback (ms), Readiness vs a bare bolt app that only acks")
-    print("waitress with 16 threads for both; signed requests from this process; the Slack sandbox that")
-    print("answers the app's Web API calls runs in a process of its own.\n")
+    print("Time to screen over HTTP on loopback: Readiness vs a plain bolt app doing the same Slack work")
+    print("(waitress with 16 threads for both; signed requests from this process; the Slack sandbox runs in a")
+    print(f"process of its own; {'BENCH_QUICK: ' if QUICK else ''}requests per level {LEVELS}).\n")
     for name, url in databases():
         with SandboxHost() as host:
             sandbox = RemoteSandbox(host.Sandbox(token=TOKEN, team_id=TEAM))  # type: ignore[attr-defined]
             pid = host._process.pid  # type: ignore[attr-defined]
-            full, full_rss, target = measure("full", url, sandbox, None, pid)
-            bare, bare_rss, _ = measure("bare", url, sandbox, target, pid)
-            violations = sandbox.proxy.violation_count()
+            full, full_rss, target = measure("full", url, sandbox, pid, None, None)
+            after_full = sandbox.proxy.violation_count()
+            plain, plain_rss, _ = measure("plain", url, sandbox, pid, target, median_sizes(full))
+            violations = (after_full, sandbox.proxy.violation_count() - after_full)
             sample = sandbox.proxy.violation_sample()
             sandbox.proxy.stop()
-        print(f"== {name} ==")
-        print(f"{'request':<9}{'clients':>8}{'p50':>9}{'p95':>9}{'p99':>9}   {'bare p50':>9}{'p95':>9}{'p99':>9}"
-              f"   {'p99 ratio':>9}   {'CPU ms/req':>10} {'bare':>6}   {'sandbox CPU':>11} {'bare':>6}")
-        for (kind, clients), s in full.items():
-            b = bare[(kind, clients)]
-            print(f"{kind:<9}{clients:>8}{s.p50:>9.1f}{s.p95:>9.1f}{s.p99:>9.1f}   {b.p50:>9.1f}{b.p95:>9.1f}"
-                  f"{b.p99:>9.1f}   {s.p99 / b.p99:>9.2f}   {s.cpu_ms:>10.2f} {b.cpu_ms:>6.2f}"
-                  f"   {s.sandbox_cpu_ms:>11.2f} {b.sandbox_cpu_ms:>6.2f}")
-        worst = max(full[(k, 50)].p99 / bare[(k, 50)].p99 for k in ("command", "click"))
-        print(f"p99 ratio at 50 clients (worst of command and click): {worst:.2f}  (target <= 1.5)")
-        print(f"Slack contract violations during the run: {violations}")
-        for line in sample:
-            print(f"  e.g. {line[:200]}")
-        print(f"peak RSS after {TOTAL_FOR_RSS} requests: {full_rss:.1f} MB vs bare {bare_rss:.1f} MB, "
-              f"ratio {full_rss / bare_rss:.2f}  (target <= 1.5)\n")
+        report(name, full, plain, (full_rss, plain_rss), violations, sample)
+    if os.environ.get("BENCH_PROFILE", "1") != "0":
+        import bench_profile
+
+        bench_profile.main()
     return 0
 
 

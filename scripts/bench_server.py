@@ -1,57 +1,64 @@
-"""A server process for `make bench`: the full Readiness app, or a bare bolt app that only acks.
+"""A server process for `make bench`: the full Readiness app (with its outbox delivery, as `readiness serve`
+runs it), or the plain bolt app that does the same Slack work with no database (`bench_plain_app.py`).
 
-Both are served the same way (waitress, same thread count). Prints the port on stdout, then serves
-until killed.
+Both are served the same way (waitress via bot.web.server.Server, same thread count). Prints the port on
+stdout, then serves until terminated.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import json
+import signal
 import sys
+from pathlib import Path
 
-from pydantic import SecretStr
-from slack_bolt import Ack, App
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.db import make_engine
-from bot.settings import Settings
-from bot.web.server import Server, WebApp
+from pydantic import SecretStr  # noqa: E402
 
-
-def bare_app(signing_secret: str, token: str, api_url: str) -> App:
-    from slack_sdk import WebClient
-
-    app = App(client=WebClient(token=token, base_url=api_url), signing_secret=signing_secret,
-              token_verification_enabled=False)
-
-    def only_ack(ack: Ack) -> None:
-        ack()
-
-    app.command("/readiness")(only_ack)
-    app.action(re.compile(r"^mark_(no|partial|yes)$"))(only_ack)
-    return app
+from bot.db import make_engine  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.web.server import Server, WebApp  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["full", "bare"], required=True)
+    parser.add_argument("--mode", choices=["full", "plain"], required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--signing-secret", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--sizes", default="{}", help="plain mode: JSON sizes (characters) of what it shows")
     args = parser.parse_args()
 
     engine = make_engine(args.database_url)
     settings = Settings(slack_bot_token=SecretStr(args.token), slack_signing_secret=SecretStr(args.signing_secret),
                         slack_api_url=args.api_url, database_url=args.database_url)
-    if args.mode == "bare":
-        app = bare_app(args.signing_secret, args.token, args.api_url)
+    delivery = None
+    if args.mode == "plain":
+        from bench_plain_app import Sizes, plain_app
+
+        app = plain_app(args.signing_secret, args.token, args.api_url, Sizes(**json.loads(args.sizes)))
     else:
         from bot.app import build_app
+        from bot.db import ensure_schema, session_factory
+        from bot.executor import ListenerExecutor
+        from scheduler import build_delivery
 
-        app = build_app(settings, engine=engine)
+        ensure_schema(engine)
+        delivery = build_delivery(settings, session_factory(engine))
+        app = build_app(settings, engine=engine, kick=delivery.deliverer.kick, executor=ListenerExecutor())
+        delivery.start()
     server = Server(WebApp(app, engine, settings=settings), port=0, threads=args.threads)
+
+    def stop(*_: object) -> None:
+        if delivery is not None:
+            delivery.deliverer.stop()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     print(server.port, flush=True)
     server.serve_forever()
     return 0

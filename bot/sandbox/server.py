@@ -229,7 +229,7 @@ class SlackSandbox(WorkspaceMixin):
             ok = error is None and outcome.status < 400
         self._state.record(CallRecord(method=method, http_method=request.verb, args=args, ok=ok, error=error,
                                       response=outcome.body, timestamp=time.time(), status=outcome.status,
-                                      dropped=outcome.drop))
+                                      dropped=outcome.drop, received=request.received))
 
     def _api(self, request: WireRequest, method: str) -> Outcome:
         args = methods.decode_args(request.api_args())
@@ -415,7 +415,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self._read_body()
+        received = time.monotonic()
         request = parse_request(verb, self.path, dict(self.headers.items()), body)
+        request.received = received
         try:
             outcome = self.sandbox._handle(request)
         except Exception:  # a sandbox bug must be loud, not a hung client

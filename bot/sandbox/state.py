@@ -62,6 +62,7 @@ class CallRecord:
     timestamp: float
     status: int = 200
     dropped: bool = False  # the connection was closed without an answer (the effect may have happened)
+    received: float = 0.0  # time.monotonic() when the request had fully arrived (system-wide on Linux)
 
 
 @dataclass

@@ -30,6 +30,7 @@ class WireRequest:
     is_json: bool = False
     uploads: dict[str, bytes] = field(default_factory=dict)
     parse_error: str | None = None
+    received: float = 0.0  # time.monotonic() when the body had been read
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

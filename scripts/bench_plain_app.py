@@ -1,0 +1,120 @@
+"""The plain bolt app of `make bench`: the Slack work Readiness does for each measured interaction, written the
+way a Python team would write it with bolt, with no database (marks are kept in memory).
+
+- an item's No/Partial/Yes button (or its "edit the evidence" control): ack, then `views.open` with the
+  mark form;
+- `/readiness status`: the answer in the ack;
+- the mark form submitted: ack, then `chat.update` of the item's message with the mark on it;
+- App Home opened: `views.publish` of the person's home tab.
+
+What it shows is as large as what Readiness shows (`Sizes`, measured from Readiness's own calls in the same
+run), padded with plain text, so both apps send Slack the same amount of Block Kit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+LINE = "Owner <@U0LEAD>, due 2026-12-18 · evidence https://evals.example.com/runs/8812 · score 3 of 4 · "
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Characters of JSON of what each interaction shows: the form, the status answer, the updated message
+    (its text and blocks), the home view."""
+
+    form: int = 2500
+    status: int = 800
+    message: int = 5000
+    home: int = 8000
+
+
+def padded(blocks: list[dict[str, Any]], target: int, around: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """`blocks` with sections of plain text added until the JSON of `around` holding them is `target` long."""
+    def size() -> int:
+        return len(json.dumps({**(around or {}), "blocks": blocks}))
+
+    while size() < target - 80 and len(blocks) < 45:
+        room = min(2900, target - size() - 60)
+        text = (LINE * (room // len(LINE) + 1))[:room]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    return blocks
+
+
+def mark_form(item: str, mark: str, metadata: str, size: int) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal", "callback_id": "mark_item", "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": f"{mark.title()}: {item}"},
+        "submit": {"type": "plain_text", "text": "Save mark"},
+    }
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{item}*"}},
+              {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Marking *{mark.title()}*"}]}]
+    padded(blocks, size - 250, view)
+    blocks.append({"type": "input", "block_id": "evidence", "label": {"type": "plain_text", "text": "Evidence"},
+                   "element": {"type": "plain_text_input", "action_id": "value", "multiline": True}})
+    view["blocks"] = blocks
+    return view
+
+
+def item_message(items: list[str], marks: dict[str, str], size: int) -> tuple[str, list[dict[str, Any]]]:
+    text = "Section: " + ", ".join(items)
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Section"}}]
+    for item in items:
+        line = f"*{item}* · evidence: {marks[item]}" if item in marks else f"*{item}* · not marked yet"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+        blocks.append({"type": "actions", "block_id": f"item:{item}", "elements": [
+            {"type": "button", "action_id": f"mark_{m}", "value": item, "text": {"type": "plain_text", "text": m}}
+            for m in ("no", "partial", "yes")]})
+    return text, padded(blocks, size, {"text": text})
+
+
+def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes) -> App:
+    app = App(client=WebClient(token=token, base_url=api_url), signing_secret=signing_secret,
+              token_verification_enabled=False)
+    marks: dict[tuple[str, str], dict[str, str]] = {}
+    lock = threading.Lock()
+
+    @app.action(re.compile(r"^mark_(no|partial|yes|change)$"))
+    def open_mark_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        item = action["block_id"].removeprefix("item:")
+        items = [b["block_id"].removeprefix("item:") for b in body["message"]["blocks"]
+                 if str(b.get("block_id", "")).startswith("item:")]
+        metadata = json.dumps({"channel": body["channel"]["id"], "ts": body["container"]["message_ts"],
+                               "item": item, "items": items})
+        mark = action["action_id"].removeprefix("mark_").replace("change", "no")  # "edit the evidence"
+        client.views_open(trigger_id=body["trigger_id"], view=mark_form(item, mark, metadata, sizes.form))
+
+    @app.command("/readiness")
+    def status(ack: Ack) -> None:
+        blocks = padded([{"type": "header", "text": {"type": "plain_text", "text": "Latest review"}}],
+                        sizes.status - 40)
+        ack(blocks=blocks, text="Latest review")
+
+    @app.view("mark_item")
+    def save_mark(ack: Ack, view: dict[str, Any], client: WebClient) -> None:
+        ack()
+        where = json.loads(view["private_metadata"])
+        evidence = view["state"]["values"]["evidence"]["value"]["value"]
+        with lock:
+            shown = marks.setdefault((where["channel"], where["ts"]), {})
+            shown[where["item"]] = evidence
+            current = dict(shown)
+        text, blocks = item_message(where["items"], current, sizes.message)
+        client.chat_update(channel=where["channel"], ts=where["ts"], text=text, blocks=blocks)
+
+    @app.event("app_home_opened")
+    def publish_home(event: dict[str, Any], client: WebClient) -> None:
+        header = {"type": "header", "text": {"type": "plain_text", "text": "Your readiness desk"}}
+        view: dict[str, Any] = {"type": "home"}
+        view["blocks"] = padded([header], sizes.home, view)
+        client.views_publish(user_id=event["user"], view=view)
+
+    return app
