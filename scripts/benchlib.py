@@ -93,6 +93,25 @@ def signed_driver(port: int, sandbox: Any, team_id: str = TEAM) -> TimedDriver:
     return TimedDriver(f"http://127.0.0.1:{port}/slack/events", SECRET, sandbox, team_id=team_id, timeout=30.0)
 
 
+def item_control(messages: list[dict[str, Any]], ts: str, item: str) -> tuple[str, str | None]:
+    """How to mark an item No in message `ts` now: (action_id, value) of its `mark_no` button, or of the option
+    of its overflow that edits the evidence (or changes the mark to No)."""
+    for message in messages:
+        if str(message["ts"]) != ts:
+            continue
+        for block in message.get("blocks") or []:
+            if block.get("block_id") != f"item:{item}":
+                continue
+            for element in block.get("elements") or [block.get("accessory") or {}]:
+                if element.get("action_id") == "mark_no":
+                    return "mark_no", None
+                if element.get("type") == "overflow":
+                    for option in element.get("options") or []:
+                        if str(option["text"]["text"]).startswith(("Edit the evidence", "Change to No")):
+                            return str(element["action_id"]), str(option["value"])
+    raise LookupError(f"no control to mark {item} No in message {ts}")
+
+
 # -- the sandbox in a process of its own -----------------------------------------------------------------------
 
 class HostedSandbox(SlackSandbox):
@@ -147,23 +166,7 @@ class HostedSandbox(SlackSandbox):
         return found
 
     def item_control(self, channel: str, ts: str, item: str) -> tuple[str, str | None]:
-        """How to mark an item No now: its `mark_no` button, or the option of its overflow that edits the
-        evidence (or changes the mark to No)."""
-        for message in self.all_messages(channel):
-            if str(message["ts"]) != ts:
-                continue
-            for block in message.get("blocks") or []:
-                if block.get("block_id") != f"item:{item}":
-                    continue
-                for element in block.get("elements") or [block.get("accessory") or {}]:
-                    if element.get("action_id") == "mark_no":
-                        return "mark_no", None
-                    if element.get("type") == "overflow":
-                        for option in element.get("options") or []:
-                            label = str(option["text"]["text"])
-                            if label.startswith(("Edit the evidence", "Change to No")):
-                                return str(element["action_id"]), str(option["value"])
-        raise LookupError(f"no control to mark {item} in {channel} {ts}")
+        return item_control(self.all_messages(channel), ts, item)
 
     def calls_since(self, index: int) -> list[dict[str, Any]]:
         """The Web API calls from `index` on, each summed up: method, received, ok, size of what it shows,
