@@ -25,6 +25,8 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_data.py
+	$(PY) scripts/bench_profile.py
 	$(PY) scripts/bench_outbox.py
 	$(PY) scripts/bench_evidence.py
 

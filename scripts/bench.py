@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import statistics
 import sys
 import threading
@@ -332,10 +331,6 @@ def main() -> int:
             sample = sandbox.proxy.violation_sample()
             sandbox.proxy.stop()
         report(name, full, plain, (full_rss, plain_rss), violations, sample)
-    if os.environ.get("BENCH_PROFILE", "1") != "0":
-        import bench_profile
-
-        bench_profile.main()
     return 0
 
 
