@@ -180,13 +180,24 @@ class HostedSandbox(SlackSandbox):
             shown_text = json.dumps(shown)
             response = call.response if isinstance(call.response, dict) else {}
             out.append({
-                "method": call.method, "received": call.received, "ok": call.ok, "size": len(shown_text),
+                "method": call.method, "received": call.received, "ok": call.ok, "error": call.error, "size": len(shown_text),
                 "trigger": args.get("trigger_id"), "user": args.get("user_id"), "ts": args.get("ts"),
                 "channel": args.get("channel"),
                 "runs": [(key, int(n)) for key, n in EVIDENCE_RUN.findall(shown_text)],
                 "view_id": (response.get("view") or {}).get("id"),
             })
         return out
+
+    def failed_calls(self, index: int = 0) -> dict[str, int]:
+        """Web API calls from `index` on that Slack refused, by method and error."""
+        with self._state.lock:
+            calls = list(self._state.calls[index:])
+        failed: dict[str, int] = {}
+        for call in calls:
+            if not call.ok:
+                key = f"{call.method}: {call.error}"
+                failed[key] = failed.get(key, 0) + 1
+        return failed
 
     def violation_count(self) -> int:
         return len(self.violations)
@@ -200,7 +211,7 @@ FORWARDED = ["issue_trigger_id", "new_response_url", "channel_info", "user_info"
              "view_owner", "remember_view_state", "close_view", "dm_channel", "home_view", "home_team",
              "bot_user_of"]
 SUMMARIES = ["boot", "add_channels", "add_users", "domain", "bot_user", "call_count", "count_calls", "count_since", "last_view_id",
-             "message_count", "item_messages", "item_control", "calls_since", "violation_count", "violation_sample",
+             "message_count", "item_messages", "item_control", "calls_since", "failed_calls", "violation_count", "violation_sample",
              "stop"]
 
 
