@@ -7,6 +7,7 @@ a receive time taken in the sandbox's process can be subtracted.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -269,10 +270,12 @@ class ServerProcess:
 
 
 def databases() -> list[tuple[str, str]]:
-    """SQLite always; PostgreSQL (a fresh `bench` schema) when it answers and BENCH_DATABASES allows it."""
+    """SQLite always; PostgreSQL when it answers and BENCH_DATABASES allows it, in a schema of this process's
+    own (`bench_<pid>`, dropped at exit), so benches run side by side never share an outbox."""
     found = [("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db")]
     if os.environ.get("BENCH_DATABASES", "sqlite,postgresql") == "sqlite":
         return found
+    schema = f"bench_{os.getpid()}"
     try:
         from sqlalchemy import text
 
@@ -280,14 +283,22 @@ def databases() -> list[tuple[str, str]]:
 
         engine = make_engine(PG_URL)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench CASCADE"))
-            conn.execute(text("CREATE SCHEMA bench"))
-        bench_url = PG_URL + ("&" if "?" in PG_URL else "?") + "options=-csearch_path%3Dbench"
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        bench_url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
         bench_engine = make_engine(bench_url)
         upgrade(bench_engine)
         bench_engine.dispose()
-        engine.dispose()
+        atexit.register(_drop_schema, engine, schema)
         found.append(("postgresql", bench_url))
     except Exception as exc:  # no server: the SQLite figures still stand
         print(f"(PostgreSQL skipped: {type(exc).__name__}: {exc})")
     return found
+
+
+def _drop_schema(engine: Any, schema: str) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
