@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from bot.services.errors import ServiceError
 from bot.services.outbox import OWED
 from bot.settings import Settings
 
+ZONE_SECONDS = 3600.0  # how long users.info's answer for a person's time zone is reused by this process
+MAX_ZONES = 10_000
 TRIGGER_EXPIRED = ("Slack gave Readiness too little time to open that form, so it did not open and nothing was "
                    "changed. Please click again (or run the command again).")
 
@@ -45,6 +48,23 @@ class Deps:
     executor: ListenerExecutor | None = None
     installation_store: Any = None  # OAuth mode: slack_sdk's installation store (bot.installs.store)
     modal_token: str | None = None  # OAuth mode: the request's workspace token (set per request)
+    # users.info's time zones of people the bot holds none for: (team, user) -> (tz, when asked, monotonic)
+    zones: dict[tuple[str, str], tuple[str | None, float]] = field(default_factory=dict)
+
+    def slack_zone(self, team_id: str, user_id: str) -> str | None:
+        """A person's time zone as Slack's users.info gives it, asked once an hour at most per person (a form's
+        first date needs it at every click otherwise); None when Slack does not say (not kept: asked again)."""
+        known = self.zones.get((team_id, user_id))
+        if known is not None and time.monotonic() - known[1] < ZONE_SECONDS:
+            return known[0]
+        try:
+            tz = self.ack_client().users_info(user=user_id)["user"].get("tz") or None
+        except SlackApiError:
+            return None
+        if len(self.zones) >= MAX_ZONES:
+            self.zones.clear()
+        self.zones[(team_id, user_id)] = (tz, time.monotonic())
+        return tz
 
     def open_modal(self, trigger_id: str, view: dict[str, Any]) -> tuple[str, str]:
         """Open ``view`` with the click's trigger (valid three seconds, once); returns its id and hash.

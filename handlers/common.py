@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, BoltContext
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.context import db_of, deps_of
@@ -81,8 +80,5 @@ def local_today(context: BoltContext, session: Session, team_id: str, user_id: s
     deps = deps_of(context)
     tz = timezone_of(session, team_id, user_id)
     if tz is None and deps.modal_client is not None:  # (the client carries this workspace's token)
-        try:
-            tz = deps.ack_client().users_info(user=user_id)["user"].get("tz") or None
-        except SlackApiError:
-            tz = None
+        tz = deps.slack_zone(team_id, user_id)
     return deps.now().astimezone(zone(tz)).date()

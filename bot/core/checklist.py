@@ -167,11 +167,12 @@ class Checklist(_Strict):
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
 
+    @cached_property
+    def items_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
     def item(self, item_id: str) -> Item:
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise KeyError(item_id)
+        return self.items_by_id[item_id]
 
     def scores(self, item: Item) -> bool:
         return all(self.scoring.flags[f].scores for f in item.flags)

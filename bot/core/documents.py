@@ -88,15 +88,31 @@ def decode(data: bytes, source: str) -> str:
     return text
 
 
+# what no stored or shown string may hold: C0 controls but tab, newline and return; DEL; lone surrogates
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def text_problem(text: str) -> str | None:
     """Why a string cannot be stored or shown (a control character, a lone surrogate), or None."""
-    for ch in text:
-        code = ord(ch)
-        if (code < 32 and ch not in "\t\n\r") or code == 127:
-            return f"holds a control character (U+{code:04X})"
-        if 0xD800 <= code <= 0xDFFF:
-            return "holds a lone surrogate (not valid Unicode)"
-    return None
+    found = _BAD_CHAR.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return "holds a lone surrogate (not valid Unicode)"
+    return f"holds a control character (U+{code:04X})"
+
+
+def _place(path: tuple[Any, ...] | None) -> str:
+    """A place in parsed data as a message names it (``a.b[2].c``), from the chain of keys that leads there."""
+    keys: list[tuple[Any, bool]] = []
+    while path is not None:
+        path, key, is_index = path
+        keys.append((key, is_index))
+    where = ""
+    for key, is_index in reversed(keys):
+        where = f"{where}[{key}]" if is_index else f"{where}.{shown(key)}" if where else shown(key)
+    return where or "the top level"
 
 
 def tree_problem(data: Any, max_depth: int = MAX_DEPTH, *, check_text: bool = True,
@@ -104,38 +120,41 @@ def tree_problem(data: Any, max_depth: int = MAX_DEPTH, *, check_text: bool = Tr
     """The first place in parsed data that no reader should see: too deep, an outsize or non-finite number,
     a string with a control character (unless ``check_text`` is off: an eval tool's transcripts may hold
     them, and only the labels taken from them are stored). Shared containers (YAML aliases) are looked at
-    once."""
+    once. (The place is named only when there is a problem: the path is kept as a chain of keys.)"""
     seen: set[int] = set()
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    stack: list[tuple[Any, tuple[Any, ...] | None, int]] = [(data, None, 0)]
+    search = _BAD_CHAR.search
     while stack:
-        value, where, depth = stack.pop()
-        at = where or "the top level"
+        value, path, depth = stack.pop()
         if isinstance(value, str):
-            problem = text_problem(value) if check_text else None
-            if problem:
-                return f"{at}: {problem}"
+            if check_text and search(value) is not None:
+                return f"{_place(path)}: {text_problem(value)}"
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, int):
             if value.bit_length() > MAX_INT_DIGITS * 3.33:
-                return f"{at}: a number with more than {MAX_INT_DIGITS} digits"
+                return f"{_place(path)}: a number with more than {MAX_INT_DIGITS} digits"
         elif isinstance(value, float):
             if not math.isfinite(value) and not (allow_nan and math.isnan(value)):
-                return f"{at}: a number that is not finite"
-        elif isinstance(value, dict | list):
+                return f"{_place(path)}: a number that is not finite"
+        elif isinstance(value, dict):
             if depth >= max_depth:
-                return f"{at}: nested more than {max_depth} levels deep"
+                return f"{_place(path)}: nested more than {max_depth} levels deep"
             if id(value) in seen:
                 continue
             seen.add(id(value))
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, child in items:
-                if isinstance(value, dict):
-                    if check_text and isinstance(key, str) and text_problem(key):
-                        return f"{at}: a key that {text_problem(key)}"
-                    stack.append((child, f"{where}.{shown(key)}" if where else shown(key), depth + 1))
-                else:
-                    stack.append((child, f"{where}[{key}]", depth + 1))
+            for key, child in value.items():
+                if check_text and isinstance(key, str) and search(key) is not None:
+                    return f"{_place(path)}: a key that {text_problem(key)}"
+                stack.append((child, (path, key, False), depth + 1))
+        elif isinstance(value, list):
+            if depth >= max_depth:
+                return f"{_place(path)}: nested more than {max_depth} levels deep"
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            for index, child in enumerate(value):
+                stack.append((child, (path, index, True), depth + 1))
     return None
 
 

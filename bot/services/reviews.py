@@ -20,7 +20,7 @@ from bot.core.review import (
     part_of_item,
 )
 from bot.core.scoring import score
-from bot.services import config, evidence, signoff
+from bot.services import config, evidence, scorecards, signoff
 from bot.services.assessments import (
     OPEN_STATUSES,
     checklist_of,
@@ -215,8 +215,7 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
     assessments = list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
     result = []
     for a in assessments:
-        review = _review(session, a, _rows(session, a))
-        result.append(ReviewRow(a.id, review.label, a.status, review.card, a.channel_id))
+        result.append(scorecards.review_row(session, a))
     return result
 
 

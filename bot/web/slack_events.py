@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import re
@@ -19,9 +18,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
+from slack_bolt import BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
 from bot.observe import metrics
 from bot.web.http import Environ, StartResponse, respond
@@ -92,17 +93,17 @@ class SlackEvents:
             if parsed is None:  # signed, but not a body Slack sends: answered here, never handed to bolt
                 log.warning("a signed request to %s could not be read: not a form or a JSON object", SLACK_PATH)
                 return respond(counted, 400, b"", "text/plain; charset=utf-8")
-            return self._verified(environ, body, counted)
+            return self._verified(environ, body, parsed, counted)
         finally:
             metrics.RECEIVED.reset(token)
             code = answered[0] if answered else 500
             metrics.SLACK_REQUESTS.labels(kind, OUTCOMES.get(code, f"http_{code}")).inc()
             metrics.ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
-    def _verified(self, environ: Environ, body: bytes, start_response: StartResponse) -> Iterable[bytes]:
-        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+    def _verified(self, environ: Environ, body: bytes, parsed: dict[str, Any],
+                  start_response: StartResponse) -> Iterable[bytes]:
         try:
-            return self.bolt(environ, start_response)
+            response = self.bolt.app.dispatch(read_request(environ, body, parsed))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             # signed, but not a body bolt can read (a form without its payload, broken JSON)
             log.warning("a signed request to %s could not be read: %s", SLACK_PATH, type(exc).__name__)
@@ -113,6 +114,24 @@ class SlackEvents:
                           extra={"error_id": error_id})
             return respond(start_response, 500, f'{{"error": "internal error", "error_id": "{error_id}"}}'.encode(),
                            "application/json")
+        answer = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+        start_response(answer.status, answer.get_headers())
+        return answer.get_body()
+
+
+def read_request(environ: Environ, body: bytes, parsed: dict[str, Any]) -> BoltRequest:
+    """The request for bolt, with the body as read here (not parsed a second time) and its raw text, which
+    bolt's own signature check reads."""
+    headers: dict[str, str | list[str]] = {}
+    for key, value in environ.items():
+        if key in ("CONTENT_LENGTH", "CONTENT_TYPE"):
+            headers[key.lower().replace("_", "-")] = value
+        elif key.startswith("HTTP_"):
+            headers[key[5:].lower().replace("_", "-")] = value
+    # bolt takes a parsed body only in its Socket Mode; the request is then an HTTP one again, with its raw body
+    request = BoltRequest(body=parsed, query=environ.get("QUERY_STRING", ""), headers=headers, mode="socket_mode")
+    request.raw_body, request.mode = body.decode("utf-8"), "http"
+    return request
 
 
 OUTCOMES = {200: "ok", 400: "unreadable", 401: "refused", 404: "unhandled", 500: "error"}
@@ -120,14 +139,14 @@ OUTCOMES = {200: "ok", 400: "unreadable", 401: "refused", 404: "unhandled", 500:
 
 def readable(environ: Environ, body: bytes) -> dict[str, Any] | None:
     """What a signed body holds, when it is what Slack sends: an event's JSON object, a form whose ``payload``
-    is a JSON object (clicks, forms), or a form without one (a command: its fields). None for anything else
-    (not UTF-8, broken JSON, JSON that is not an object), which bolt would fail on."""
+    is a JSON object (clicks, forms), or a form without one (a command: its fields, as bolt reads them). None
+    for anything else (not UTF-8, broken JSON, JSON that is not an object), which bolt would fail on."""
     try:
         if "json" in (environ.get("CONTENT_TYPE") or ""):
             data: Any = json.loads(body)
         else:
-            form = parse_qs(body.decode("utf-8"), max_num_fields=100)
-            data = json.loads(form["payload"][0]) if "payload" in form else form
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100))
+            data = json.loads(form["payload"]) if "payload" in form else form
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
     return data if isinstance(data, dict) else None

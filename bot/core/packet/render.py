@@ -238,6 +238,7 @@ def environment() -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the package: compiled once, never checked for changes
     )
     env.filters.update(md=md_inline, mdline=md_line, mdblock=md_block, when=when, day=day, clip=clip)
     env.globals.update(md_link=md_link, safe_href=safe_href)
