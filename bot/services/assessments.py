@@ -145,9 +145,13 @@ def start_assessment(session: Session, checklist: Checklist, request: StartReque
 
 
 def get_assessment(session: Session, team_id: str, assessment_id: int, *, lock: bool = False) -> Assessment:
-    """The workspace's assessment; ``lock`` holds its row until the transaction ends (marks queue on it)."""
+    """The workspace's assessment; ``lock`` holds its row until the transaction ends (marks queue on it).
+
+    The lock is PostgreSQL's FOR NO KEY UPDATE: writers of one review still queue on it, but it leaves alone
+    the KEY SHARE locks that rows pointing at the review (marks, outbox, audit, surfaces) take as their foreign
+    keys are checked. A plain FOR UPDATE waits for those and deadlocks a mark against a refresh in flight."""
     query = select(Assessment).where(Assessment.team_id == team_id, Assessment.id == assessment_id)
-    assessment = session.scalar(query.with_for_update() if lock else query)
+    assessment = session.scalar(query.with_for_update(key_share=True) if lock else query)
     if assessment is None:
         raise NotFound(f"There is no assessment #{assessment_id} in this workspace.")
     return assessment

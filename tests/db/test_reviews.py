@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from bot.core.checklist import Mark
 from bot.db import session_scope
@@ -73,3 +74,29 @@ def test_old_delivery_keys_are_pruned(sessions):
     with session_scope(sessions) as s:
         assert prune_interactions(s, datetime(2026, 6, 1, tzinfo=UTC)) == 1
         assert claim_interaction(s, TEAM, "view:new:h", "mark") is False
+
+
+def test_locking_a_review_does_not_wait_for_a_row_that_points_at_it(sessions, engine, checklist):
+    """A transaction that has just written a row pointing at a review (an outbox row, as a refresh owes)
+    holds a key-share lock on the review's row until it commits. A writer locking the review must not wait
+    for it: waiting there is how a mark and a refresh in flight deadlocked each other on PostgreSQL."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite locks the whole database: there are no row locks to order")
+
+    from bot.services.outbox import enqueue
+
+    with session_scope(sessions) as s:
+        review_id = start_assessment(
+            s, checklist, StartRequest(team_id=TEAM, system="copilot", version="1", started_by="U0")).id
+    pointing = sessions()
+    try:
+        enqueue(pointing, TEAM, dedupe_key="refresh:lock-test", kind="review_refresh", recipient="-",
+                due_at=datetime(2026, 11, 27, tzinfo=UTC), assessment_id=review_id)
+        pointing.flush()  # the foreign key is checked now: KEY SHARE on the review's row, held until commit
+        with session_scope(sessions) as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))
+            locked = get_assessment(s, TEAM, review_id, lock=True)  # raised LockNotAvailable with FOR UPDATE
+            assert locked.id == review_id
+    finally:
+        pointing.rollback()
+        pointing.close()
