@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,8 @@ from bot.core.review import (
     message_parts,
     part_of_item,
 )
-from bot.core.scoring import score
+from bot.core.scoring import MarkEntry, score
+from bot.db import clock_now
 from bot.services import config, evidence, signoff
 from bot.services.assessments import (
     OPEN_STATUSES,
@@ -31,7 +33,7 @@ from bot.services.assessments import (
 )
 from bot.services.checklists import checklist_by_hash
 from bot.services.errors import NotFound
-from models import Approval, Assessment, ItemMark, ProcessedInteraction
+from models import Approval, Assessment, ItemMark, ProcessedInteraction, Waiver
 
 
 def _statuses(rows: list[ItemMark]) -> dict[str, ItemStatus]:
@@ -143,18 +145,38 @@ def record_thread(
         assessment.section_messages = {**(assessment.section_messages or {}), message_key: message_ts}
 
 
-def count_open_gaps(session: Session, team_id: str, owner: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(ItemMark).join(
-        Assessment, Assessment.id == ItemMark.assessment_id).where(
+GAPS_LISTED = 40  # the gaps `/readiness gaps` lists, the most pressing first
+GAPS_COUNTED = 200  # gaps (and reviews) are counted this far; past it a screen says "over"
+
+
+def _open_gaps(team_id: str, owner: str) -> Select[Any]:
+    """An owner's open gaps (rows marked Partial or Yes in open reviews), read along ``ix_item_marks_owner``
+    (the review is checked row by row, never read whole)."""
+    in_open_review = select(Assessment.id).where(
+        Assessment.id == ItemMark.assessment_id, Assessment.team_id == team_id,
+        Assessment.status.in_(OPEN_STATUSES)).exists()
+    return select(ItemMark).where(
         ItemMark.team_id == team_id, ItemMark.owner == owner, ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
-        Assessment.team_id == team_id, Assessment.status.in_(OPEN_STATUSES))) or 0)
+        in_open_review)
 
 
-def count_reviews(session: Session, team_id: str, *, active_only: bool = False) -> int:
-    query = select(func.count()).select_from(Assessment).where(Assessment.team_id == team_id)
+def count_open_gaps(session: Session, team_id: str, owner: str, *, up_to: int | None = None) -> int:
+    """How many open gaps ``owner`` has; with ``up_to``, counted no further than that (a screen says "more than")."""
+    found = _open_gaps(team_id, owner).with_only_columns(ItemMark.assessment_id)
+    if up_to is not None:
+        found = found.limit(up_to)
+    return int(session.scalar(select(func.count()).select_from(found.subquery())) or 0)
+
+
+def count_reviews(session: Session, team_id: str, *, active_only: bool = False, up_to: int | None = None) -> int:
+    """How many reviews the workspace has (in progress, with ``active_only``); with ``up_to``, counted no
+    further than that."""
+    query = select(Assessment.id).where(Assessment.team_id == team_id)
     if active_only:
         query = query.where(Assessment.status.in_(OPEN_STATUSES))
-    return int(session.scalar(query) or 0)
+    if up_to is not None:
+        query = query.limit(up_to)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def item_link(session: Session, assessment: Assessment, item_id: str) -> str | None:
@@ -168,23 +190,21 @@ def item_link(session: Session, assessment: Assessment, item_id: str) -> str | N
 
 
 def open_gaps_for(session: Session, team_id: str, owner: str, today: date, limit: int | None = None) -> list[GapRow]:
-    """An owner's open gaps, overdue first then by due date; ``limit`` reads only what is shown."""
-    query = (
-        select(ItemMark, Assessment)
-        .join(Assessment, Assessment.id == ItemMark.assessment_id)
-        .where(
-            ItemMark.team_id == team_id,
-            ItemMark.owner == owner,
-            ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
-            Assessment.team_id == team_id,
-            Assessment.status.in_(OPEN_STATUSES),
-        )
-        .order_by(ItemMark.due.is_(None), ItemMark.due, ItemMark.assessment_id, ItemMark.item_id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
+    """An owner's open gaps, overdue first then by due date (those without one last); ``limit`` reads only
+    what is shown, in the index's order."""
+    dated = _open_gaps(team_id, owner).where(ItemMark.due.is_not(None)).order_by(
+        ItemMark.due, ItemMark.assessment_id, ItemMark.item_id)
+    found = list(session.scalars(dated if limit is None else dated.limit(limit)))
+    undated = _open_gaps(team_id, owner).where(ItemMark.due.is_(None)).order_by(
+        ItemMark.assessment_id, ItemMark.item_id)
+    found += session.scalars(undated if limit is None else undated.limit(limit - len(found)))
+    if not found:
+        return []
+    reviews = {a.id: a for a in session.scalars(select(Assessment).where(
+        Assessment.team_id == team_id, Assessment.id.in_({r.assessment_id for r in found})))}
     rows: list[GapRow] = []
-    for mark_row, assessment in session.execute(query):
+    for mark_row in found:
+        assessment = reviews[mark_row.assessment_id]
         checklist = checklist_of(session, assessment)
         rows.append(
             GapRow(
@@ -198,13 +218,13 @@ def open_gaps_for(session: Session, team_id: str, owner: str, today: date, limit
                 overdue=mark_row.due is not None and mark_row.due < today,
             )
         )
-    rows.sort(key=lambda r: (not r.overdue, r.due or date.max, r.assessment_id, r.item_id))
     return rows
 
 
 def review_rows(session: Session, team_id: str, *, system: str | None = None, active_only: bool = False,
                 limit: int = 20, assessment_id: int | None = None) -> list[ReviewRow]:
-    """Reviews newest first; ``system`` matches the name as typed, whatever its case."""
+    """Reviews newest first; ``system`` matches the name as typed, whatever its case. Three reads whatever the
+    number of rows: the reviews, their marks and their live waivers."""
     query = select(Assessment).where(Assessment.team_id == team_id)
     if system:
         query = query.where(func.lower(Assessment.system) == system.lower())
@@ -213,11 +233,25 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
     if active_only:
         query = query.where(Assessment.status.in_(OPEN_STATUSES))
     assessments = list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
-    result = []
-    for a in assessments:
-        review = _review(session, a, _rows(session, a))
-        result.append(ReviewRow(a.id, review.label, a.status, review.card, a.channel_id))
-    return result
+    if not assessments:
+        return []
+    ids = [a.id for a in assessments]
+    marks: dict[int, dict[str, MarkEntry]] = {i: {} for i in ids}
+    for row in session.execute(
+        select(ItemMark.assessment_id, ItemMark.item_id, ItemMark.mark, ItemMark.evidence, ItemMark.owner,
+               ItemMark.due, ItemMark.note)
+        .where(ItemMark.team_id == team_id, ItemMark.assessment_id.in_(ids), ItemMark.mark.is_not(None))
+    ):
+        marks[row.assessment_id][row.item_id] = MarkEntry(mark=Mark(row.mark), evidence=row.evidence,
+                                                          owner=row.owner, due=row.due, note=row.note)
+    waived: dict[int, set[str]] = {i: set() for i in ids}
+    for aid, item_id in session.execute(select(Waiver.assessment_id, Waiver.item_id).where(
+            Waiver.team_id == team_id, Waiver.assessment_id.in_(ids), Waiver.ended_at.is_(None),
+            Waiver.expires_at > clock_now(session))):
+        waived[aid].add(item_id)
+    return [ReviewRow(a.id, f"{a.system} {a.version}", a.status,
+                      score(checklist_of(session, a), marks[a.id], waived=waived[a.id]), a.channel_id)
+            for a in assessments]
 
 
 def baseline_choices(session: Session, team_id: str, system: str | None, limit: int = 100) -> list[tuple[int, str]]:
