@@ -14,7 +14,10 @@ from models.base import Base, TeamScoped, UTCDateTime, utcnow
 
 class Assessment(TeamScoped, Base):
     __tablename__ = "assessments"
-    __table_args__ = (Index("ix_assessments_team_system_version", "team_id", "system", "version"),)
+    __table_args__ = (
+        Index("ix_assessments_team_system_version", "team_id", "system", "version"),
+        Index("ix_assessments_team_status", "team_id", "status"),  # reviews in progress, counted
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     system: Mapped[str] = mapped_column(String(MAX_SYSTEM))

@@ -53,7 +53,6 @@ class Desk:
     links: dict[tuple[int, str], str] = field(default_factory=dict)  # (review, item) -> its message in the thread
     reviews: list[ReviewRow] = field(default_factory=list)
     reviews_total: int = 0
-    reviews_over: bool = False  # reviews_total is where the count stopped: there are more
     review_links: dict[int, str] = field(default_factory=dict)
 
 

@@ -26,7 +26,7 @@ def desk(session: Session, team_id: str, user_id: str, now: datetime) -> Desk:
     gaps_total = reviews.count_open_gaps(session, team_id, user_id, up_to=reviews.GAPS_COUNTED)
     proposals, proposals_total = due_dates.waiting_for(session, team_id, user_id, SHOWN)
     rows = reviews.review_rows(session, team_id, active_only=True, limit=REVIEWS_SHOWN)
-    reviews_total = reviews.count_reviews(session, team_id, active_only=True, up_to=reviews.GAPS_COUNTED)
+    reviews_total = reviews.count_reviews(session, team_id, active_only=True)  # from ix_assessments_team_status
     shown_ids = {g.assessment_id for g in gaps} | {p.assessment_id for p in proposals} | {r.assessment_id for r in rows}
     threads = {a.id: a for a in session.scalars(select(Assessment).where(
         Assessment.team_id == team_id, Assessment.id.in_(shown_ids)))} if shown_ids else {}
@@ -43,7 +43,7 @@ def desk(session: Session, team_id: str, user_id: str, now: datetime) -> Desk:
         checkins=_checkins(session, team_id, user_id, now),
         overdue=[g for g in gaps if g.overdue][:SHOWN], gaps=[g for g in gaps if not g.overdue][:SHOWN],
         gaps_total=gaps_total, gaps_over=gaps_total >= reviews.GAPS_COUNTED, links={k: v for k, v in links.items() if v},
-        reviews=rows, reviews_total=reviews_total, reviews_over=reviews_total >= reviews.GAPS_COUNTED,
+        reviews=rows, reviews_total=reviews_total,
         review_links={i: a.thread_link for i, a in threads.items() if a.thread_link},
     )
 

@@ -146,7 +146,7 @@ def record_thread(
 
 
 GAPS_LISTED = 40  # the gaps `/readiness gaps` lists, the most pressing first
-GAPS_COUNTED = 200  # gaps (and reviews) are counted this far; past it a screen says "over"
+GAPS_COUNTED = 200  # an owner's gaps are counted this far; past it a screen says "over"
 
 
 def _open_gaps(team_id: str, owner: str) -> Select[Any]:
@@ -168,15 +168,12 @@ def count_open_gaps(session: Session, team_id: str, owner: str, *, up_to: int | 
     return int(session.scalar(select(func.count()).select_from(found.subquery())) or 0)
 
 
-def count_reviews(session: Session, team_id: str, *, active_only: bool = False, up_to: int | None = None) -> int:
-    """How many reviews the workspace has (in progress, with ``active_only``); with ``up_to``, counted no
-    further than that."""
-    query = select(Assessment.id).where(Assessment.team_id == team_id)
+def count_reviews(session: Session, team_id: str, *, active_only: bool = False) -> int:
+    """How many reviews the workspace has (in progress, with ``active_only``): counted in an index alone."""
+    query = select(func.count()).select_from(Assessment).where(Assessment.team_id == team_id)
     if active_only:
         query = query.where(Assessment.status.in_(OPEN_STATUSES))
-    if up_to is not None:
-        query = query.limit(up_to)
-    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return int(session.scalar(query) or 0)
 
 
 def item_link(session: Session, assessment: Assessment, item_id: str) -> str | None:

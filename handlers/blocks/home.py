@@ -96,7 +96,7 @@ def home_view(desk: Desk) -> dict[str, Any]:
     if desk.reviews:
         lines = [review_line(r, desk.review_links.get(r.assessment_id)) for r in desk.reviews]
         blocks.extend(sections_of(lines, 10))
-        blocks += _more(len(desk.reviews), desk.reviews_total, "`/readiness list`", over=desk.reviews_over)
+        blocks += _more(len(desk.reviews), desk.reviews_total, "`/readiness list`")
     else:
         blocks.append(section("No review is in progress."))
     blocks.append(actions([button("Start a review", ActionId.START_REVIEW, "home", style="primary")],

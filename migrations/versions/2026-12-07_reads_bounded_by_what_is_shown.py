@@ -5,7 +5,8 @@ Revises: 0015
 Create Date: 2026-12-07 04:00:00
 
 The App Home and ``/readiness gaps`` show an owner's most pressing gaps and count the rest no further than a
-screen says; ``ix_item_marks_owner`` serves both without reading the workspace's other marks.
+screen says; ``ix_item_marks_owner`` serves both without reading the workspace's other marks. The reviews in
+progress are counted in ``ix_assessments_team_status`` alone.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_item_marks_owner", "item_marks",
                     ["team_id", "owner", "due", "assessment_id", "item_id", "mark"], unique=False)
+    op.create_index("ix_assessments_team_status", "assessments", ["team_id", "status"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_assessments_team_status", table_name="assessments")
     op.drop_index("ix_item_marks_owner", table_name="item_marks")

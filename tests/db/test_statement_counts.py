@@ -140,7 +140,6 @@ def test_no_interaction_runs_more_statements_with_more_reviews(engine, sessions,
         assert len(every) == 90 and shown == every[: reviews.GAPS_LISTED]
         assert reviews.count_open_gaps(s, MANY, OWNER) == 90
         assert reviews.count_open_gaps(s, MANY, OWNER, up_to=50) == 50
-        assert reviews.count_reviews(s, MANY, active_only=True, up_to=7) == 7
         desk = home.desk(s, MANY, OWNER, NOW)
         assert desk.gaps_total == 90 and not desk.gaps_over
         assert len(desk.gaps) == home.SHOWN and not desk.overdue
