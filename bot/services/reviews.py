@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.core.checklist import Checklist, Mark
 from bot.core.review import (
@@ -20,7 +21,7 @@ from bot.core.review import (
     message_parts,
     part_of_item,
 )
-from bot.core.scoring import MarkEntry, score
+from bot.core.scoring import MarkEntry, Scorecard, score
 from bot.db import clock_now
 from bot.services import config, evidence, signoff
 from bot.services.assessments import (
@@ -145,7 +146,7 @@ def record_thread(
         assessment.section_messages = {**(assessment.section_messages or {}), message_key: message_ts}
 
 
-GAPS_LISTED = 40  # the gaps `/readiness gaps` lists, the most pressing first
+GAPS_LISTED = 25  # the gaps `/readiness gaps` lists, the most pressing first
 GAPS_COUNTED = 200  # an owner's gaps are counted this far; past it a screen says "over"
 
 
@@ -218,10 +219,30 @@ def open_gaps_for(session: Session, team_id: str, owner: str, today: date, limit
     return rows
 
 
+# A review's scorecard as of one state of the review: every change of its marks bumps ``state_rev`` in the same
+# transaction, so (review, when it was made, revision, the items waived now) names one scorecard for good. Kept
+# for the lists, filled only by sessions that wrote nothing (what they read is committed), bounded in size.
+_CARDS: OrderedDict[tuple[str, int, datetime | None, int, frozenset[str]], Scorecard] = OrderedDict()
+CARDS_KEPT = 4096
+WROTE = "rows_written"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_writes(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
 def review_rows(session: Session, team_id: str, *, system: str | None = None, active_only: bool = False,
                 limit: int = 20, assessment_id: int | None = None) -> list[ReviewRow]:
-    """Reviews newest first; ``system`` matches the name as typed, whatever its case. Three reads whatever the
-    number of rows: the reviews, their marks and their live waivers."""
+    """Reviews newest first; ``system`` matches the name as typed, whatever its case. At most three reads
+    whatever the number of rows: the reviews, their live waivers, and the marks of those whose scorecard at
+    this revision is not known yet."""
     query = select(Assessment).where(Assessment.team_id == team_id)
     if system:
         query = query.where(func.lower(Assessment.system) == system.lower())
@@ -233,22 +254,31 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
     if not assessments:
         return []
     ids = [a.id for a in assessments]
-    marks: dict[int, dict[str, MarkEntry]] = {i: {} for i in ids}
-    for row in session.execute(
-        select(ItemMark.assessment_id, ItemMark.item_id, ItemMark.mark, ItemMark.evidence, ItemMark.owner,
-               ItemMark.due, ItemMark.note)
-        .where(ItemMark.team_id == team_id, ItemMark.assessment_id.in_(ids), ItemMark.mark.is_not(None))
-    ):
-        marks[row.assessment_id][row.item_id] = MarkEntry(mark=Mark(row.mark), evidence=row.evidence,
-                                                          owner=row.owner, due=row.due, note=row.note)
     waived: dict[int, set[str]] = {i: set() for i in ids}
     for aid, item_id in session.execute(select(Waiver.assessment_id, Waiver.item_id).where(
             Waiver.team_id == team_id, Waiver.assessment_id.in_(ids), Waiver.ended_at.is_(None),
             Waiver.expires_at > clock_now(session))):
         waived[aid].add(item_id)
-    return [ReviewRow(a.id, f"{a.system} {a.version}", a.status,
-                      score(checklist_of(session, a), marks[a.id], waived=waived[a.id]), a.channel_id)
-            for a in assessments]
+    keys = {a.id: (team_id, a.id, a.created_at, a.state_rev or 0, frozenset(waived[a.id])) for a in assessments}
+    cards = {i: card for i, key in keys.items() if (card := _CARDS.get(key)) is not None}
+    missing = [a for a in assessments if a.id not in cards]
+    if missing:
+        marks: dict[int, dict[str, MarkEntry]] = {a.id: {} for a in missing}
+        for row in session.execute(
+            select(ItemMark.assessment_id, ItemMark.item_id, ItemMark.mark, ItemMark.evidence, ItemMark.owner,
+                   ItemMark.due, ItemMark.note)
+            .where(ItemMark.team_id == team_id, ItemMark.assessment_id.in_(marks), ItemMark.mark.is_not(None))
+        ):
+            marks[row.assessment_id][row.item_id] = MarkEntry(mark=Mark(row.mark), evidence=row.evidence,
+                                                              owner=row.owner, due=row.due, note=row.note)
+        committed = not session.info.get(WROTE)
+        for a in missing:
+            cards[a.id] = score(checklist_of(session, a), marks[a.id], waived=waived[a.id])
+            if committed:
+                _CARDS[keys[a.id]] = cards[a.id]
+        while len(_CARDS) > CARDS_KEPT:
+            _CARDS.popitem(last=False)
+    return [ReviewRow(a.id, f"{a.system} {a.version}", a.status, cards[a.id], a.channel_id) for a in assessments]
 
 
 def baseline_choices(session: Session, team_id: str, system: str | None, limit: int = 100) -> list[tuple[int, str]]:

@@ -2,7 +2,8 @@
 
 Two workspaces in one database: one with a single review, one with 30, the same person owning gaps in every
 review of both (more than any screen shows). Every interaction the people of a workspace have is run in each
-through the service functions its handler calls, counting the statements sent to the database.
+through the service functions its handler calls, counting the statements sent to the database. And the
+scorecards the lists keep per review revision (what makes a longer list cost no more reads) are never stale.
 """
 
 from __future__ import annotations
@@ -144,3 +145,36 @@ def test_no_interaction_runs_more_statements_with_more_reviews(engine, sessions,
         assert desk.gaps_total == 90 and not desk.gaps_over
         assert len(desk.gaps) == home.SHOWN and not desk.overdue
         assert desk.reviews_total == 30 and len(desk.reviews) == home.REVIEWS_SHOWN
+
+
+def test_a_kept_scorecard_is_never_one_the_marks_have_left(sessions, checklist):
+    """Lists keep each review's scorecard by its revision: a mark shows at once, a waiver too, and a change
+    rolled back leaves nothing behind."""
+    newest, _ = _seed(sessions, checklist, ONE, 1)
+    item = checklist.item_ids[GAP_ITEMS[0]]
+
+    def card() -> Any:
+        with session_scope(sessions) as s:
+            return reviews.review_rows(s, ONE, limit=1)[0].card
+
+    before = card()
+    assert card() == before  # kept
+    with session_scope(sessions) as s:
+        record_mark(s, ONE, newest, MarkRequest(item, Mark.NO, evidence="https://fixed"), actor=LEAD, today=TODAY,
+                    now=NOW)
+        seen_inside = reviews.review_rows(s, ONE, limit=1)[0].card  # the transaction's own, uncommitted change
+    after = card()
+    assert after != before and after == seen_inside and after.marked == before.marked
+
+    s = sessions()
+    record_mark(s, ONE, newest, MarkRequest(item, Mark.YES, owner=OWNER, due=TODAY + timedelta(days=3), note="x"),
+                actor=LEAD, today=TODAY, now=NOW)
+    rolled_back = reviews.review_rows(s, ONE, limit=1)[0].card
+    assert rolled_back != after
+    s.rollback()
+    s.close()
+    assert card() == after  # what was rolled back was never kept...
+    with session_scope(sessions) as s:  # ...so the next change, at the revision it had, shows as itself
+        record_mark(s, ONE, newest, MarkRequest(item, Mark.PARTIAL, owner=OWNER, due=TODAY + timedelta(days=3),
+                                                note="x"), actor=LEAD, today=TODAY, now=NOW)
+    assert card().score != rolled_back.score and card().score == after.score + 1
