@@ -268,7 +268,7 @@ def interactions(sessions: sessionmaker[Session], newest: int, now: datetime,
     def gaps() -> Any:
         with session_scope(sessions) as s:
             found = reviews.open_gaps_for(s, TEAM, OWNER, today, limit=reviews.GAPS_LISTED)
-            total = reviews.count_open_gaps(s, TEAM, OWNER, up_to=reviews.GAPS_COUNTED)
+            total = reviews.count_open_gaps(s, TEAM, OWNER, up_to=reviews.GAPS_COUNTED + 1)
         shown["/readiness gaps"] = len(found)
         return lines_message("Your open gaps", [gap_line(g) for g in found] + [f"…and {total} more"],
                              "You own no open gaps.")

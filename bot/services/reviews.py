@@ -147,7 +147,7 @@ def record_thread(
 
 
 GAPS_LISTED = 25  # the gaps `/readiness gaps` lists, the most pressing first
-GAPS_COUNTED = 200  # an owner's gaps are counted this far; past it a screen says "over"
+GAPS_COUNTED = 200  # an owner's gaps are counted this far (one more tells there are more): a screen says "over"
 
 
 def _open_gaps(team_id: str, owner: str) -> Select[Any]:

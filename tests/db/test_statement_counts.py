@@ -8,6 +8,7 @@ scorecards the lists keep per review revision (what makes a longer list cost no 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from bot.db import session_scope
 from bot.services import gate, home, outbox, packets, people, reviews, waivers
 from bot.services.assessments import MarkRequest, StartRequest, start_assessment
 from bot.services.marks import record_mark
+from handlers.blocks.home import home_view
 
 ONE, MANY = "T_ONE", "T_MANY"
 LEAD, OWNER = "U_LEAD", "U_OWNER"
@@ -87,7 +89,7 @@ def _interactions(sessions: sessionmaker[Session], checklist: Checklist, team_id
     def gaps() -> Any:
         with session_scope(sessions) as s:
             return (reviews.open_gaps_for(s, team_id, OWNER, TODAY, limit=reviews.GAPS_LISTED),
-                    reviews.count_open_gaps(s, team_id, OWNER, up_to=reviews.GAPS_COUNTED))
+                    reviews.count_open_gaps(s, team_id, OWNER, up_to=reviews.GAPS_COUNTED + 1))
 
     def click() -> Any:
         with session_scope(sessions) as s:
@@ -120,7 +122,7 @@ def _interactions(sessions: sessionmaker[Session], checklist: Checklist, team_id
             "packet": packet, "sweep": sweep}
 
 
-def test_no_interaction_runs_more_statements_with_more_reviews(engine, sessions, checklist):
+def test_no_interaction_runs_more_statements_with_more_reviews(engine, sessions, checklist, monkeypatch):
     seeded = {ONE: _seed(sessions, checklist, ONE, 1), MANY: _seed(sessions, checklist, MANY, 30)}
     runs = {team: _interactions(sessions, checklist, team, seeded[team]) for team in (ONE, MANY)}
     counted: dict[str, dict[str, int]] = {}
@@ -145,6 +147,13 @@ def test_no_interaction_runs_more_statements_with_more_reviews(engine, sessions,
         assert desk.gaps_total == 90 and not desk.gaps_over
         assert len(desk.gaps) == home.SHOWN and not desk.overdue
         assert desk.reviews_total == 30 and len(desk.reviews) == home.REVIEWS_SHOWN
+        monkeypatch.setattr(reviews, "GAPS_COUNTED", 90)  # exactly as many as there are: counted, not "over"
+        desk = home.desk(s, MANY, OWNER, NOW)
+        assert (desk.gaps_total, desk.gaps_over) == (90, False)
+        monkeypatch.setattr(reviews, "GAPS_COUNTED", 89)
+        desk = home.desk(s, MANY, OWNER, NOW)
+        assert (desk.gaps_total, desk.gaps_over) == (89, True)
+        assert "…and over 81 more" in json.dumps(home_view(desk), ensure_ascii=False)
 
 
 def test_a_kept_scorecard_is_never_one_the_marks_have_left(sessions, checklist):
