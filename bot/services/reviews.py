@@ -147,16 +147,16 @@ def record_thread(
 
 
 GAPS_LISTED = 25  # the gaps `/readiness gaps` lists, the most pressing first
-GAPS_COUNTED = 200  # an owner's gaps are counted this far (one more tells there are more): a screen says "over"
+GAPS_COUNTED = 100  # an owner's gaps are counted this far (one more tells there are more): a screen says "over"
 
 
 def _open_gaps(team_id: str, owner: str) -> Select[Any]:
     """An owner's open gaps (rows marked Partial or Yes in open reviews), read along ``ix_item_marks_owner``
-    (the review is checked row by row, never read whole)."""
+    (the review is checked row by row, never read whole): the columns a gap's line shows."""
     in_open_review = select(Assessment.id).where(
         Assessment.id == ItemMark.assessment_id, Assessment.team_id == team_id,
         Assessment.status.in_(OPEN_STATUSES)).exists()
-    return select(ItemMark).where(
+    return select(ItemMark.assessment_id, ItemMark.item_id, ItemMark.mark, ItemMark.owner, ItemMark.due).where(
         ItemMark.team_id == team_id, ItemMark.owner == owner, ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
         in_open_review)
 
@@ -192,28 +192,29 @@ def open_gaps_for(session: Session, team_id: str, owner: str, today: date, limit
     what is shown, in the index's order."""
     dated = _open_gaps(team_id, owner).where(ItemMark.due.is_not(None)).order_by(
         ItemMark.due, ItemMark.assessment_id, ItemMark.item_id)
-    found = list(session.scalars(dated if limit is None else dated.limit(limit)))
+    found = list(session.execute(dated if limit is None else dated.limit(limit)))
     undated = _open_gaps(team_id, owner).where(ItemMark.due.is_(None)).order_by(
         ItemMark.assessment_id, ItemMark.item_id)
-    found += session.scalars(undated if limit is None else undated.limit(limit - len(found)))
+    found += session.execute(undated if limit is None else undated.limit(limit - len(found)))
     if not found:
         return []
-    reviews = {a.id: a for a in session.scalars(select(Assessment).where(
-        Assessment.team_id == team_id, Assessment.id.in_({r.assessment_id for r in found})))}
+    about = {aid: (f"{system} {version}", checklist_by_hash(session, team_id, content_hash))
+             for aid, system, version, content_hash in session.execute(
+                 select(Assessment.id, Assessment.system, Assessment.version, Assessment.checklist_hash).where(
+                     Assessment.team_id == team_id, Assessment.id.in_({r.assessment_id for r in found})))}
     rows: list[GapRow] = []
-    for mark_row in found:
-        assessment = reviews[mark_row.assessment_id]
-        checklist = checklist_of(session, assessment)
+    for gap in found:
+        label, checklist = about[gap.assessment_id]
         rows.append(
             GapRow(
-                assessment_id=assessment.id,
-                label=f"{assessment.system} {assessment.version}",
-                item_id=mark_row.item_id,
-                title=checklist.item(mark_row.item_id).title,
-                mark_label=checklist.marks[Mark(mark_row.mark)].label,
-                owner=mark_row.owner,
-                due=mark_row.due,
-                overdue=mark_row.due is not None and mark_row.due < today,
+                assessment_id=gap.assessment_id,
+                label=label,
+                item_id=gap.item_id,
+                title=checklist.item(gap.item_id).title,
+                mark_label=checklist.marks[Mark(gap.mark)].label,
+                owner=gap.owner,
+                due=gap.due,
+                overdue=gap.due is not None and gap.due < today,
             )
         )
     return rows
