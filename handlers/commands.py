@@ -58,9 +58,12 @@ def answer(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     elif sub == "gaps":
         today = earliest_today(deps_of(context).now())
         with db_of(context).read() as session:
-            gaps = reviews.open_gaps_for(session, team_id, command["user_id"], today)
-        ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps], "You own no open gaps."),
-            text="Your open gaps")
+            gaps = reviews.open_gaps_for(session, team_id, command["user_id"], today, limit=reviews.GAPS_LISTED)
+            total = reviews.count_open_gaps(session, team_id, command["user_id"], up_to=reviews.GAPS_COUNTED + 1)
+        over, total = total > reviews.GAPS_COUNTED, min(total, reviews.GAPS_COUNTED)
+        more = f"_…and {'over ' if over else ''}{total - len(gaps)} more: the most pressing are above._"
+        ack(blocks=home.lines_message("Your open gaps", [home.gap_line(g) for g in gaps] + [more] * (total > len(gaps)),
+                                      "You own no open gaps."), text="Your open gaps")
     elif sub == "close":
         assessment_id = review_number(args[0]) if len(args) == 1 else None
         if assessment_id is None:

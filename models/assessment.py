@@ -14,7 +14,10 @@ from models.base import Base, TeamScoped, UTCDateTime, utcnow
 
 class Assessment(TeamScoped, Base):
     __tablename__ = "assessments"
-    __table_args__ = (Index("ix_assessments_team_system_version", "team_id", "system", "version"),)
+    __table_args__ = (
+        Index("ix_assessments_team_system_version", "team_id", "system", "version"),
+        Index("ix_assessments_team_status", "team_id", "status"),  # reviews in progress, counted
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     system: Mapped[str] = mapped_column(String(MAX_SYSTEM))
@@ -51,7 +54,11 @@ class ItemMark(TeamScoped, Base):
     """The current mark of one checklist item (mark is NULL while unmarked)."""
 
     __tablename__ = "item_marks"
-    __table_args__ = (UniqueConstraint("assessment_id", "item_id"),)
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "item_id"),
+        # an owner's gaps in due order, read no further than what is shown (and counted the same way)
+        Index("ix_item_marks_owner", "team_id", "owner", "due", "assessment_id", "item_id", "mark"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)

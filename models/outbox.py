@@ -24,6 +24,8 @@ class OutboxMessage(TeamScoped, Base):
         UniqueConstraint("team_id", "dedupe_key"),
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_assessment_item", "assessment_id", "item_id"),
+        # a gap's rows still owed, found within its workspace whatever the planner knows of the table
+        Index("ix_outbox_team_assessment_item", "team_id", "assessment_id", "item_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -49,6 +49,7 @@ class Desk:
     overdue: list[GapRow] = field(default_factory=list)
     gaps: list[GapRow] = field(default_factory=list)  # open, not overdue
     gaps_total: int = 0  # overdue ones included
+    gaps_over: bool = False  # gaps_total is where the count stopped: there are more
     links: dict[tuple[int, str], str] = field(default_factory=dict)  # (review, item) -> its message in the thread
     reviews: list[ReviewRow] = field(default_factory=list)
     reviews_total: int = 0

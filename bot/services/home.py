@@ -23,9 +23,11 @@ REVIEWS_SHOWN = 10
 def desk(session: Session, team_id: str, user_id: str, now: datetime) -> Desk:
     today = earliest_today(now)
     gaps = reviews.open_gaps_for(session, team_id, user_id, today, limit=2 * SHOWN)
-    gaps_total = reviews.count_open_gaps(session, team_id, user_id)
+    counted = reviews.count_open_gaps(session, team_id, user_id, up_to=reviews.GAPS_COUNTED + 1)
+    gaps_total = min(counted, reviews.GAPS_COUNTED)
     proposals, proposals_total = due_dates.waiting_for(session, team_id, user_id, SHOWN)
     rows = reviews.review_rows(session, team_id, active_only=True, limit=REVIEWS_SHOWN)
+    reviews_total = reviews.count_reviews(session, team_id, active_only=True)  # from ix_assessments_team_status
     shown_ids = {g.assessment_id for g in gaps} | {p.assessment_id for p in proposals} | {r.assessment_id for r in rows}
     threads = {a.id: a for a in session.scalars(select(Assessment).where(
         Assessment.team_id == team_id, Assessment.id.in_(shown_ids)))} if shown_ids else {}
@@ -41,8 +43,8 @@ def desk(session: Session, team_id: str, user_id: str, now: datetime) -> Desk:
         labels={a.id: f"{a.system} {a.version}" for a in threads.values()},
         checkins=_checkins(session, team_id, user_id, now),
         overdue=[g for g in gaps if g.overdue][:SHOWN], gaps=[g for g in gaps if not g.overdue][:SHOWN],
-        gaps_total=gaps_total, links={k: v for k, v in links.items() if v},
-        reviews=rows, reviews_total=reviews.count_reviews(session, team_id, active_only=True),
+        gaps_total=gaps_total, gaps_over=counted > reviews.GAPS_COUNTED, links={k: v for k, v in links.items() if v},
+        reviews=rows, reviews_total=reviews_total,
         review_links={i: a.thread_link for i, a in threads.items() if a.thread_link},
     )
 

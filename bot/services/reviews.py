@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,8 @@ from bot.core.review import (
     message_parts,
     part_of_item,
 )
-from bot.core.scoring import score
+from bot.core.scoring import MarkEntry, score
+from bot.db import clock_now
 from bot.services import config, evidence, scorecards, signoff
 from bot.services.assessments import (
     OPEN_STATUSES,
@@ -31,7 +33,7 @@ from bot.services.assessments import (
 )
 from bot.services.checklists import checklist_by_hash
 from bot.services.errors import NotFound
-from models import Approval, Assessment, ItemMark, ProcessedInteraction
+from models import Approval, Assessment, ItemMark, ProcessedInteraction, Waiver
 
 
 def _statuses(rows: list[ItemMark]) -> dict[str, ItemStatus]:
@@ -143,14 +145,31 @@ def record_thread(
         assessment.section_messages = {**(assessment.section_messages or {}), message_key: message_ts}
 
 
-def count_open_gaps(session: Session, team_id: str, owner: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(ItemMark).join(
-        Assessment, Assessment.id == ItemMark.assessment_id).where(
+GAPS_LISTED = 25  # the gaps `/readiness gaps` lists, the most pressing first
+GAPS_COUNTED = 100  # an owner's gaps are counted this far (one more tells there are more): a screen says "over"
+
+
+def _open_gaps(team_id: str, owner: str) -> Select[Any]:
+    """An owner's open gaps (rows marked Partial or Yes in open reviews), read along ``ix_item_marks_owner``
+    (the review is checked row by row, never read whole): the columns a gap's line shows."""
+    in_open_review = select(Assessment.id).where(
+        Assessment.id == ItemMark.assessment_id, Assessment.team_id == team_id,
+        Assessment.status.in_(OPEN_STATUSES)).exists()
+    return select(ItemMark.assessment_id, ItemMark.item_id, ItemMark.mark, ItemMark.owner, ItemMark.due).where(
         ItemMark.team_id == team_id, ItemMark.owner == owner, ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
-        Assessment.team_id == team_id, Assessment.status.in_(OPEN_STATUSES))) or 0)
+        in_open_review)
+
+
+def count_open_gaps(session: Session, team_id: str, owner: str, *, up_to: int | None = None) -> int:
+    """How many open gaps ``owner`` has; with ``up_to``, counted no further than that (a screen says "more than")."""
+    found = _open_gaps(team_id, owner).with_only_columns(ItemMark.assessment_id)
+    if up_to is not None:
+        found = found.limit(up_to)
+    return int(session.scalar(select(func.count()).select_from(found.subquery())) or 0)
 
 
 def count_reviews(session: Session, team_id: str, *, active_only: bool = False) -> int:
+    """How many reviews the workspace has (in progress, with ``active_only``): counted in an index alone."""
     query = select(func.count()).select_from(Assessment).where(Assessment.team_id == team_id)
     if active_only:
         query = query.where(Assessment.status.in_(OPEN_STATUSES))
@@ -168,43 +187,43 @@ def item_link(session: Session, assessment: Assessment, item_id: str) -> str | N
 
 
 def open_gaps_for(session: Session, team_id: str, owner: str, today: date, limit: int | None = None) -> list[GapRow]:
-    """An owner's open gaps, overdue first then by due date; ``limit`` reads only what is shown."""
-    query = (
-        select(ItemMark, Assessment)
-        .join(Assessment, Assessment.id == ItemMark.assessment_id)
-        .where(
-            ItemMark.team_id == team_id,
-            ItemMark.owner == owner,
-            ItemMark.mark.in_((Mark.PARTIAL.value, Mark.YES.value)),
-            Assessment.team_id == team_id,
-            Assessment.status.in_(OPEN_STATUSES),
-        )
-        .order_by(ItemMark.due.is_(None), ItemMark.due, ItemMark.assessment_id, ItemMark.item_id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
+    """An owner's open gaps, overdue first then by due date (those without one last); ``limit`` reads only
+    what is shown, in the index's order."""
+    dated = _open_gaps(team_id, owner).where(ItemMark.due.is_not(None)).order_by(
+        ItemMark.due, ItemMark.assessment_id, ItemMark.item_id)
+    found = list(session.execute(dated if limit is None else dated.limit(limit)))
+    undated = _open_gaps(team_id, owner).where(ItemMark.due.is_(None)).order_by(
+        ItemMark.assessment_id, ItemMark.item_id)
+    found += session.execute(undated if limit is None else undated.limit(limit - len(found)))
+    if not found:
+        return []
+    about = {aid: (f"{system} {version}", checklist_by_hash(session, team_id, content_hash))
+             for aid, system, version, content_hash in session.execute(
+                 select(Assessment.id, Assessment.system, Assessment.version, Assessment.checklist_hash).where(
+                     Assessment.team_id == team_id, Assessment.id.in_({r.assessment_id for r in found})))}
     rows: list[GapRow] = []
-    for mark_row, assessment in session.execute(query):
-        checklist = checklist_of(session, assessment)
+    for gap in found:
+        label, checklist = about[gap.assessment_id]
         rows.append(
             GapRow(
-                assessment_id=assessment.id,
-                label=f"{assessment.system} {assessment.version}",
-                item_id=mark_row.item_id,
-                title=checklist.item(mark_row.item_id).title,
-                mark_label=checklist.marks[Mark(mark_row.mark)].label,
-                owner=mark_row.owner,
-                due=mark_row.due,
-                overdue=mark_row.due is not None and mark_row.due < today,
+                assessment_id=gap.assessment_id,
+                label=label,
+                item_id=gap.item_id,
+                title=checklist.item(gap.item_id).title,
+                mark_label=checklist.marks[Mark(gap.mark)].label,
+                owner=gap.owner,
+                due=gap.due,
+                overdue=gap.due is not None and gap.due < today,
             )
         )
-    rows.sort(key=lambda r: (not r.overdue, r.due or date.max, r.assessment_id, r.item_id))
     return rows
 
 
 def review_rows(session: Session, team_id: str, *, system: str | None = None, active_only: bool = False,
                 limit: int = 20, assessment_id: int | None = None) -> list[ReviewRow]:
-    """Reviews newest first; ``system`` matches the name as typed, whatever its case."""
+    """Reviews newest first; ``system`` matches the name as typed, whatever its case. At most three reads
+    whatever the number of rows: the reviews, their live waivers, and the marks of those whose scorecard at
+    this revision is not known yet."""
     query = select(Assessment).where(Assessment.team_id == team_id)
     if system:
         query = query.where(func.lower(Assessment.system) == system.lower())
@@ -213,10 +232,30 @@ def review_rows(session: Session, team_id: str, *, system: str | None = None, ac
     if active_only:
         query = query.where(Assessment.status.in_(OPEN_STATUSES))
     assessments = list(session.scalars(query.order_by(Assessment.id.desc()).limit(limit)))
-    result = []
-    for a in assessments:
-        result.append(scorecards.review_row(session, a))
-    return result
+    if not assessments:
+        return []
+    ids = [a.id for a in assessments]
+    waived: dict[int, set[str]] = {i: set() for i in ids}
+    for aid, item_id in session.execute(select(Waiver.assessment_id, Waiver.item_id).where(
+            Waiver.team_id == team_id, Waiver.assessment_id.in_(ids), Waiver.ended_at.is_(None),
+            Waiver.expires_at > clock_now(session))):
+        waived[aid].add(item_id)
+    keys = {a.id: (team_id, a.id, a.created_at, a.state_rev or 0, frozenset(waived[a.id])) for a in assessments}
+    cards = {i: card for i, key in keys.items() if (card := scorecards.kept(session, key)) is not None}
+    missing = [a for a in assessments if a.id not in cards]
+    if missing:
+        marks: dict[int, dict[str, MarkEntry]] = {a.id: {} for a in missing}
+        for row in session.execute(
+            select(ItemMark.assessment_id, ItemMark.item_id, ItemMark.mark, ItemMark.evidence, ItemMark.owner,
+                   ItemMark.due, ItemMark.note)
+            .where(ItemMark.team_id == team_id, ItemMark.assessment_id.in_(marks), ItemMark.mark.is_not(None))
+        ):
+            marks[row.assessment_id][row.item_id] = MarkEntry(mark=Mark(row.mark), evidence=row.evidence,
+                                                              owner=row.owner, due=row.due, note=row.note)
+        for a in missing:
+            cards[a.id] = score(checklist_of(session, a), marks[a.id], waived=waived[a.id])
+            scorecards.keep(session, keys[a.id], cards[a.id])
+    return [ReviewRow(a.id, f"{a.system} {a.version}", a.status, cards[a.id], a.channel_id) for a in assessments]
 
 
 def baseline_choices(session: Session, team_id: str, system: str | None, limit: int = 100) -> list[tuple[int, str]]:

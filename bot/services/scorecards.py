@@ -1,77 +1,68 @@
-"""Scorecards of reviews for lines that show many or answer at once (`/readiness status`, `list`), kept per process.
+"""Scorecards of reviews kept per process, for lines that show many reviews at once (`/readiness status`,
+`list`, the App Home's reviews in progress).
 
-A review's scorecard is drawn from its marks and live waivers. Every change to those (a mark, a waiver granted
-or ended) raises the review's state revision in the same transaction (``surfaces.changed``), and a waiver that
-runs out by time stops counting at its expiry. So a card drawn in a read is kept under (review, created, state
-revision, checklist) until the earliest expiry of the waivers it counts, and reused by reads of the same
-revision: a line then costs the review's own row, not its marks and waivers. Only read-only sessions use the
-cache (a write may hold changes not yet committed); each database (connection pool) has its own.
+A review's scorecard follows from its marks and the waivers live now. Every change of its marks raises the
+review's state revision in the same transaction, so (workspace, review, when it was made, revision, the items
+waived now) names one scorecard for good; a waiver that runs out by time changes the last part of the key. A
+card is kept only by a session that has written nothing (what it read is committed: a rolled-back change never
+leaves a card behind), at most ``MAX_CARDS`` per database (connection pool), so two databases in one process
+never share one.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from datetime import datetime
+from collections import OrderedDict
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
-from bot.core.review import ReviewRow
-from bot.core.scoring import Scorecard, score
-from bot.db import clock_now
-from bot.services.assessments import checklist_of, current_marks, live_waivers
-from models import Assessment
+from bot.core.scoring import Scorecard
 
-MAX_CARDS = 4096  # per database; past this the cache starts over
+MAX_CARDS = 4096
+WROTE = "readiness_rows_written"
 
-
-@dataclass(frozen=True)
-class _Drawn:
-    card: Scorecard
-    until: datetime | None  # the earliest expiry of a waiver the card counts: from then on it is drawn again
-
-
-_cards: WeakKeyDictionary[Any, dict[tuple[Any, ...], _Drawn]] = WeakKeyDictionary()
+Key = tuple[Any, ...]
+_cards: WeakKeyDictionary[Any, OrderedDict[Key, Scorecard]] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _cache(session: Session) -> dict[tuple[Any, ...], _Drawn] | None:
-    bind = session.get_bind()
-    if not bind.get_execution_options().get("readonly"):
-        return None
-    pool = getattr(bind, "pool", None)
+@event.listens_for(Session, "after_flush")
+def _note_writes(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def _of(session: Session) -> OrderedDict[Key, Scorecard] | None:
+    pool = getattr(session.get_bind(), "pool", None)
     if pool is None:
         return None
+    found = _cards.get(pool)
+    if found is None:
+        found = _cards[pool] = OrderedDict()
+    return found
+
+
+def kept(session: Session, key: Key) -> Scorecard | None:
     with _lock:
-        found = _cards.get(pool)
-        if found is None:
-            found = _cards[pool] = {}
-        return found
+        cards = _of(session)
+        return None if cards is None else cards.get(key)
 
 
-def card_of(session: Session, assessment: Assessment) -> Scorecard:
-    """The review's scorecard as it stands now: current marks, live waivers."""
-    now = clock_now(session)
-    cache = _cache(session)
-    key = (assessment.team_id, assessment.id, assessment.created_at, assessment.state_rev or 0,
-           assessment.checklist_hash)
-    if cache is not None:
-        drawn = cache.get(key)
-        if drawn is not None and (drawn.until is None or now < drawn.until):
-            return drawn.card
-    waivers = live_waivers(session, assessment, now)
-    card = score(checklist_of(session, assessment), current_marks(session, assessment),
-                 waived={w.item_id for w in waivers})
-    if cache is not None:
-        if len(cache) >= MAX_CARDS:
-            cache.clear()
-        cache[key] = _Drawn(card, min((w.expires_at for w in waivers), default=None))
-    return card
-
-
-def review_row(session: Session, assessment: Assessment) -> ReviewRow:
-    """One line of a list of reviews: its number, label, status, scorecard and channel."""
-    return ReviewRow(assessment.id, f"{assessment.system} {assessment.version}", assessment.status,
-                     card_of(session, assessment), assessment.channel_id)
+def keep(session: Session, key: Key, card: Scorecard) -> None:
+    if session.info.get(WROTE):
+        return
+    with _lock:
+        cards = _of(session)
+        if cards is None:
+            return
+        cards[key] = card
+        while len(cards) > MAX_CARDS:
+            cards.popitem(last=False)

@@ -140,8 +140,10 @@ def expire_due(session: Session, now: datetime, assessment_id: int | None = None
     Safe to run on any replica at any time: a row is ended once (locked, then flagged) and its notices
     carry dedupe keys.
     """
-    query = (select(Waiver).join(Assessment, Assessment.id == Waiver.assessment_id)
-             .where(Waiver.ended_at.is_(None), Waiver.expires_at <= now, Assessment.status != "closed"))
+    # lapsed waivers first (their index), each checked against its review: never every open review read
+    in_open_review = select(Assessment.id).where(Assessment.id == Waiver.assessment_id,
+                                                 Assessment.status != "closed").exists()
+    query = select(Waiver).where(Waiver.ended_at.is_(None), Waiver.expires_at <= now, in_open_review)
     if assessment_id is not None:
         query = query.where(Waiver.assessment_id == assessment_id)
     ended: list[tuple[str, int]] = []

@@ -30,8 +30,9 @@ def review_line(row: ReviewRow, link: str | None = None) -> str:
             f"score {card.score}/{card.max_score}, band {card.band}, {t.verdict(card.verdict)}{blockers}")
 
 
-def _more(shown: int, total: int, where: str) -> list[Block]:
-    return [context(f"…and {total - shown} more: {where}.")] if total > shown else []
+def _more(shown: int, total: int, where: str, *, over: bool = False) -> list[Block]:
+    """``over``: the count stopped at ``total``, there are more."""
+    return [context(f"…and {'over ' if over else ''}{total - shown} more: {where}.")] if total > shown else []
 
 
 def _linked(text: str, label: str, link: str | None) -> Block:
@@ -89,7 +90,8 @@ def home_view(desk: Desk) -> dict[str, Any]:
         blocks.append(section("You own no open gaps. :tada:"))
     else:
         blocks.append(section("Only the overdue ones above."))
-    blocks += _more(len(desk.gaps) + len(desk.overdue), desk.gaps_total, "`/readiness gaps` lists them all")
+    blocks += _more(len(desk.gaps) + len(desk.overdue), desk.gaps_total,
+                    "`/readiness gaps` lists the most pressing", over=desk.gaps_over)
     blocks += [divider(), header("Reviews in progress")]
     if desk.reviews:
         lines = [review_line(r, desk.review_links.get(r.assessment_id)) for r in desk.reviews]
