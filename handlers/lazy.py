@@ -8,10 +8,16 @@ them under an error id and tells the user.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import logging
+import queue
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -20,7 +26,7 @@ from slack_sdk import WebClient
 from bot.context import SAVED, db_of, deps_of
 from bot.core.documents import tree_problem
 from bot.executor import BACKGROUND, INTERACTIVE
-from bot.observe.metrics import ScreenTimer, kind_of
+from bot.observe.metrics import RECEIVED, ScreenTimer, kind_of
 from bot.services.errors import ServiceError
 from handlers.blocks.kit import loading_modal, notice_modal
 from handlers.errors import log_error, refusal_text, report_error, user_message
@@ -86,17 +92,84 @@ def listen(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callable
     return listener
 
 
-def open_form(body: dict[str, Any], context: BoltContext, build: Callable[[], dict[str, Any]]) -> None:
-    """Open a form the way Slack wants it for work that must read first: a small loading view at once (the
-    click's trigger lives three seconds), then the form built from what ``build`` reads, in its place. A
-    refusal while building is shown in the modal itself, and so is any other failure (a short message with
-    its error id, the traceback logged under it): the person is never left looking at "Loading…"."""
-    deps = deps_of(context)
-    view_id, view_hash = deps.open_modal(body["trigger_id"], loading_modal())
+class FormBuilders:
+    """A few named daemon threads that build forms while the thread that opens them waits.
+
+    Never a queue: when every builder is busy, ``submit`` answers None and the caller builds the form itself
+    (behind a loading view), so a burst of slow forms can neither starve nor deadlock the interactive lane."""
+
+    def __init__(self, size: int) -> None:
+        self._free = threading.Semaphore(size)
+        self._jobs: queue.SimpleQueue[tuple[Future[dict[str, Any]], Callable[[], dict[str, Any]]]] = \
+            queue.SimpleQueue()
+        self._size, self._started, self._lock = size, 0, threading.Lock()
+
+    def submit(self, fn: Callable[[], dict[str, Any]]) -> Future[dict[str, Any]] | None:
+        """Run ``fn`` on a builder, in a copy of the caller's context (its clock, log context, receipt time)."""
+        if not self._free.acquire(blocking=False):
+            return None
+        with self._lock:
+            if self._started < self._size:
+                self._started += 1
+                threading.Thread(target=self._work, name=f"form-build-{self._started}", daemon=True).start()
+        future: Future[dict[str, Any]] = Future()
+        self._jobs.put((future, functools.partial(contextvars.copy_context().run, fn)))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, fn = self._jobs.get()
+            future.set_running_or_notify_cancel()
+            try:
+                view = fn()
+            except BaseException as error:  # handed to the waiting thread, which raises it
+                self._free.release()  # free before the waiting thread hears of it
+                future.set_exception(error)
+            else:
+                self._free.release()
+                future.set_result(view)
+            del future, fn
+
+
+FORM_BUDGET = 1.0  # seconds from the request's receipt: a form built by then opens at once, without "Loading…"
+BUILDERS = FormBuilders(8)
+
+
+def form_or_notice(body: dict[str, Any], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The form ``build`` makes, or the modal that says why there is none."""
     try:
-        view = build()
+        return build()
     except ServiceError as refused:
-        view = notice_modal("Readiness", f":no_entry: {refusal_text(refused)}")
+        return notice_modal("Readiness", f":no_entry: {refusal_text(refused)}")
     except Exception as error:  # any failure: said where the person is looking, logged under its id
-        view = notice_modal("Readiness", f":warning: {user_message(error, log_error(error, body))}")
+        return notice_modal("Readiness", f":warning: {user_message(error, log_error(error, body))}")
+
+
+def open_form(body: dict[str, Any], context: BoltContext, build: Callable[[], dict[str, Any]]) -> None:
+    """Open a form that must read first, within the three seconds the click's trigger lives.
+
+    The form is built on a builder thread while this one waits until ``FORM_BUDGET`` after the request
+    arrived: built by then, it opens with one ``views.open``. Otherwise a small loading view opens at once
+    and the form replaces it (``views.update``) when it is built. A refusal while building is shown in the
+    modal itself, and so is any other failure (a short message with its error id, the traceback logged under
+    it): the person is never left looking at "Loading…". The build has the request's context to itself: this
+    thread touches nothing of the request's until the build has ended."""
+    deps = deps_of(context)
+    started = RECEIVED.get() or time.perf_counter()
+    future = BUILDERS.submit(functools.partial(form_or_notice, body, build))
+    if future is None:  # every builder busy: the loading view now, the form built here
+        view_id, view_hash = deps.open_modal(body["trigger_id"], loading_modal())
+        deps.update_modal(view_id, view_hash, form_or_notice(body, build))
+        return
+    try:
+        view = future.result(timeout=max(0.0, started + FORM_BUDGET - time.perf_counter()))
+    except FutureTimeout:
+        pass
+    else:
+        deps.open_modal(body["trigger_id"], view)
+        return
+    try:
+        view_id, view_hash = deps.open_modal(body["trigger_id"], loading_modal())
+    finally:
+        view = future.result()  # ended before anything else happens here, even when the trigger had expired
     deps.update_modal(view_id, view_hash, view)

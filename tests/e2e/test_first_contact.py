@@ -4,11 +4,14 @@ message metadata, Slack Connect; through a sandbox that keeps Slack's rules for 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+import handlers.lazy
 from bot.cli.doctor import run as doctor
 from bot.db import session_scope
 from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL, Conversation, LocalSlack
@@ -113,18 +116,51 @@ def test_a_review_slack_refuses_to_show_waits_for_an_invitation_then_posts(local
     assert local.sandbox.messages(ELSEWHERE)[0]["text"].startswith("Rollout readiness")
 
 
-def test_every_form_opens_as_a_loading_view_then_the_form(local, convo):
+def test_a_form_built_in_time_opens_with_one_views_open(local, convo, monkeypatch):
+    monkeypatch.setattr(handlers.lazy, "FORM_BUDGET", 2.0)  # well inside the trigger's three seconds
     p = local.people
     thread = convo.start_review(p.lead, "copilot", "2.0")
     before = len(local.sandbox.calls)
     ts = convo.item_message(REVIEW_CHANNEL, thread, "s2")
     local.driver.click(p.engineer, REVIEW_CHANNEL, ts, "mark_no", block_id="item:s2")
     local.settle()
-    calls = local.sandbox.calls[before:]
-    assert calls[0].method == "views.open" and "Loading" in json.dumps(calls[0].args["view"])  # first, at once
-    [update] = [c for c in calls if c.method == "views.update"]  # then the form, read from the database
+    calls = [c for c in local.sandbox.calls[before:] if c.method.startswith("views.")]
+    assert [c.method for c in calls] == ["views.open"] and calls[0].ok  # the form itself, read from the database
+    assert calls[0].args["view"]["callback_id"] == "mark_item" and "Loading" not in json.dumps(calls[0].args)
+
+
+def test_a_form_not_built_in_time_opens_as_a_loading_view_then_the_form(local, convo, monkeypatch):
+    """The trigger cannot wait for a slow read: a loading view opens when the budget is spent, and the form
+    replaces it (the view's id and hash) when it is built."""
+    import handlers.actions
+
+    p = local.people
+    thread = convo.start_review(p.lead, "copilot", "2.0")
+    ts = convo.item_message(REVIEW_CHANNEL, thread, "s2")
+    monkeypatch.setattr(handlers.lazy, "FORM_BUDGET", 0.1)
+    read, go_on = handlers.actions.mark_modal, threading.Event()
+
+    def slow(*args, **kwargs):
+        assert go_on.wait(10)  # the read ends only once the loading view is on screen
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.actions, "mark_modal", slow)
+    before = len(local.sandbox.calls)
+    local.driver.click(p.engineer, REVIEW_CHANNEL, ts, "mark_no", block_id="item:s2")
+    for _ in range(500):
+        calls = [c for c in local.sandbox.calls[before:] if c.method.startswith("views.")]
+        if calls:
+            break
+        time.sleep(0.01)
+    assert [c.method for c in calls] == ["views.open"] and "Loading" in json.dumps(calls[0].args["view"])
+    go_on.set()
+    local.settle()
+    calls = [c for c in local.sandbox.calls[before:] if c.method.startswith("views.")]
+    assert [c.method for c in calls] == ["views.open", "views.update"]
+    update = calls[1]
     assert update.args["view"]["callback_id"] == "mark_item" and update.args["view_id"] == \
         calls[0].response["view"]["id"] and update.args["hash"] == calls[0].response["view"]["hash"]
+    assert convo.last_view()["callback_id"] == "mark_item"
 
 
 def test_an_expired_trigger_asks_the_person_to_click_again_and_saves_nothing(local, convo):
@@ -278,11 +314,14 @@ def test_a_form_that_fails_while_it_is_built_says_so_in_the_modal_with_the_error
         raise RuntimeError("the checklist could not be read")
 
     monkeypatch.setattr(handlers.actions, "mark_modal", broken)
+    monkeypatch.setattr(handlers.lazy, "FORM_BUDGET", 2.0)  # failing at once: the modal opens with the notice
+    before = len(local.sandbox.calls)
     with caplog.at_level("ERROR"):
         local.driver.click(p.engineer, REVIEW_CHANNEL, ts, "mark_no", block_id="item:s2")
         local.settle()
     shown = json.dumps(convo.last_view())
     assert "Loading" not in shown and "Something went wrong on our side" in shown
+    assert [c.method for c in local.sandbox.calls[before:] if c.method.startswith("views.")] == ["views.open"]
     [error_id] = [r.error_id for r in caplog.records if getattr(r, "error_id", None)]
     assert f"error id {error_id}" in shown
     assert any("the checklist could not be read" in (r.exc_text or "") or

@@ -288,7 +288,7 @@ def mark_at_once(local: LocalSlack, convo: Conversation, user: str, thread: str,
     opened = len(local.sandbox.calls_to("views.open"))
     ts = convo.item_message(REVIEW_CHANNEL, thread, item)
     local.driver.click(user, REVIEW_CHANNEL, ts, f"mark_{mark}", block_id=f"item:{item}")
-    for _ in range(500):  # the form opens as a loading view, then is replaced by the form
+    for _ in range(500):  # the form opens at once, or as a loading view the form then replaces
         calls = [c for c in local.sandbox.calls_to("views.open")[opened:] if c.ok]
         view = local.sandbox.view(str(calls[0].response["view"]["id"])) if calls else None
         if view is not None and view.get("submit"):
