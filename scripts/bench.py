@@ -93,15 +93,20 @@ class Run:
         self.proxy.add_channels(channels)
         items: list[tuple[str, str, str, str]] = []
         for k, channel in enumerate(channels):
-            updated = self.proxy.count_calls("views.update")  # the form replaces a loading view
+            opened = self.proxy.count_calls("views.open")
             self.driver.slash_command("/readiness", f"start bench-system-{k} 1.0", user=LEAD, channel=channel)
-            wait_for(lambda n=updated: self.proxy.count_calls("views.update") > n)
+            wait_for(lambda n=opened: self.proxy.count_calls("views.open") > n and self.form_is_open())
             self.driver.submit_view(LEAD, self.proxy.last_view_id(),
                                     {"system": f"bench-system-{k}", "version": "1.0", "release_channel": channel})
             wait_for(lambda ch=channel: len({i for _, i in self.proxy.item_messages(ch)}) >= 22, 30.0)
             items += [(channel, ts, item, f"r{k}-{item}") for ts, item in self.proxy.item_messages(channel)]
         click = next((ch, ts) for ch, ts, item, _ in items if item == "s1")
         return Target(click, [i for i in items if (i[0], i[1], i[2]) != (click[0], click[1], "s1")])
+
+    def form_is_open(self) -> bool:
+        """The last modal holds its form (opened with it, or a loading view the form has replaced)."""
+        view = self.proxy.view(self.proxy.last_view_id())
+        return bool(view and view.get("submit"))
 
     # -- running a phase ---------------------------------------------------------------------------------------
 
@@ -188,7 +193,7 @@ class Run:
 
         triggers = self.clients(clients, count, lambda c, j: open_form(j))
         wait_for(lambda: self.proxy.count_since(first, "views.open") >= count, SCREEN_TIMEOUT, "forms did not open")
-        self.quiet()  # Readiness opens a loading view, then puts the form in its place
+        self.quiet()  # a form built late opens as a loading view, then takes its place
         views = {call["trigger"]: call["view_id"] for call in self.proxy.calls_since(first)
                  if call["method"] == "views.open"}
         by_j = dict(triggers)

@@ -241,7 +241,7 @@ class Conversation:
         raise FlowError("no modal was opened")
 
     def last_view(self, user: str | None = None) -> dict[str, object]:
-        """The last opened modal as it is now: a form opens as a loading view and is then updated in place."""
+        """The last opened modal as it is now: opened with its form, or as a loading view updated in place."""
         view = self.sandbox.view(self.last_view_id(user))
         if view is None:
             raise FlowError("the last modal is gone")
