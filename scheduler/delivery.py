@@ -32,7 +32,7 @@ from bot.observe.logcontext import about
 from bot.services import config, notices, outbox, surfaces
 from bot.services.golive import ISSUE
 from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
-from bot.services.outbox import REFRESH_KINDS
+from bot.services.outbox import REFRESH, REFRESH_KINDS
 from bot.services.reminders import DM_KINDS
 from handlers.blocks.reminders import replaced
 from models import Assessment, OutboxMessage
@@ -150,7 +150,9 @@ class Deliverer:
                 return 0
             self._claimed = {row.id: row for row in claimed}
             crash_point("after_claim")
-            for group in groups(claimed):
+            # what shows a review is edited first: an edit is not paced, while a new post may wait its turn in
+            # the channel (a second apart), and the edit is what the person who just acted is looking at
+            for group in sorted(groups(claimed), key=lambda g: g[0].kind != REFRESH):
                 if self.stopping.is_set():  # shutting down: what is left goes back at once (release)
                     break
                 self._deliver_to_workspace(group)

@@ -25,10 +25,10 @@ from bot.core.review import Review, message_parts
 from bot.core.slack_failures import CONTENT, MESSAGE, permanent
 from bot.core.surface_hash import content_hash
 from bot.db import session_scope
-from bot.services import outbox, signoff, surfaces
+from bot.services import outbox, surfaces
 from bot.services.home import desk
 from bot.services.outbox import HOME_REFRESH
-from bot.services.reviews import load_review
+from bot.services.reviews import load_review_signoff
 from bot.services.signoff import SignoffState
 from handlers.blocks import review as rb
 from handlers.blocks import signoff as sb
@@ -99,11 +99,11 @@ def plan_review(session: Session, team_id: str, assessment_id: int | None, now: 
     assessment = session.get(Assessment, assessment_id) if assessment_id is not None else None
     if assessment is None or assessment.team_id != team_id:
         return []
-    review = load_review(session, team_id, assessment.id)
-    st = signoff.state(session, team_id, assessment.id)
+    review, st = load_review_signoff(session, assessment)
     state_now = moment_now(review, st)
     updates: list[Update] = []
-    for surface in surfaces.of_review(session, team_id, assessment.id):
+    # the thread's item messages first: a mark shows where it was made before the card and the parent follow
+    for surface in sorted(surfaces.of_review(session, team_id, assessment.id), key=lambda s: s.role != SECTION):
         if surface.role == MOMENT:
             if surface.superseded_at is not None or holds(surface.asserts or {}, state_now):
                 continue

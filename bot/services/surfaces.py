@@ -30,11 +30,12 @@ HOME_OPEN = timedelta(minutes=30)  # anyone's App Home opened this recently is t
 MAX_HOMES = 200
 
 
-def changed(session: Session, assessment: Assessment) -> None:
-    """The review changed: its messages and the App Homes of its people are owed an update."""
+def changed(session: Session, assessment: Assessment, *, owners: set[str] | None = None) -> None:
+    """The review changed: its messages and the App Homes of its people are owed an update. ``owners``: the
+    review's gap owners as they are now, when the caller has just read them (read here otherwise)."""
     assessment.state_rev = (assessment.state_rev or 0) + 1
     owe_refresh(session, assessment.team_id, assessment.id)
-    for user in _home_watchers(session, assessment):
+    for user in _home_watchers(session, assessment, owners):
         request(session, assessment.team_id, f"home:{user}", HOME_REFRESH, user, None)
 
 
@@ -80,14 +81,14 @@ def home_opened(session: Session, team_id: str, user_id: str, now: datetime) -> 
         person.home_opened_at = now
 
 
-def _home_watchers(session: Session, assessment: Assessment) -> list[str]:
+def _home_watchers(session: Session, assessment: Assessment, owners: set[str] | None = None) -> list[str]:
     """People whose App Home shows this review: its lead, gap owners and approvers who opened their Home, and
     anyone who opened theirs in the last half hour (the review list shows every review in progress)."""
     now = db_now(session)
     concerned = {assessment.started_by}
     concerned |= set(session.scalars(select(ItemMark.owner).where(
         ItemMark.team_id == assessment.team_id, ItemMark.assessment_id == assessment.id,
-        ItemMark.owner.is_not(None))))
+        ItemMark.owner.is_not(None)))) if owners is None else owners
     concerned |= set(session.scalars(select(Approver.user_id).where(
         Approver.team_id == assessment.team_id, Approver.assessment_id == assessment.id)))
     found = session.scalars(select(Person.user_id).where(
