@@ -196,9 +196,12 @@ class Deliverer:
                 client = resolved.client
             default, self.client = self.client, client  # under the sweep's lock: one group at a time
             try:
-                self._deliver(group)
+                finished = self._deliver(group)
             finally:
                 self.client = default
+            if finished is not None:  # a refresh says how it ended: nothing to read back
+                metrics.DELIVERIES.labels(group[0].kind, finished).inc()
+                return
             with session_scope(self.sessions) as session:
                 for kind, status in outbox.statuses(session, ids):
                     metrics.DELIVERIES.labels(kind, status).inc()
@@ -224,10 +227,10 @@ class Deliverer:
     def _today(self, session: Session, tz: str | None) -> date:
         return self._now(session).astimezone(zone(tz)).date()
 
-    def _deliver(self, group: list[Claimed]) -> None:
+    def _deliver(self, group: list[Claimed]) -> str | None:
+        """Deliver one group; a refresh returns the status it finished its row with (None: read it back)."""
         if group[0].kind in REFRESH_KINDS:  # updates in place, drawn as things are now: no history to check
-            refresh.run(self, group[0])
-            return
+            return refresh.run(self, group[0])
         with session_scope(self.sessions) as session:
             composed = compose(session, group, self._today, self._now, self.policy)
             for row in composed.stale:
