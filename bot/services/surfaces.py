@@ -66,6 +66,10 @@ def request(session: Session, team_id: str, key: str, kind: str, recipient: str,
     if row is None:
         enqueue(session, team_id, dedupe_key=key, kind=kind, recipient=recipient, due_at=now,
                 assessment_id=assessment_id)
+    elif row.status == PENDING:
+        # the waiting row covers this change, but a sweep claiming right now may have passed it by (on
+        # PostgreSQL a claim skips the row this transaction holds): this request asks for a sweep too
+        outbox.owed(session)
     elif row.status == SENDING:
         row.requeue = True
         outbox.owed(session)
