@@ -32,7 +32,7 @@ from bot.observe.logcontext import about
 from bot.services import config, notices, outbox, surfaces
 from bot.services.golive import ISSUE
 from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
-from bot.services.outbox import REFRESH_KINDS
+from bot.services.outbox import REFRESH, REFRESH_KINDS
 from bot.services.reminders import DM_KINDS
 from handlers.blocks.reminders import replaced
 from models import Assessment, OutboxMessage
@@ -150,7 +150,9 @@ class Deliverer:
                 return 0
             self._claimed = {row.id: row for row in claimed}
             crash_point("after_claim")
-            for group in groups(claimed):
+            # what shows a review is edited first: an edit is not paced, while a new post may wait its turn in
+            # the channel (a second apart), and the edit is what the person who just acted is looking at
+            for group in sorted(groups(claimed), key=lambda g: g[0].kind != REFRESH):
                 if self.stopping.is_set():  # shutting down: what is left goes back at once (release)
                     break
                 self._deliver_to_workspace(group)
@@ -194,9 +196,12 @@ class Deliverer:
                 client = resolved.client
             default, self.client = self.client, client  # under the sweep's lock: one group at a time
             try:
-                self._deliver(group)
+                finished = self._deliver(group)
             finally:
                 self.client = default
+            if finished is not None:  # a refresh says how it ended: nothing to read back
+                metrics.DELIVERIES.labels(group[0].kind, finished).inc()
+                return
             with session_scope(self.sessions) as session:
                 for kind, status in outbox.statuses(session, ids):
                     metrics.DELIVERIES.labels(kind, status).inc()
@@ -222,10 +227,10 @@ class Deliverer:
     def _today(self, session: Session, tz: str | None) -> date:
         return self._now(session).astimezone(zone(tz)).date()
 
-    def _deliver(self, group: list[Claimed]) -> None:
+    def _deliver(self, group: list[Claimed]) -> str | None:
+        """Deliver one group; a refresh returns the status it finished its row with (None: read it back)."""
         if group[0].kind in REFRESH_KINDS:  # updates in place, drawn as things are now: no history to check
-            refresh.run(self, group[0])
-            return
+            return refresh.run(self, group[0])
         with session_scope(self.sessions) as session:
             composed = compose(session, group, self._today, self._now, self.policy)
             for row in composed.stale:

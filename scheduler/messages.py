@@ -22,7 +22,7 @@ from bot.core.reminder_plan import ReminderPolicy, in_working_hours, next_workin
 from bot.core.review import message_link, part_of_item
 from bot.core.slack_ids import is_user_id
 from bot.db import db_now
-from bot.services import evidence, signoff
+from bot.services import evidence
 from bot.services import golive as watch
 from bot.services.assessments import checklist_of, item_row
 from bot.services.notices import (
@@ -41,7 +41,7 @@ from bot.services.notices import (
 )
 from bot.services.people import timezone_of
 from bot.services.reminders import DM_KINDS, ESCALATION_CHANNEL, ESCALATION_THREAD, is_open_gap
-from bot.services.reviews import load_review
+from bot.services.reviews import load_review_signoff
 from handlers.blocks import evidence as eb
 from handlers.blocks import review as rb
 from handlers.blocks import signoff as sb
@@ -237,7 +237,7 @@ def _review_event(session: Session, row: Claimed, at: datetime) -> Composition:
     assessment = _assessment(session, row)
     if assessment is None:
         return Composition([], [row])
-    review = load_review(session, row.team_id, assessment.id)
+    review, st = load_review_signoff(session, assessment)
     link = review.thread_link
     payload = row.payload
     item = str(payload.get("item") or "")
@@ -276,7 +276,7 @@ def _review_event(session: Session, row: Claimed, at: datetime) -> Composition:
                                          payload.get("requested_by"), at=at),
                       assertion(DUE, item, due=payload.get("due")))
     if row.kind == SIGNOFF_OUTCOME:
-        text, blocks = sb.outcome(review, signoff.state(session, row.team_id, assessment.id))
+        text, blocks = sb.outcome(review, st)
         return Composition([row], [], here, text, blocks, surface=SurfaceNote(OUTCOME, row.recipient, review.rev))
     text, blocks = rb.result_message(review, link)
     where = "thread" if payload.get("thread_ts") else "channel"

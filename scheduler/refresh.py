@@ -25,10 +25,10 @@ from bot.core.review import Review, message_parts
 from bot.core.slack_failures import CONTENT, MESSAGE, permanent
 from bot.core.surface_hash import content_hash
 from bot.db import session_scope
-from bot.services import outbox, signoff, surfaces
+from bot.services import outbox, surfaces
 from bot.services.home import desk
 from bot.services.outbox import HOME_REFRESH
-from bot.services.reviews import load_review
+from bot.services.reviews import load_review_signoff
 from bot.services.signoff import SignoffState
 from handlers.blocks import review as rb
 from handlers.blocks import signoff as sb
@@ -50,7 +50,7 @@ class Host(Protocol):
     client: WebClient
     worker_id: str
 
-    def _still_held(self, rows: list[Claimed]) -> bool: ...
+    lease: timedelta
 
     def _backoff(self, rows: list[Claimed]) -> float: ...
 
@@ -99,11 +99,11 @@ def plan_review(session: Session, team_id: str, assessment_id: int | None, now: 
     assessment = session.get(Assessment, assessment_id) if assessment_id is not None else None
     if assessment is None or assessment.team_id != team_id:
         return []
-    review = load_review(session, team_id, assessment.id)
-    st = signoff.state(session, team_id, assessment.id)
+    review, st = load_review_signoff(session, assessment)
     state_now = moment_now(review, st)
     updates: list[Update] = []
-    for surface in surfaces.of_review(session, team_id, assessment.id):
+    # the thread's item messages first: a mark shows where it was made before the card and the parent follow
+    for surface in sorted(surfaces.of_review(session, team_id, assessment.id), key=lambda s: s.role != SECTION):
         if surface.role == MOMENT:
             if surface.superseded_at is not None or holds(surface.asserts or {}, state_now):
                 continue
@@ -130,9 +130,13 @@ def plan_home(session: Session, team_id: str, user_id: str, now: datetime) -> li
     return [Update(surface.id if surface else None, user_id, None, "", [], digest, 0, view=view)]
 
 
-def run(host: Host, row: Claimed) -> None:
+def run(host: Host, row: Claimed) -> str | None:
     """Bring every surface of the row's review (or the person's App Home) up to date, then finish the row:
-    done, or owed again at once when something changed while it ran."""
+    done, or owed again at once when something changed while it ran. Returns the row's status when it finished
+    (None: it went back, or another worker holds it).
+
+    Before each update the claim is renewed, in the transaction that records the update before it (one
+    transaction between two updates, not two); the last one is recorded as the row finishes."""
     with session_scope(host.sessions) as session:
         now = host._now(session)
         if row.kind == HOME_REFRESH:
@@ -141,17 +145,28 @@ def run(host: Host, row: Claimed) -> None:
             updates = plan_review(session, row.team_id, row.assessment_id, now)
     if updates:
         crash_point("refresh_drawn")
+    shown: Update | None = None  # in Slack, not recorded yet
     for update in updates:
-        if not host._still_held([row]):
-            return  # another worker took the row over: it draws the state itself
-        if not _send(host, row, update, now):
-            return
+        with session_scope(host.sessions) as session:
+            if shown is not None:
+                _record(session, row, shown, now)
+            held = bool(outbox.renew(session, [row.id], host.worker_id, host.lease))
+        shown = None
+        if not held:
+            return None  # another worker took the row over: it draws the state itself
+        sent = _send(host, row, update)
+        if sent is None:
+            return None
+        shown = update if sent else None
     with session_scope(host.sessions) as session:
-        outbox.finish(session, row.id, host.worker_id)
+        if shown is not None:
+            _record(session, row, shown, now)
+        return outbox.finish(session, row.id, host.worker_id) or None
 
 
-def _send(host: Host, row: Claimed, update: Update, now: datetime) -> bool:
-    """Post one update. False when the row went back to be tried later (Slack is slow or busy)."""
+def _send(host: Host, row: Claimed, update: Update) -> bool | None:
+    """Post one update: True when Slack took it (to be recorded), False when the surface is gone and is left
+    as it is, None when the row went back to be tried later (Slack is slow or busy)."""
     try:
         if update.view is not None:
             host.client.views_publish(user_id=update.channel, view=update.view)
@@ -163,21 +178,19 @@ def _send(host: Host, row: Claimed, update: Update, now: datetime) -> bool:
         if status == 429:
             after = float(exc.response.headers.get("Retry-After", "1") or 1)
             _again(host, row, after, f"ratelimited ({after:g}s)", counts=False)
-            return False
+            return None
         if failure is not None and failure.kind in (MESSAGE, CONTENT) and update.surface_id is not None:
             # the message is gone, or Slack will never take this content: the other surfaces still go
             log.error("surface %s (%s) not updated: Slack answered %s; it is left as it is", update.surface_id,
                       update.channel, error)
             with session_scope(host.sessions) as session:
                 surfaces.gone(session, update.surface_id, error)
-            return True
+            return False
         _again(host, row, host._backoff([row]), f"refused: {error}" if failure else f"HTTP {status}: {error}")
-        return False
+        return None
     except (URLError, TimeoutError, OSError) as exc:
         _again(host, row, host._backoff([row]), type(exc).__name__)
-        return False
-    with session_scope(host.sessions) as session:
-        _record(session, row, update, now)
+        return None
     return True
 
 

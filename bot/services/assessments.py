@@ -98,6 +98,8 @@ class Applied:
     assessment: Assessment
     row: ItemMark
     waiver_ended: bool = False  # the item was waived: the waiver covered the mark it was given for
+    marks: dict[str, MarkEntry] = field(default_factory=dict)  # every current mark of the review, this one too
+    waived: frozenset[str] = frozenset()  # the items whose waivers hold once the mark's consequences are done
 
 
 def _clean(text: str | None) -> str | None:
@@ -273,7 +275,7 @@ def apply_mark(
     )
     if previous == current:
         unchanged = MarkOutcome(assessment.id, False, request.item_id, previous, current, before, before, row.revision)
-        return Applied(unchanged, assessment, row)
+        return Applied(unchanged, assessment, row, marks=marks, waived=frozenset(waived))
 
     change = change_kind(previous, current)
     row.mark = current.mark.value
@@ -315,7 +317,8 @@ def apply_mark(
                  before=audit.mark_state(previous),
                  after={**(audit.mark_state(current) or {}), "reason": _clean(request.reason), "revision": row.revision,
                         "verdict": after.verdict.value, "score": after.score, "change": change})
-    return Applied(outcome, assessment, row, waiver_ended)
+    return Applied(outcome, assessment, row, waiver_ended, marks=marks,
+                   waived=frozenset(waived - {request.item_id} if waiver_ended else waived))
 
 
 def history(session: Session, team_id: str, assessment_id: int) -> list[MarkChange]:

@@ -40,10 +40,12 @@ def record_mark(
     # The gap's reminders change in this same transaction: a closed gap stops them, a new owner or
     # due date replaces them.
     reminders.replan_gap(session, assessment, row, now, policy or ReminderPolicy())
-    outcome = replace(outcome, voided=signoff.void_after_mark(session, assessment, request.item_id, actor))
+    # the marks and waivers as they stand now were read (and updated) by apply_mark: not read again
+    outcome = replace(outcome, voided=signoff.void_after_mark(session, assessment, request.item_id, actor,
+                                                              marks=applied.marks, waived=applied.waived))
     suggestions.settle_on_mark(session, assessment, outcome.item_id, outcome.current.mark, actor)
     notices.enqueue_mark_events(session, assessment, outcome, actor, requested_by=request.requested_by)
-    surfaces.changed(session, assessment)
+    surfaces.changed(session, assessment, owners={e.owner for e in applied.marks.values() if e.owner})
     return outcome
 
 

@@ -33,6 +33,7 @@ from bot.services.assessments import (
 )
 from bot.services.checklists import checklist_by_hash
 from bot.services.errors import NotFound
+from bot.services.signoff import SignoffState
 from models import Approval, Assessment, ItemMark, ProcessedInteraction, Waiver
 
 
@@ -53,16 +54,24 @@ def _statuses(rows: list[ItemMark]) -> dict[str, ItemStatus]:
 
 
 def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> Review:
+    return _review_signoff(session, assessment, rows)[0]
+
+
+def _review_signoff(session: Session, assessment: Assessment, rows: list[ItemMark]) -> tuple[Review, SignoffState]:
+    """The review and its sign-off, from one read of its marks, waivers and workspace settings."""
     checklist = checklist_of(session, assessment)
     marks = {r.item_id: e for r in rows if (e := entry_of(r)) is not None}
     waivers = live_waivers(session, assessment)
-    sign = signoff.state(session, assessment.team_id, assessment.id)
+    card = score(checklist, marks, waived={w.item_id for w in waivers})
+    settings = config.get(session, assessment.team_id)
+    sign = signoff.state(session, assessment.team_id, assessment.id, assessment=assessment, card=card,
+                         roles=settings.roles)
     baseline_label = None
     if assessment.baseline_id is not None:
         baseline = session.get(Assessment, assessment.baseline_id)
         if baseline is not None and baseline.team_id == assessment.team_id:
             baseline_label = f"#{baseline.id} {baseline.system} {baseline.version}"
-    return Review(
+    review = Review(
         assessment_id=assessment.id,
         team_id=assessment.team_id,
         system=assessment.system,
@@ -70,7 +79,7 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
         started_by=assessment.started_by,
         status=assessment.status,
         checklist=checklist,
-        card=score(checklist, marks, waived={w.item_id for w in waivers}),
+        card=card,
         waivers={w.item_id: WaiverNote(w.granted_by, w.expires_at, w.reason) for w in waivers},
         items=_statuses(rows),
         cohorts=list(assessment.cohorts or []),
@@ -83,9 +92,10 @@ def _review(session: Session, assessment: Assessment, rows: list[ItemMark]) -> R
         rev=assessment.state_rev or 0,
         signoff_requested=sign.requested,
         signoff_outcome=sign.outcome,
-        golive_allowed_early=config.get(session, assessment.team_id).golive_without_signoff,
+        golive_allowed_early=settings.golive_without_signoff,
         section_ts=dict(assessment.section_messages or {}),
     )
+    return review, sign
 
 
 def _rows(session: Session, assessment: Assessment) -> list[ItemMark]:
@@ -101,6 +111,11 @@ def _rows(session: Session, assessment: Assessment) -> list[ItemMark]:
 def load_review(session: Session, team_id: str, assessment_id: int) -> Review:
     assessment = get_assessment(session, team_id, assessment_id)
     return _review(session, assessment, _rows(session, assessment))
+
+
+def load_review_signoff(session: Session, assessment: Assessment) -> tuple[Review, SignoffState]:
+    """A review already read (its row) with its sign-off state: what a refresh draws every surface from."""
+    return _review_signoff(session, assessment, _rows(session, assessment))
 
 
 def item_status(session: Session, team_id: str, assessment_id: int, item_id: str) -> tuple[Checklist, ItemStatus]:

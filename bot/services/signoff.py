@@ -152,26 +152,33 @@ def proposed_approvers(session: Session, team_id: str, assessment_id: int) -> di
         Approver.team_id == team_id, Approver.assessment_id == last))}
 
 
-def state(session: Session, team_id: str, assessment_id: int) -> SignoffState:
-    assessment = get_assessment(session, team_id, assessment_id)
-    card = live_scorecard(session, assessment)
+def state(session: Session, team_id: str, assessment_id: int, *, assessment: Assessment | None = None,
+          card: Scorecard | None = None, roles: list[str] | None = None) -> SignoffState:
+    """Each role's decision as it stands. A caller that has just read the review passes what it read (the
+    assessment row, the live scorecard, the workspace's roles), so they are not read again."""
+    if assessment is None or assessment.id != assessment_id or assessment.team_id != team_id:
+        assessment = get_assessment(session, team_id, assessment_id)
+    card = live_scorecard(session, assessment) if card is None else card
     approvers = {a.role: a.user_id for a in session.scalars(select(Approver).where(Approver.assessment_id == assessment_id))}
-    live = {a.role: a for a in _live(session, assessment_id, clock_now(session))}
-    last = {a.role: a for a in session.scalars(select(Approval).where(
-        Approval.assessment_id == assessment_id).order_by(Approval.id))}  # the latest per role wins
-    roles = []
-    for role in roles_of(session, team_id):
+    approvals = list(session.scalars(select(Approval).where(Approval.assessment_id == assessment_id)
+                                     .order_by(Approval.id)))
+    live = {a.role: a for a in _still_standing(session, assessment_id, [a for a in approvals if a.voided_at is None],
+                                               clock_now(session))}
+    last = {a.role: a for a in approvals}  # the latest per role wins
+    roles_list = roles_of(session, team_id) if roles is None else roles
+    out = []
+    for role in roles_list:
         decision = live.get(role)
         if decision is not None:
-            roles.append(RoleState(role, approvers.get(role), decision.decision, decision.reason,
-                                   decision.decided_at, decision.user_id))
+            out.append(RoleState(role, approvers.get(role), decision.decision, decision.reason,
+                                 decision.decided_at, decision.user_id))
             continue
         previous = last.get(role)
         voided = None
         if previous is not None and previous.voided_at is not None and previous.void_reason != "decided again":
             voided = Voided(previous.decision, previous.user_id, previous.voided_at, previous.void_reason or "")
-        roles.append(RoleState(role, approvers.get(role), voided=voided))
-    return SignoffState(assessment_id, card, roles, requested=bool(approvers))
+        out.append(RoleState(role, approvers.get(role), voided=voided))
+    return SignoffState(assessment_id, card, out, requested=bool(approvers))
 
 
 def _live(session: Session, assessment_id: int, now: datetime | None = None) -> list[Approval]:
@@ -179,6 +186,12 @@ def _live(session: Session, assessment_id: int, now: datetime | None = None) -> 
     the scheduler has not processed yet (it will void them; until then they count as void already)."""
     approvals = list(session.scalars(select(Approval).where(
         Approval.assessment_id == assessment_id, Approval.voided_at.is_(None)).order_by(Approval.id)))
+    return _still_standing(session, assessment_id, approvals, now)
+
+
+def _still_standing(session: Session, assessment_id: int, approvals: list[Approval],
+                    now: datetime | None) -> list[Approval]:
+    """Of decisions not voided, those not relying on a waiver that has run out by ``now`` (all, without it)."""
     if now is None or not approvals:
         return approvals
     lapsed = list(session.scalars(select(Waiver.granted_at).where(
@@ -252,11 +265,13 @@ def void_since(session: Session, assessment: Assessment, reason: str, actor: str
     return _void(session, assessment, reason, actor, since=since)
 
 
-def void_after_mark(session: Session, assessment: Assessment, item_id: str, actor: str) -> int:
+def void_after_mark(session: Session, assessment: Assessment, item_id: str, actor: str, *,
+                    marks: dict[str, MarkEntry] | None = None, waived: Collection[str] | None = None) -> int:
     """A change of the scorecard voids the decisions that saw another one (a decision is bound to the marks
-    and waivers it saw); a new owner, due date, note or evidence text voids nothing."""
-    marks = current_marks(session, assessment)
-    now_hash = marks_hash(marks, waived_items(session, assessment))
+    and waivers it saw); a new owner, due date, note or evidence text voids nothing. ``marks`` and ``waived``:
+    the review's current marks and live waivers, when the caller has them (read again otherwise)."""
+    marks = current_marks(session, assessment) if marks is None else marks
+    now_hash = marks_hash(marks, waived_items(session, assessment) if waived is None else waived)
     stale = [a for a in _live(session, assessment.id) if a.scorecard_hash != now_hash]
     if not stale:
         return 0

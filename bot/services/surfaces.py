@@ -30,12 +30,14 @@ HOME_OPEN = timedelta(minutes=30)  # anyone's App Home opened this recently is t
 MAX_HOMES = 200
 
 
-def changed(session: Session, assessment: Assessment) -> None:
-    """The review changed: its messages and the App Homes of its people are owed an update."""
+def changed(session: Session, assessment: Assessment, *, owners: set[str] | None = None) -> None:
+    """The review changed: its messages and the App Homes of its people are owed an update. ``owners``: the
+    review's gap owners as they are now, when the caller has just read them (read here otherwise)."""
     assessment.state_rev = (assessment.state_rev or 0) + 1
-    owe_refresh(session, assessment.team_id, assessment.id)
-    for user in _home_watchers(session, assessment):
-        request(session, assessment.team_id, f"home:{user}", HOME_REFRESH, user, None)
+    now = db_now(session)
+    owe_refresh(session, assessment.team_id, assessment.id, now=now)
+    for user in _home_watchers(session, assessment, owners, now=now):
+        request(session, assessment.team_id, f"home:{user}", HOME_REFRESH, user, None, now=now)
 
 
 def homes_changed(session: Session, team_id: str, users: list[str]) -> None:
@@ -49,19 +51,25 @@ def homes_changed(session: Session, team_id: str, users: list[str]) -> None:
         request(session, team_id, f"home:{user}", HOME_REFRESH, user, None)
 
 
-def owe_refresh(session: Session, team_id: str, assessment_id: int) -> None:
+def owe_refresh(session: Session, team_id: str, assessment_id: int, *, now: datetime | None = None) -> None:
     """One refresh of the review's surfaces is owed (coalesced with any already waiting)."""
-    request(session, team_id, f"refresh:{assessment_id}", REFRESH, "-", assessment_id)
+    request(session, team_id, f"refresh:{assessment_id}", REFRESH, "-", assessment_id, now=now)
 
 
-def request(session: Session, team_id: str, key: str, kind: str, recipient: str, assessment_id: int | None) -> None:
-    """Owe one refresh: a waiting row covers it; a row a worker holds is sent again after; a done one revives."""
+def request(session: Session, team_id: str, key: str, kind: str, recipient: str, assessment_id: int | None, *,
+            now: datetime | None = None) -> None:
+    """Owe one refresh: a waiting row covers it; a row a worker holds is sent again after; a done one revives.
+    ``now``: the database's time, when the caller has just read it."""
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.team_id == team_id,
                                                      OutboxMessage.dedupe_key == key).with_for_update())
-    now = db_now(session)
+    now = now or db_now(session)
     if row is None:
         enqueue(session, team_id, dedupe_key=key, kind=kind, recipient=recipient, due_at=now,
                 assessment_id=assessment_id)
+    elif row.status == PENDING:
+        # the waiting row covers this change, but a sweep claiming right now may have passed it by (on
+        # PostgreSQL a claim skips the row this transaction holds): this request asks for a sweep too
+        outbox.owed(session)
     elif row.status == SENDING:
         row.requeue = True
         outbox.owed(session)
@@ -80,14 +88,15 @@ def home_opened(session: Session, team_id: str, user_id: str, now: datetime) -> 
         person.home_opened_at = now
 
 
-def _home_watchers(session: Session, assessment: Assessment) -> list[str]:
+def _home_watchers(session: Session, assessment: Assessment, owners: set[str] | None = None, *,
+                   now: datetime | None = None) -> list[str]:
     """People whose App Home shows this review: its lead, gap owners and approvers who opened their Home, and
     anyone who opened theirs in the last half hour (the review list shows every review in progress)."""
-    now = db_now(session)
+    now = now or db_now(session)
     concerned = {assessment.started_by}
     concerned |= set(session.scalars(select(ItemMark.owner).where(
         ItemMark.team_id == assessment.team_id, ItemMark.assessment_id == assessment.id,
-        ItemMark.owner.is_not(None))))
+        ItemMark.owner.is_not(None)))) if owners is None else owners
     concerned |= set(session.scalars(select(Approver.user_id).where(
         Approver.team_id == assessment.team_id, Approver.assessment_id == assessment.id)))
     found = session.scalars(select(Person.user_id).where(

@@ -41,6 +41,18 @@ def test_many_changes_owe_one_refresh_and_raise_the_revision(sessions, checklist
     assert refreshes(sessions) == [(f"refresh:{aid}", "pending", False)]
 
 
+def test_a_change_covered_by_a_waiting_refresh_still_asks_for_a_sweep(sessions, checklist):
+    """A sweep claiming while the change holds the waiting row passes it by (PostgreSQL skips a locked row), so
+    the change asks for a sweep of its own rather than leaving the row to the next regular one."""
+    aid = review(sessions, checklist)
+    change(sessions, aid)
+    assert refreshes(sessions) == [(f"refresh:{aid}", "pending", False)]
+    with session_scope(sessions) as s:
+        surfaces.changed(s, s.get(Assessment, aid))
+        assert s.info.get(outbox.OWED) is True
+    assert refreshes(sessions) == [(f"refresh:{aid}", "pending", False)]  # still one row
+
+
 def test_a_change_while_a_worker_holds_the_refresh_sends_it_again_after(sessions, checklist):
     aid = review(sessions, checklist)
     change(sessions, aid)
