@@ -1,5 +1,5 @@
-"""Where a request's time goes: cProfile over signed `/readiness status` commands, mark clicks and mark
-submissions handled by the full app on SQLite, in this process.
+"""Where a request's time goes: cProfile over signed `/readiness status` commands, mark clicks, mark
+submissions and first App Home openings handled by the full app on SQLite, in this process.
 
 The requests go straight to the app's WSGI entry (no HTTP server), and the work after the ack runs inline,
 in the same thread, so the profile holds all of it; a submission's profile includes the delivery sweep that
@@ -148,6 +148,17 @@ class Bench:
         if profiler is not None:
             profiler.disable()
 
+    def home(self, user: str) -> None:
+        """A person opens the App Home for the first time: the ack, then the desk drawn and published."""
+        self.sandbox.add_user(user, user.lower())
+        self.ok(self.driver.app_home_opened(user), "app_home_opened")
+        profiler = self.driver.profiler
+        if profiler is not None:
+            profiler.enable()
+        self.delivery.deliverer.sweep()  # anything the opening owed
+        if profiler is not None:
+            profiler.disable()
+
     def stop(self) -> None:
         self.delivery.deliverer.stop()
         self.sandbox.stop()
@@ -202,6 +213,9 @@ def main() -> int:
         show("mark click (form opened)", profile(bench, REQUESTS, lambda i: "s1", bench.click), REQUESTS)
         show("mark submission (with the sweep that updates the message)",
              profile(bench, REQUESTS, bench.open_form, bench.submit), REQUESTS)
+        bench.home("U0HOMEWARM")
+        show("App Home opened by someone new (the desk drawn and published)",
+             profile(bench, REQUESTS, lambda i: f"U0HOME{i}", bench.home), REQUESTS)
     finally:
         bench.stop()
     return 0
