@@ -128,9 +128,9 @@ def test_two_workspaces_run_reviews_side_by_side_each_with_its_own_token(two, cl
     local.settle()
     assert "copilot 2.0" not in json.dumps(status.json or {})
 
-
-def test_uninstall_stops_that_workspace_at_once_and_only_that_one(two, clock):
-    local, other = two
+def _a_gap_in_each_workspace(local, other, clock):  # type: ignore[no-untyped-def]
+    """Both workspaces installed, each with a review holding one gap whose reminders are owed; returns the
+    other workspace's review thread."""
     p = local.people
     local.install(TEAM)
     local.install(OTHER)
@@ -141,6 +141,12 @@ def test_uninstall_stops_that_workspace_at_once_and_only_that_one(two, clock):
     other.mark(OTHER_LEAD, theirs, "s2", "partial", owner=OTHER_OWNER, due=clock.day(45), note="later",
                channel=OTHER_REVIEW)
     sweep(local)
+    return theirs
+
+
+def test_uninstall_stops_that_workspace_at_once_and_only_that_one(two, clock):
+    local, other = two
+    theirs = _a_gap_in_each_workspace(local, other, clock)
     with session_scope(local.sessions) as s:
         owed = s.scalar(select(OutboxMessage.id).where(OutboxMessage.team_id == TEAM, OutboxMessage.status == "pending"))
     assert owed is not None, "the later reminders are owed"
@@ -341,16 +347,7 @@ def test_a_command_in_a_slack_connect_channel_stays_its_senders_workspaces(two, 
 
 def test_tokens_revoked_for_the_bot_stops_that_workspace_with_the_reason_and_a_user_token_does_not(two, clock):
     local, other = two
-    p = local.people
-    local.install(TEAM)
-    local.install(OTHER)
-    mine = Conversation(local)
-    thread = mine.start_review(p.lead, "copilot", "2.0")
-    mine.mark(p.lead, thread, "s1", "yes", owner=p.quality, due=clock.day(45), note="later")
-    theirs = other.start_review(OTHER_LEAD, "assistant", "1.0", channel=OTHER_REVIEW, release_channel=OTHER_RELEASE)
-    other.mark(OTHER_LEAD, theirs, "s2", "partial", owner=OTHER_OWNER, due=clock.day(45), note="later",
-               channel=OTHER_REVIEW)
-    sweep(local)
+    _a_gap_in_each_workspace(local, other, clock)
 
     def open_rows(team: str) -> list[OutboxMessage]:
         with session_scope(local.sessions) as s:
@@ -360,7 +357,7 @@ def test_tokens_revoked_for_the_bot_stops_that_workspace_with_the_reason_and_a_u
     owed = len(open_rows(TEAM))
     assert owed and open_rows(OTHER)
     # a person's own token revoked: the bot's still works, nothing stops
-    user_only = {"type": "tokens_revoked", "tokens": {"oauth": [p.lead], "bot": []}}
+    user_only = {"type": "tokens_revoked", "tokens": {"oauth": [local.people.lead], "bot": []}}
     assert local.driver.event(user_only, event_id="EvREVOKEUSER").status == 200
     local.settle()
     assert len(open_rows(TEAM)) == owed
