@@ -7,6 +7,7 @@ died mid-post) is looked up in the channel's recent history before it is sent ag
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import threading
@@ -83,8 +84,12 @@ class Pacer:
     def blocked(self, channel: str) -> float:
         return max(0.0, self.blocked_until.get(channel, 0.0) - time.monotonic())
 
+    def gap(self, channel: str) -> float:
+        """Seconds until the channel may have its next message (0: now)."""
+        return max(0.0, self.interval - (time.monotonic() - self.last.get(channel, 0.0)))
+
     def wait(self, channel: str) -> None:
-        gap = self.interval - (time.monotonic() - self.last.get(channel, 0.0))
+        gap = self.gap(channel)
         if gap > 0:
             time.sleep(gap)
 
@@ -93,6 +98,13 @@ class Pacer:
 
     def block(self, channel: str, seconds: float) -> None:
         self.blocked_until[channel] = time.monotonic() + seconds
+
+
+@dataclass(frozen=True)
+class _Paced:
+    """A post set aside in a sweep: its channel had a message less than a pace ago."""
+
+    channel: str
 
 
 def sending_client(token: str | None, base_url: str | None, timeout: float = 10) -> WebClient:
@@ -151,11 +163,16 @@ class Deliverer:
             self._claimed = {row.id: row for row in claimed}
             crash_point("after_claim")
             # what shows a review is edited first: an edit is not paced, while a new post may wait its turn in
-            # the channel (a second apart), and the edit is what the person who just acted is looking at
+            # the channel (a second apart), and the edit is what the person who just acted is looking at.
+            # A post that would wait is set aside, so a burst to one channel holds up no other channel's post.
+            waiting: dict[str, list[list[Claimed]]] = {}
             for group in sorted(groups(claimed), key=lambda g: g[0].kind != REFRESH):
                 if self.stopping.is_set():  # shutting down: what is left goes back at once (release)
-                    break
-                self._deliver_to_workspace(group)
+                    return len(claimed)
+                paced = self._deliver_to_workspace(group, may_wait=False)
+                if paced is not None:
+                    waiting.setdefault(paced, []).append(group)
+            self._deliver_paced(waiting)
             return len(claimed)
 
     def kick(self) -> int:
@@ -183,8 +200,20 @@ class Deliverer:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _deliver_to_workspace(self, group: list[Claimed]) -> None:
-        """The one place the workspace's client is chosen; a workspace that cannot be served gets nothing."""
+    def _deliver_paced(self, waiting: dict[str, list[list[Claimed]]]) -> None:
+        """The posts set aside, each channel's in order, a pace apart; the channel free soonest goes first."""
+        now = time.monotonic()
+        queue = [(now + self.pacer.gap(channel), n, channel) for n, channel in enumerate(waiting)]
+        heapq.heapify(queue)
+        while queue and not self.stopping.is_set():
+            _, n, channel = heapq.heappop(queue)
+            self._deliver_to_workspace(waiting[channel].pop(0))
+            if waiting[channel]:
+                heapq.heappush(queue, (time.monotonic() + self.pacer.gap(channel), n, channel))
+
+    def _deliver_to_workspace(self, group: list[Claimed], *, may_wait: bool = True) -> str | None:
+        """The one place the workspace's client is chosen; a workspace that cannot be served gets nothing.
+        With ``may_wait`` False, a post whose channel is not free yet is not made: its channel is returned."""
         ids = [row.id for row in group]
         with about(team_id=group[0].team_id, outbox_row_id=ids[0] if len(ids) == 1 else ids):
             client = self.client
@@ -192,19 +221,22 @@ class Deliverer:
                 resolved = self.workspaces.resolve(group[0].team_id)
                 if resolved.client is None:
                     self._not_served(group, str(resolved.why_not))
-                    return
+                    return None
                 client = resolved.client
             default, self.client = self.client, client  # under the sweep's lock: one group at a time
             try:
-                finished = self._deliver(group)
+                finished = self._deliver(group, may_wait=may_wait)
             finally:
                 self.client = default
+            if isinstance(finished, _Paced):
+                return finished.channel
             if finished is not None:  # a refresh says how it ended: nothing to read back
                 metrics.DELIVERIES.labels(group[0].kind, finished).inc()
-                return
+                return None
             with session_scope(self.sessions) as session:
                 for kind, status in outbox.statuses(session, ids):
                     metrics.DELIVERIES.labels(kind, status).inc()
+            return None
 
     def _not_served(self, group: list[Claimed], why: str) -> None:
         if why == UNINSTALLED:
@@ -227,8 +259,9 @@ class Deliverer:
     def _today(self, session: Session, tz: str | None) -> date:
         return self._now(session).astimezone(zone(tz)).date()
 
-    def _deliver(self, group: list[Claimed]) -> str | None:
-        """Deliver one group; a refresh returns the status it finished its row with (None: read it back)."""
+    def _deliver(self, group: list[Claimed], *, may_wait: bool = True) -> str | _Paced | None:
+        """Deliver one group; a refresh returns the status it finished its row with (None: read it back).
+        With ``may_wait`` False, a post whose channel is not free yet comes back as ``_Paced``, not made."""
         if group[0].kind in REFRESH_KINDS:  # updates in place, drawn as things are now: no history to check
             return refresh.run(self, group[0])
         with session_scope(self.sessions) as session:
@@ -239,9 +272,12 @@ class Deliverer:
         if composed.rows and composed.hold_until is not None:
             self._retry(composed.rows, after=max(1.0, hold), error="held until the recipient's working hours",
                         unknown=False, counts=False)
-            return
+            return None
         if not composed.rows or composed.target is None:
-            return
+            return None
+        if not may_wait and self.pacer.gap(composed.target.channel) > 0 \
+                and not self.pacer.blocked(composed.target.channel):
+            return _Paced(composed.target.channel)
         rows, target, text, blocks = composed.rows, composed.target, composed.text, composed.blocks
         keys = [row.dedupe_key for row in rows]
 
