@@ -145,6 +145,9 @@ class Deliverer:
         self.clock = clock
         self.policy = policy or ReminderPolicy()
         self._lock = threading.Lock()
+        self._kicks = threading.Condition()  # kick(): the sweep running for kicks, and the kicks it serves
+        self._kicks_asked = self._kicks_served = 0
+        self._kick_running = False
         self._readings: dict[tuple[Any, ...], _Reading] = {}  # history look-ups paused by Slack (a 429)
 
     # -- the jobs ----------------------------------------------------------------------------------
@@ -177,8 +180,25 @@ class Deliverer:
 
     def kick(self) -> int:
         """Deliver now what requests just queued (alerts, DMs, results, reported issues); reminders wait
-        for their time and the regular sweep."""
-        return self.sweep(kinds=IMMEDIATE_KINDS)
+        for their time and the regular sweep. Returns once a sweep that began after the call has ended.
+
+        Kicks coalesce: while one kick's sweep runs, the kicks that come in wait for it, and the next sweep
+        (made by one of them) serves every one that was waiting, so a burst of requests claims a few times,
+        not once per request behind the sweep's lock."""
+        with self._kicks:
+            self._kicks_asked += 1
+            ticket = self._kicks_asked
+            while self._kick_running and self._kicks_served < ticket:
+                self._kicks.wait()
+            if self._kicks_served >= ticket:  # a sweep that began after this call has delivered its rows
+                return 0
+            self._kick_running, covered = True, self._kicks_asked
+        try:
+            return self.sweep(kinds=IMMEDIATE_KINDS)
+        finally:
+            with self._kicks:
+                self._kick_running, self._kicks_served = False, max(self._kicks_served, covered)
+                self._kicks.notify_all()
 
     def reap(self) -> int:
         with session_scope(self.sessions) as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -213,3 +214,36 @@ def test_a_rate_limited_history_look_up_waits_for_retry_after_uses_no_attempt_an
     assert resumed.timestamp - limited.timestamp >= 2.0  # Retry-After honoured
     assert resumed.args.get("cursor") and resumed.args.get("cursor") == limited.args.get("cursor")
     assert all(int(c.args["limit"]) <= 15 for c in history)
+
+
+def test_a_burst_of_kicks_shares_sweeps_and_each_returns_after_a_sweep_that_began_after_it(local):
+    """Twenty requests ask for delivery at once while a sweep takes its time: a few sweeps serve them all,
+    and none is told "done" by a sweep that began before it asked."""
+    deliverer = local.delivery.deliverer
+    real_sweep, sweeps = deliverer.sweep, []
+
+    def slow_sweep(kinds=None) -> int:
+        began = time.monotonic()
+        time.sleep(0.2)
+        done = real_sweep(kinds)
+        sweeps.append((began, time.monotonic()))
+        return done
+
+    deliverer.sweep = slow_sweep
+    kicks: list[tuple[float, float]] = []
+
+    def kick() -> None:
+        asked = time.monotonic()
+        deliverer.kick()
+        kicks.append((asked, time.monotonic()))
+
+    threads = [threading.Thread(target=kick) for _ in range(20)]
+    for t in threads:
+        t.start()
+        time.sleep(0.01)
+    for t in threads:
+        t.join(10)
+    assert len(kicks) == 20
+    assert 1 <= len(sweeps) <= 3, sweeps
+    for asked, returned in kicks:
+        assert any(asked <= began and ended <= returned for began, ended in sweeps), (asked, returned, sweeps)
