@@ -11,6 +11,10 @@ PostgreSQL. For each interaction, signed requests from 1, 10 and 50 concurrent c
   link (or a later one for the same item) arrives;
 - App Home opened: on screen when the `views.publish` for that person arrives.
 
+Then the durable floor: the plain app once more, now keeping its marks in the same database (one upsert and
+one read in a transaction per submission), measured for the mark submission only. It shows what a durable
+write alone costs on top of the Slack work, since a bot that must not lose an acknowledged mark cannot do less.
+
 Time to screen is request sent -> that Web API call received by the sandbox (both `time.monotonic()`,
 system-wide on Linux). CPU per interaction is the server's user + system CPU over a phase, divided by its
 requests, after what the phase caused has reached the sandbox. Peak RSS is read at the end. Figures are
@@ -259,14 +263,15 @@ class Run:
 
 
 def measure(mode: str, url: str, sandbox: RemoteSandbox, pid: int, target: Target | None,
-            sizes: dict[str, int] | None) -> tuple[dict[tuple[str, int], Phase], float, Target]:
+            sizes: dict[str, int] | None, kinds: tuple[str, ...] = KINDS,
+            ) -> tuple[dict[tuple[str, int], Phase], float, Target]:
     extra = ["--sizes", json.dumps(sizes)] if sizes else []
     server = ServerProcess(mode, url, sandbox.api_url, *extra)
     try:
         run = Run(server, sandbox, pid)
         target = target or run.start_reviews()
         results = {}
-        for kind in KINDS:  # kind by kind: App Homes opened are refreshed on later changes, so they come last
+        for kind in kinds:  # kind by kind: App Homes opened are refreshed on later changes, so they come last
             run.phase(kind, 2, 10, target)  # warm-up, not counted
             for clients, count in LEVELS.items():
                 results[(kind, clients)] = run.phase(kind, clients, count, target)
@@ -279,6 +284,14 @@ def median_sizes(results: dict[tuple[str, int], Phase]) -> dict[str, int]:
     names = {"status": "status", "click": "form", "submit": "message", "home": "home"}
     return {names[kind]: int(statistics.median(s for (k, _), p in results.items() if k == kind for s in p.sizes))
             for kind in KINDS}
+
+
+def ratios(full: dict[tuple[str, int], Phase], base: dict[tuple[str, int], Phase], kind: str) -> tuple[float, float]:
+    """The worst p99 ratio over the levels, and the CPU ratio over all requests, of ``kind``."""
+    worst = max(pct(full[(kind, c)].screen_ms, .99) / pct(base[(kind, c)].screen_ms, .99) for c in LEVELS)
+    cpu = sum(full[(kind, c)].cpu_ms * n for c, n in LEVELS.items()) / \
+        sum(base[(kind, c)].cpu_ms * n for c, n in LEVELS.items())
+    return worst, cpu
 
 
 def verdict(ok: bool) -> str:
@@ -302,9 +315,7 @@ def report(name: str, full: dict[tuple[str, int], Phase], plain: dict[tuple[str,
           f"{'size shown':>12}{'plain':>7}")
     full_sizes, plain_sizes = median_sizes(full), median_sizes(plain)
     for kind, size_name in zip(KINDS, ("status", "form", "message", "home"), strict=True):
-        worst = max(pct(full[(kind, c)].screen_ms, .99) / pct(plain[(kind, c)].screen_ms, .99) for c in LEVELS)
-        cpu = sum(full[(kind, c)].cpu_ms * n for c, n in LEVELS.items()) / \
-            sum(plain[(kind, c)].cpu_ms * n for c, n in LEVELS.items())
+        worst, cpu = ratios(full, plain, kind)
         print(f"{LABELS[kind]:<31}{worst:>16.2f}{verdict(worst <= P99_TARGET):>10}{cpu:>11.2f}"
               f"{verdict(cpu <= CPU_TARGET):>10}{full_sizes[size_name]:>12}{plain_sizes[size_name]:>7}")
     sandbox_full = sum(p.sandbox_cpu_ms for p in full.values()) / len(full)
@@ -322,6 +333,25 @@ def report(name: str, full: dict[tuple[str, int], Phase], plain: dict[tuple[str,
     print()
 
 
+def report_durable(name: str, full: dict[tuple[str, int], Phase], plain: dict[tuple[str, int], Phase],
+                   durable: dict[tuple[str, int], Phase]) -> None:
+    """The mark submission against the durable floor: the plain app that writes its marks to the database."""
+    print(f"== {name}: mark submission -> chat.update, against the plain app keeping its marks in {name} ==")
+    print(f"{'clients':>7} |{'durable p50':>12}{'p95':>8}{'p99':>8}{'CPU':>7} |{'Readiness p99':>14}{'CPU':>7} |"
+          f"{'plain p99':>10}{'CPU':>7}")
+    for clients in LEVELS:
+        d, f, p = durable[("submit", clients)], full[("submit", clients)], plain[("submit", clients)]
+        print(f"{clients:>7} |{pct(d.screen_ms, .5):>12.1f}{pct(d.screen_ms, .95):>8.1f}{pct(d.screen_ms, .99):>8.1f}"
+              f"{d.cpu_ms:>7.2f} |{pct(f.screen_ms, .99):>14.1f}{f.cpu_ms:>7.2f} |{pct(p.screen_ms, .99):>10.1f}"
+              f"{p.cpu_ms:>7.2f}")
+    for label, (a, b) in (("Readiness / durable floor", (full, durable)), ("durable floor / plain", (durable, plain))):
+        worst, cpu = ratios(a, b, "submit")
+        print(f"{label:<27} worst p99 ratio {worst:6.2f} ({verdict(worst <= P99_TARGET)} at <= {P99_TARGET}), "
+              f"CPU ratio {cpu:5.2f} ({verdict(cpu <= CPU_TARGET)} at <= {CPU_TARGET})")
+    unseen = sum(p.unseen for (k, _), p in durable.items() if k == "submit")
+    print(f"durable floor: {unseen} submission(s) never shown\n")
+
+
 def main() -> int:
     print("Time to screen over HTTP on loopback: Readiness vs a plain bolt app doing the same Slack work")
     print("(waitress with 16 threads for both; signed requests from this process; the Slack sandbox runs in a")
@@ -337,8 +367,10 @@ def main() -> int:
             violations = (after_full, sandbox.proxy.violation_count() - after_full)
             sample = sandbox.proxy.violation_sample()
             failed = (failed_full, sandbox.proxy.failed_calls(calls_full))
+            durable, _, _ = measure("durable", url, sandbox, pid, target, median_sizes(full), kinds=("submit",))
             sandbox.proxy.stop()
         report(name, full, plain, (full_rss, plain_rss), violations, sample, failed)
+        report_durable(name, full, plain, durable)
     return 0
 
 

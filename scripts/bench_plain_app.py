@@ -9,6 +9,10 @@ way a Python team would write it with bolt, with no database (marks are kept in 
 
 What it shows is as large as what Readiness shows (`Sizes`, measured from Readiness's own calls in the same
 run), padded with plain text, so both apps send Slack the same amount of Block Kit.
+
+Given a `MarkStore`, the same app keeps its marks in a database instead: each submission writes the mark and
+reads back the message's marks in one transaction before its `chat.update` (the durable floor: the least a
+bot that must not lose an acknowledged mark does on top of the Slack work).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlalchemy import Column, Engine, MetaData, String, Table, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 LINE = "Owner <@U0LEAD>, due 2026-12-18 · evidence https://evals.example.com/runs/8812 · score 3 of 4 · "
 
@@ -75,11 +81,42 @@ def item_message(items: list[str], marks: dict[str, str], size: int) -> tuple[st
     return text, padded(blocks, size, {"text": text})
 
 
-def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes) -> App:
+class MarkStore:
+    """Marks kept in one table: a submission's write and the read of what its message shows, one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        meta = MetaData()
+        self.table = Table("plain_bench_marks", meta, Column("channel", String(32), primary_key=True),
+                           Column("ts", String(32), primary_key=True), Column("item", String(32), primary_key=True),
+                           Column("evidence", Text, nullable=False))
+        meta.create_all(engine)
+        self.insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    def save(self, channel: str, ts: str, item: str, evidence: str) -> dict[str, str]:
+        t = self.table
+        upsert = self.insert(t).values(channel=channel, ts=ts, item=item, evidence=evidence)
+        upsert = upsert.on_conflict_do_update(index_elements=[t.c.channel, t.c.ts, t.c.item],
+                                              set_={"evidence": upsert.excluded.evidence})
+        with self.engine.begin() as conn:
+            conn.execute(upsert)
+            shown = conn.execute(select(t.c.item, t.c.evidence).where(t.c.channel == channel, t.c.ts == ts))
+            return {str(i): str(e) for i, e in shown}
+
+
+def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes, store: MarkStore | None = None) -> App:
     app = App(client=WebClient(token=token, base_url=api_url), signing_secret=signing_secret,
               token_verification_enabled=False)
     marks: dict[tuple[str, str], dict[str, str]] = {}
     lock = threading.Lock()
+
+    def save(channel: str, ts: str, item: str, evidence: str) -> dict[str, str]:
+        if store is not None:
+            return store.save(channel, ts, item, evidence)
+        with lock:
+            shown = marks.setdefault((channel, ts), {})
+            shown[item] = evidence
+            return dict(shown)
 
     @app.action(re.compile(r"^mark_(no|partial|yes|change)$"))
     def open_mark_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -103,10 +140,7 @@ def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes) -> Ap
         ack()
         where = json.loads(view["private_metadata"])
         evidence = view["state"]["values"]["evidence"]["value"]["value"]
-        with lock:
-            shown = marks.setdefault((where["channel"], where["ts"]), {})
-            shown[where["item"]] = evidence
-            current = dict(shown)
+        current = save(where["channel"], where["ts"], where["item"], evidence)
         text, blocks = item_message(where["items"], current, sizes.message)
         client.chat_update(channel=where["channel"], ts=where["ts"], text=text, blocks=blocks)
 

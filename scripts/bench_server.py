@@ -1,5 +1,6 @@
 """A server process for `make bench`: the full Readiness app (with its outbox delivery, as `readiness serve`
-runs it), or the plain bolt app that does the same Slack work with no database (`bench_plain_app.py`).
+runs it), the plain bolt app that does the same Slack work with no database (`bench_plain_app.py`), or that
+plain app keeping its marks in the database (`durable`).
 
 Both are served the same way (waitress via bot.web.server.Server, same thread count). Prints the port on
 stdout, then serves until terminated.
@@ -24,7 +25,7 @@ from bot.web.server import Server, WebApp  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["full", "plain"], required=True)
+    parser.add_argument("--mode", choices=["full", "plain", "durable"], required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--signing-secret", required=True)
@@ -37,10 +38,11 @@ def main() -> int:
     settings = Settings(slack_bot_token=SecretStr(args.token), slack_signing_secret=SecretStr(args.signing_secret),
                         slack_api_url=args.api_url, database_url=args.database_url)
     delivery = None
-    if args.mode == "plain":
-        from bench_plain_app import Sizes, plain_app
+    if args.mode in ("plain", "durable"):
+        from bench_plain_app import MarkStore, Sizes, plain_app
 
-        app = plain_app(args.signing_secret, args.token, args.api_url, Sizes(**json.loads(args.sizes)))
+        store = MarkStore(engine) if args.mode == "durable" else None
+        app = plain_app(args.signing_secret, args.token, args.api_url, Sizes(**json.loads(args.sizes)), store)
     else:
         from bot.app import build_app
         from bot.db import ensure_schema, session_factory
