@@ -123,13 +123,25 @@ def ensure_schema(engine: Engine) -> None:
         )
 
 
+_DB_NOW = "db_now"  # session.info: (the transaction, PostgreSQL's now() in it)
+
+
 def db_now(session: Session) -> datetime:
-    """The database's clock (UTC): due checks use it, so replicas with skewed clocks agree."""
+    """The database's clock (UTC): due checks use it, so replicas with skewed clocks agree.
+
+    PostgreSQL's ``now()`` is the time its transaction began, so it is asked once per transaction. An SQLite
+    file is only ever shared by processes on one host, whose clock is the database's: it is read here, to
+    SQLite's millisecond, with no round trip."""
     if session.get_bind().dialect.name == "sqlite":
-        raw = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
-        return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
-    value = session.execute(text("SELECT now()")).scalar_one()
-    return value.astimezone(UTC)
+        now = datetime.now(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    transaction = session.get_transaction()
+    asked = session.info.get(_DB_NOW)
+    if transaction is not None and asked is not None and asked[0] is transaction:
+        return asked[1]
+    value = session.execute(text("SELECT now()")).scalar_one().astimezone(UTC)
+    session.info[_DB_NOW] = (session.get_transaction(), value)
+    return value
 
 
 def is_outage(error: BaseException) -> bool:
