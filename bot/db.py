@@ -131,8 +131,10 @@ def db_now(session: Session) -> datetime:
 
     PostgreSQL's ``now()`` is the time its transaction began, so it is asked once per transaction. An SQLite
     file is only ever shared by processes on one host, whose clock is the database's: it is read here, to
-    SQLite's millisecond, with no round trip."""
+    SQLite's millisecond, with no round trip, once the transaction has begun (a writer's holds the write lock),
+    so writers' times follow the order they write in, as when SQLite was asked."""
     if session.get_bind().dialect.name == "sqlite":
+        session.connection()  # begins the transaction, as a query would: BEGIN IMMEDIATE waits for the writer
         now = datetime.now(UTC)
         return now.replace(microsecond=now.microsecond // 1000 * 1000)
     transaction = session.get_transaction()
