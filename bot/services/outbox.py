@@ -6,11 +6,13 @@ claim the same row; SQLite claims inside its BEGIN IMMEDIATE transaction (one ho
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,20 @@ def owed(session: Session) -> None:
     session.info[OWED] = True
 
 
+def _owed_again(existing: OutboxMessage, due_at: datetime, payload: dict[str, Any] | None) -> bool:
+    """Apply an enqueue to the row its key already has: a pending row moves to the new time, a cancelled one is
+    revived (never a sent one). Returns True when the row was revived."""
+    if existing.status == PENDING and existing.due_at != due_at:
+        existing.due_at = existing.next_attempt_at = due_at
+    elif existing.status == CANCELLED:
+        # the same reminder is owed again (a gap reopened, handed back): revive it, never a sent one
+        existing.status, existing.attempts, existing.last_error = PENDING, 0, None
+        existing.due_at = existing.next_attempt_at = due_at
+        existing.payload = payload or {}
+        return True
+    return False
+
+
 def enqueue(
     session: Session, team_id: str, *, dedupe_key: str, kind: str, recipient: str, due_at: datetime,
     assessment_id: int | None = None, item_id: str | None = None, payload: dict[str, Any] | None = None,
@@ -47,15 +63,7 @@ def enqueue(
         select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key)
     )
     if existing is not None:
-        if existing.status == PENDING and existing.due_at != due_at:
-            existing.due_at = existing.next_attempt_at = due_at
-        elif existing.status == CANCELLED:
-            # the same reminder is owed again (a gap reopened, handed back): revive it, never a sent one
-            existing.status, existing.attempts, existing.last_error = PENDING, 0, None
-            existing.due_at = existing.next_attempt_at = due_at
-            existing.payload = payload or {}
-            return True
-        return False
+        return _owed_again(existing, due_at, payload)
     row = OutboxMessage(
         team_id=team_id, dedupe_key=dedupe_key, kind=kind, recipient=recipient, due_at=due_at,
         next_attempt_at=due_at, assessment_id=assessment_id, item_id=item_id, payload=payload or {},
@@ -67,6 +75,52 @@ def enqueue(
     except IntegrityError:  # the same row, enqueued at this moment by another replica
         return False
     return True
+
+
+_INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+
+
+def enqueue_many(session: Session, team_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
+    """``enqueue`` for many rows (each a mapping of ``enqueue``'s keyword arguments), in two statements whatever
+    their number: one SELECT of the rows their keys already have, one INSERT of the missing ones.
+
+    The rows found follow ``enqueue``'s rules (pending moves, cancelled is revived, sent is left alone); a key
+    another replica inserted meanwhile is skipped (ON CONFLICT DO NOTHING on the key's unique constraint).
+    The inserted rows are not in the session's identity map: a later query reads them from the database.
+    Returns the number of rows inserted or revived, as the sum of ``enqueue``'s results would be.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    insert_for = _INSERTS.get(session.get_bind().dialect.name)
+    if insert_for is None:  # a database without ON CONFLICT: one row at a time
+        return sum(enqueue(session, team_id, **row) for row in rows)
+    owed(session)
+    keys = list(dict.fromkeys(row["dedupe_key"] for row in rows))
+    found = {existing.dedupe_key: existing for existing in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key.in_(keys)))}
+    changed = 0
+    missing: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key, due_at = row["dedupe_key"], row["due_at"]
+        if key in found:
+            changed += _owed_again(found[key], due_at, row.get("payload"))
+        elif key in missing:  # the same key again: the row it is about to insert is pending, so it moves
+            missing[key]["due_at"] = missing[key]["next_attempt_at"] = due_at
+        else:
+            missing[key] = {
+                "team_id": team_id, "dedupe_key": key, "kind": row["kind"], "recipient": row["recipient"],
+                "due_at": due_at, "next_attempt_at": due_at, "assessment_id": row.get("assessment_id"),
+                "item_id": row.get("item_id"), "payload": row.get("payload") or {}, "status": PENDING, "attempts": 0,
+            }
+    if missing:
+        inserted = session.execute(
+            insert_for(OutboxMessage).values(list(missing.values()))
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.team_id, OutboxMessage.dedupe_key])
+            .returning(OutboxMessage.id)
+        )
+        changed += len(inserted.all())  # RETURNING names only the rows inserted, not those skipped
+    return changed
 
 
 def cancel_gap(session: Session, team_id: str, assessment_id: int, item_id: str | None = None,

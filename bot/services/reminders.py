@@ -20,7 +20,7 @@ from bot.services import audit
 from bot.services.assessments import get_assessment, item_row
 from bot.services.errors import ServiceError, mention
 from bot.services.golive import plan_watch
-from bot.services.outbox import cancel_gap, enqueue
+from bot.services.outbox import cancel_gap, enqueue_many
 from bot.services.people import timezone_of
 from models import Assessment, GoLive, ItemMark
 
@@ -68,18 +68,20 @@ def replan_gap(session: Session, assessment: Assessment, row: ItemMark, now: dat
     tz = timezone_of(session, team_id, row.owner)
     planned = plan_gap(gap, tz, now, policy)
     keep: list[str] = []
-    inserted = 0
+    rows: list[dict[str, object]] = []
     for reminder in planned:
         # a reminder whose time has just passed still goes out, but at the next working moment, not now
         send_at = reminder.send_at if reminder.send_at >= now else next_working_start(now, tz, policy)
         for key, kind, recipient in _rows_for(assessment, reminder):
             keep.append(key)
-            inserted += enqueue(
-                session, team_id, dedupe_key=key, kind=kind, recipient=recipient, due_at=send_at,
-                assessment_id=assessment.id, item_id=row.item_id,
+            rows.append(dict(
+                dedupe_key=key, kind=kind, recipient=recipient, due_at=send_at, assessment_id=assessment.id,
+                item_id=row.item_id,
                 payload={"owner": row.owner, "due": row.due.isoformat(), "day": reminder.day.isoformat(),
                          "reminder": reminder.kind.value},
-            )
+            ))
+    # the gap's rows in a few statements whatever their number (not a SELECT and an INSERT each)
+    inserted = enqueue_many(session, team_id, rows)
     # Rows of this gap planned earlier but not in today's plan (past the horizon's start, another
     # owner or date) stay only if they are the same key; everything else not yet sent is cancelled.
     cancel_gap(session, team_id, assessment.id, row.item_id, keep=keep or ["-"])

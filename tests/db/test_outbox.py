@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
 
 from bot.db import db_now, session_scope
 from bot.services import outbox
@@ -125,3 +125,90 @@ def test_cancel_gap_keeps_the_current_plan(sessions, checklist):
                            assessment_id=a.id, item_id="s1")
         assert outbox.cancel_gap(s, TEAM, a.id, "s1", keep=["new"]) == 1
     assert statuses(sessions) == {"old": "cancelled", "new": "pending"}
+
+
+LATER = PAST + timedelta(hours=3)
+
+
+def _as_before(sessions, team: str) -> None:
+    """One row in each state ``enqueue`` has a rule for (and the states it leaves alone)."""
+    with session_scope(sessions) as s:
+        ensure_workspace(s, team)
+        for key in ("pending-same", "pending-moved", "cancelled", "sent", "unknown", "dead", "sending"):
+            outbox.enqueue(s, team, dedupe_key=key, kind="due_today", recipient="U1", due_at=PAST, payload={"v": 1})
+    with session_scope(sessions) as s:
+        for key, values in (("cancelled", {"status": "cancelled", "attempts": 3, "last_error": "gap closed"}),
+                            ("sent", {"status": "sent", "attempts": 1}),
+                            ("unknown", {"status": "unknown", "attempts": 2, "last_error": "timeout"}),
+                            ("dead", {"status": "dead", "attempts": 5, "last_error": "refused"}),
+                            ("sending", {"status": "sending", "attempts": 1})):
+            s.execute(update(OutboxMessage).where(OutboxMessage.team_id == team, OutboxMessage.dedupe_key == key)
+                      .values(**values))
+
+
+ASKED = [  # what a plan asks for: a new row, the same key twice, and each existing row again (most at a new time)
+    {"dedupe_key": "new", "kind": "overdue", "recipient": "U2", "due_at": LATER, "assessment_id": None,
+     "item_id": "s1", "payload": {"v": 2}},
+    {"dedupe_key": "new-bare", "kind": "escalation_channel", "recipient": "C1", "due_at": PAST},
+    {"dedupe_key": "twice", "kind": "due_soon", "recipient": "U2", "due_at": PAST, "payload": {"v": 2}},
+    {"dedupe_key": "twice", "kind": "due_soon", "recipient": "U2", "due_at": LATER, "payload": {"v": 3}},
+    *({"dedupe_key": key, "kind": "due_today", "recipient": "U1", "due_at": PAST if key == "pending-same" else LATER,
+       "payload": {"v": 2}}
+      for key in ("pending-same", "pending-moved", "cancelled", "sent", "unknown", "dead", "sending")),
+]
+
+
+def _rows(s, team: str) -> dict[str, tuple]:
+    return {r.dedupe_key: (r.kind, r.recipient, r.status, r.due_at, r.next_attempt_at, r.attempts, r.last_error,
+                           r.payload, r.assessment_id, r.item_id, r.requeue)
+            for r in s.scalars(select(OutboxMessage).where(OutboxMessage.team_id == team))}
+
+
+def test_enqueue_many_does_what_enqueue_does_row_by_row(sessions):
+    """``enqueue_many`` (one SELECT, one INSERT) leaves the rows as ``enqueue`` called for each would, and says
+    as many were inserted or revived: a pending row moves, a cancelled one is revived, a sent (or claimed, dead,
+    unknown) one is left alone, a missing one is inserted once however often its key is asked for."""
+    _as_before(sessions, "T_ONE_BY_ONE")
+    _as_before(sessions, "T_BATCH")
+    with session_scope(sessions) as s:
+        one_by_one = sum(outbox.enqueue(s, "T_ONE_BY_ONE", **row) for row in ASKED)
+    with session_scope(sessions) as s:
+        s.info.pop(outbox.OWED, None)
+        batch = outbox.enqueue_many(s, "T_BATCH", ASKED)
+        assert s.info.get(outbox.OWED)  # the deliverer is asked at commit, as after enqueue
+        in_transaction = _rows(s, "T_BATCH")  # the inserted rows are read back in the same transaction
+    assert batch == one_by_one == 4  # new, new-bare, twice, cancelled
+    with session_scope(sessions) as s:
+        expected, got = _rows(s, "T_ONE_BY_ONE"), _rows(s, "T_BATCH")
+    assert got == expected == in_transaction
+    assert expected["pending-moved"][3:5] == (LATER, LATER) and expected["pending-same"][3] == PAST
+    assert expected["cancelled"][2:8] == ("pending", LATER, LATER, 0, None, {"v": 2})
+    assert expected["sent"][2:4] == ("sent", PAST) and expected["twice"][3:5] == (LATER, LATER)
+    assert expected["new-bare"][7] == {} and expected["twice"][7] == {"v": 2}
+    with session_scope(sessions) as s:  # asked again: nothing to insert or revive
+        assert outbox.enqueue_many(s, "T_BATCH", ASKED) == 0
+        assert outbox.enqueue_many(s, "T_BATCH", []) == 0
+    with session_scope(sessions) as s:
+        assert _rows(s, "T_BATCH") == expected
+
+
+def test_enqueue_many_skips_a_key_another_replica_inserted_meanwhile(sessions):
+    """A key inserted between the batch's SELECT and its INSERT (by another replica) is not inserted again, nor
+    counted: the other replica's row stands, the rest of the batch is inserted."""
+    with session_scope(sessions) as s:
+        ensure_workspace(s, TEAM)
+
+    def meanwhile(state) -> None:
+        if state.is_insert:
+            state.session.connection().execute(insert(OutboxMessage.__table__).values(
+                team_id=TEAM, dedupe_key="raced", kind="overdue", recipient="U_OTHER", due_at=PAST,
+                next_attempt_at=PAST, status="pending", attempts=0, payload={"by": "the other replica"}))
+
+    with session_scope(sessions) as s:
+        event.listen(s, "do_orm_execute", meanwhile)
+        inserted = outbox.enqueue_many(s, TEAM, [
+            {"dedupe_key": key, "kind": "overdue", "recipient": "U1", "due_at": LATER} for key in ("raced", "fresh")])
+    assert inserted == 1
+    with session_scope(sessions) as s:
+        rows = {r.dedupe_key: (r.recipient, r.payload) for r in s.scalars(select(OutboxMessage))}
+    assert rows == {"raced": ("U_OTHER", {"by": "the other replica"}), "fresh": ("U1", {})}

@@ -14,17 +14,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.checklist import Checklist, Mark
 from bot.core.marking import earliest_today
+from bot.core.reminder_plan import ReminderPolicy
 from bot.core.scoring import Verdict
 from bot.db import session_scope
 from bot.services import gate, home, outbox, packets, people, reviews, waivers
 from bot.services.assessments import MarkRequest, StartRequest, start_assessment
 from bot.services.marks import record_mark
 from handlers.blocks.home import home_view
+from models import OutboxMessage
 
 ONE, MANY = "T_ONE", "T_MANY"
 LEAD, OWNER = "U_LEAD", "U_OWNER"
@@ -187,3 +189,29 @@ def test_a_kept_scorecard_is_never_one_the_marks_have_left(sessions, checklist):
         record_mark(s, ONE, newest, MarkRequest(item, Mark.PARTIAL, owner=OWNER, due=TODAY + timedelta(days=3),
                                                 note="x"), actor=LEAD, today=TODAY, now=NOW)
     assert card().score != rolled_back.score and card().score == after.score + 1
+
+
+def test_a_gaps_reminders_take_as_many_statements_however_many_are_planned(engine, sessions, checklist):
+    """A mark that hands a gap to someone new plans every reminder afresh. They are written in the same number of
+    statements whether the plan has a few rows or three times as many (one SELECT of the keys, one INSERT),
+    not a SELECT, SAVEPOINT, INSERT and RELEASE each."""
+    newest, _ = _seed(sessions, checklist, ONE, 1)
+    item = checklist.item_ids[GAP_ITEMS[1]]
+    owners = (f"U_NEW{n}" for n in range(10))
+
+    def hand_over(horizon_days: int) -> tuple[int, int]:
+        owner = next(owners)
+        with _counting(engine) as statements, session_scope(sessions) as s:
+            record_mark(s, ONE, newest, MarkRequest(item, Mark.YES, owner=owner, due=TODAY + timedelta(days=4),
+                                                    note="handed over"),
+                        actor=LEAD, today=TODAY, now=NOW, policy=ReminderPolicy(horizon_days=horizon_days))
+        with session_scope(sessions) as s:
+            planned = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.team_id == ONE, OutboxMessage.item_id == item, OutboxMessage.status == "pending",
+                OutboxMessage.payload["owner"].as_string() == owner))
+        return planned, len(statements)
+
+    hand_over(3)  # the first fills what a process keeps
+    (few, few_statements), (many, many_statements) = hand_over(3), hand_over(14)
+    assert few > 0 and many >= few + 5, (few, many)
+    assert many_statements == few_statements, f"{few} rows: {few_statements} statements, {many}: {many_statements}"
