@@ -99,11 +99,15 @@ def _interactions(sessions: sessionmaker[Session], checklist: Checklist, team_id
                     reviews.live_decisions(s, team_id, newest))
 
     def submit() -> Any:
+        n = next(marks)  # a new due date each time: a real change (a repeated mark is a no-op and would hide reads)
         with session_scope(sessions) as s:
-            assert reviews.claim_interaction(s, team_id, f"view:{team_id}:{next(marks)}", "mark")
-            return record_mark(s, team_id, newest, MarkRequest(item, Mark.YES, owner=OWNER,
-                                                               due=TODAY + timedelta(days=20), note="still missing"),
-                               actor=OWNER, today=TODAY, now=NOW)
+            assert reviews.claim_interaction(s, team_id, f"view:{team_id}:{n}", "mark")
+            outcome = record_mark(s, team_id, newest, MarkRequest(item, Mark.YES, owner=OWNER,
+                                                                  due=TODAY + timedelta(days=20 + n),
+                                                                  note="still missing"),
+                                  actor=OWNER, today=TODAY, now=NOW)
+            assert outcome.changed
+            return outcome
 
     def gate_query() -> Any:
         with session_scope(sessions) as s:
