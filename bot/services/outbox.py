@@ -77,9 +77,6 @@ def enqueue(
     return True
 
 
-_INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
-
-
 def enqueue_many(session: Session, team_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
     """``enqueue`` for many rows (each a mapping of ``enqueue``'s keyword arguments), in two statements whatever
     their number: one SELECT of the rows their keys already have, one INSERT of the missing ones.
@@ -92,9 +89,7 @@ def enqueue_many(session: Session, team_id: str, rows: Iterable[Mapping[str, Any
     rows = list(rows)
     if not rows:
         return 0
-    insert_for = _INSERTS.get(session.get_bind().dialect.name)
-    if insert_for is None:  # a database without ON CONFLICT: one row at a time
-        return sum(enqueue(session, team_id, **row) for row in rows)
+    insert_for = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     owed(session)
     keys = list(dict.fromkeys(row["dedupe_key"] for row in rows))
     found = {existing.dedupe_key: existing for existing in session.scalars(
