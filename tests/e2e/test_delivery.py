@@ -224,7 +224,7 @@ def test_a_burst_of_kicks_shares_sweeps_and_each_returns_after_a_sweep_that_bega
 
     def slow_sweep(kinds=None) -> int:
         began = time.monotonic()
-        time.sleep(0.2)
+        time.sleep(0.5)  # longer than starting the twenty threads takes, even on a loaded machine
         done = real_sweep(kinds)
         sweeps.append((began, time.monotonic()))
         return done
