@@ -13,6 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -144,6 +148,11 @@ def db_now(session: Session) -> datetime:
     value = session.execute(text("SELECT now()")).scalar_one().astimezone(UTC)
     session.info[_DB_NOW] = (session.get_transaction(), value)
     return value
+
+
+def dialect_insert(session: Session, model: Any) -> PostgresInsert | SqliteInsert:
+    """An INSERT into ``model`` in the session's dialect, so it can say ``ON CONFLICT DO NOTHING``."""
+    return (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
 def is_outage(error: BaseException) -> bool:

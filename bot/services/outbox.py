@@ -11,12 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import db_now
+from bot.db import db_now, dialect_insert
 from models import OutboxMessage
 from models.outbox import CANCELLED, DEAD, PENDING, SENDING, SENT, UNKNOWN
 
@@ -89,7 +87,6 @@ def enqueue_many(session: Session, team_id: str, rows: Iterable[Mapping[str, Any
     rows = list(rows)
     if not rows:
         return 0
-    insert_for = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     owed(session)
     keys = list(dict.fromkeys(row["dedupe_key"] for row in rows))
     found = {existing.dedupe_key: existing for existing in session.scalars(
@@ -110,7 +107,7 @@ def enqueue_many(session: Session, team_id: str, rows: Iterable[Mapping[str, Any
             }
     if missing:
         inserted = session.execute(
-            insert_for(OutboxMessage).values(list(missing.values()))
+            dialect_insert(session, OutboxMessage).values(list(missing.values()))
             .on_conflict_do_nothing(index_elements=[OutboxMessage.team_id, OutboxMessage.dedupe_key])
             .returning(OutboxMessage.id)
         )

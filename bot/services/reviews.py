@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.checklist import Checklist, Mark
@@ -21,7 +20,7 @@ from bot.core.review import (
     part_of_item,
 )
 from bot.core.scoring import MarkEntry, score
-from bot.db import clock_now
+from bot.db import clock_now, dialect_insert
 from bot.services import config, evidence, scorecards, signoff
 from bot.services.assessments import (
     OPEN_STATUSES,
@@ -287,17 +286,15 @@ def claim_interaction(session: Session, team_id: str, key: str, kind: str) -> bo
     Call it in the same transaction as the effect: if the effect rolls back, so does the claim.
     """
     ensure_workspace(session, team_id)
-    exists = session.scalar(
-        select(ProcessedInteraction.id).where(ProcessedInteraction.team_id == team_id, ProcessedInteraction.key == key)
+    # one statement: a key already there (a retry, or the same delivery being processed by another worker at
+    # this very moment, which PostgreSQL waits for) inserts nothing and returns no row
+    inserted = session.execute(
+        dialect_insert(session, ProcessedInteraction)
+        .values(team_id=team_id, key=key[:200], kind=kind)
+        .on_conflict_do_nothing(index_elements=[ProcessedInteraction.team_id, ProcessedInteraction.key])
+        .returning(ProcessedInteraction.id)
     )
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedInteraction(team_id=team_id, key=key[:200], kind=kind))
-    except IntegrityError:  # the same delivery, processed at this very moment by another worker
-        return False
-    return True
+    return inserted.first() is not None
 
 
 def unposted_reviews(session: Session, *, settled_before: datetime, limit: int = 20) -> list[tuple[str, int, str]]:

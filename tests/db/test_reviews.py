@@ -62,6 +62,49 @@ def test_claims_are_once_per_key_and_per_workspace(sessions):
         assert claim_interaction(s, TEAM, "view:V1:h1", "mark") is False
 
 
+def test_a_claim_is_one_insert_and_two_workers_claiming_one_delivery_at_once_get_it_once(sessions, engine):
+    """The claim inserts its key or, when the key is there (a retry, or the same delivery in another worker's
+    transaction, which the insert waits for), nothing: one statement, no look-up or savepoint around it."""
+    import threading
+
+    from sqlalchemy import event
+
+    with session_scope(sessions) as s:
+        claim_interaction(s, TEAM, "view:V0:h0", "mark")  # the workspace exists from here on
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with session_scope(sessions) as s:
+            assert claim_interaction(s, TEAM, "view:V1:h1", "mark") is True
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    claims = [q for q in sent if "processed_interactions" in q]
+    assert len(claims) == 1 and claims[0].lstrip().upper().startswith("INSERT"), sent
+
+    first = sessions()
+    got: list[bool] = []
+    try:
+        assert claim_interaction(first, TEAM, "view:V2:h2", "mark") is True  # not committed yet
+        other = threading.Thread(target=lambda: got.append(_claim_in_own_session(sessions, "view:V2:h2")))
+        other.start()
+        other.join(0.5)
+        assert other.is_alive()  # it waits for the first worker's transaction
+        first.commit()
+        other.join(10)
+    finally:
+        first.close()
+    assert got == [False]
+
+
+def _claim_in_own_session(sessions, key: str) -> bool:
+    with session_scope(sessions) as s:
+        return claim_interaction(s, TEAM, key, "mark")
+
+
 def test_old_delivery_keys_are_pruned(sessions):
     from bot.services.reviews import prune_interactions
     from models import ProcessedInteraction
