@@ -35,6 +35,7 @@ from bot.services.golive import ISSUE
 from bot.services.notices import DELIVERY_FAILED, EVIDENCE_KINDS, REVIEW_KINDS
 from bot.services.outbox import REFRESH, REFRESH_KINDS
 from bot.services.reminders import DM_KINDS
+from bot.services.workspaces import uninstalled_of
 from handlers.blocks.reminders import replaced
 from models import Assessment, OutboxMessage
 from models.outbox import UNKNOWN
@@ -50,6 +51,7 @@ HISTORY_PAGE = 15  # messages a history call asks for: what Slack gives apps out
 HISTORY_PAGES = 20  # pages looked at (300 messages), inside the window from the row's due time to now
 READING_TTL = 900.0  # seconds a look-up paused by a 429 is remembered, to go on from the page it reached
 NOT_SERVED_RETRY = 60.0  # seconds between looks at a workspace without a valid installation
+GONE_READ_FOR = 1.0  # seconds an uninstall read with the claim is trusted; later posts of the sweep read it anew
 # what Slack answers a history look-up in a channel the bot is not in (public) or cannot see (private)
 UNREADABLE = ("not_in_channel", "channel_not_found")
 
@@ -137,6 +139,8 @@ class Deliverer:
         self.workspaces = workspaces  # each workspace's client; None: ``client`` serves every workspace
         self.stopping = threading.Event()
         self._claimed: dict[int, Claimed] = {}
+        # when the claim was made, and which of its rows' workspaces had uninstalled the app then
+        self._gone: tuple[float, set[str]] = (0.0, set())
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.lease = lease
         self.max_attempts = max_attempts
@@ -161,9 +165,12 @@ class Deliverer:
                 rows = outbox.claim_due(session, owner=self.worker_id, lease=self.lease, limit=self.batch,
                                         kinds=kinds)
                 claimed = [self._snapshot(row, before) for row, before in rows]
+                # read with the claim rather than once per workspace: a workspace gone is sent nothing
+                gone = uninstalled_of(session, (row.team_id for row in claimed)) \
+                    if claimed and self.workspaces is not None else set()
             if not claimed:
                 return 0
-            self._claimed = {row.id: row for row in claimed}
+            self._claimed, self._gone = {row.id: row for row in claimed}, (time.monotonic(), gone)
             crash_point("after_claim")
             # what shows a review is edited first: an edit is not paced, while a new post may wait its turn in
             # the channel (a second apart), and the edit is what the person who just acted is looking at.
@@ -238,7 +245,9 @@ class Deliverer:
         with about(team_id=group[0].team_id, outbox_row_id=ids[0] if len(ids) == 1 else ids):
             client = self.client
             if self.workspaces is not None:
-                resolved = self.workspaces.resolve(group[0].team_id)
+                team, (read_at, gone) = group[0].team_id, self._gone
+                known = team in gone if time.monotonic() - read_at < GONE_READ_FOR else None  # None: read it now
+                resolved = self.workspaces.resolve(team, uninstalled=known)
                 if resolved.client is None:
                     self._not_served(group, str(resolved.why_not))
                     return None

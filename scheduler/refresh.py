@@ -135,25 +135,31 @@ def run(host: Host, row: Claimed) -> str | None:
     done, or owed again at once when something changed while it ran. Returns the row's status when it finished
     (None: it went back, or another worker holds it).
 
-    Before each update the claim is renewed, in the transaction that records the update before it (one
-    transaction between two updates, not two); the last one is recorded as the row finishes."""
+    Before each update the claim is renewed: the first time in the transaction that drew the updates, then in
+    the one that records the update before it (one transaction between two updates, not two); the last one is
+    recorded as the row finishes."""
     with session_scope(host.sessions) as session:
         now = host._now(session)
         if row.kind == HOME_REFRESH:
             updates = plan_home(session, row.team_id, row.recipient, now)
         else:
             updates = plan_review(session, row.team_id, row.assessment_id, now)
-    if updates:
-        crash_point("refresh_drawn")
+        if not updates:  # everything shows what it must already
+            return outbox.finish(session, row.id, host.worker_id) or None
+        held = bool(outbox.renew(session, [row.id], host.worker_id, host.lease))
+    if not held:
+        return None  # another worker took the row over: it draws the state itself
+    crash_point("refresh_drawn")
     shown: Update | None = None  # in Slack, not recorded yet
-    for update in updates:
-        with session_scope(host.sessions) as session:
-            if shown is not None:
-                _record(session, row, shown, now)
-            held = bool(outbox.renew(session, [row.id], host.worker_id, host.lease))
-        shown = None
-        if not held:
-            return None  # another worker took the row over: it draws the state itself
+    for n, update in enumerate(updates):
+        if n:
+            with session_scope(host.sessions) as session:
+                if shown is not None:
+                    _record(session, row, shown, now)
+                held = bool(outbox.renew(session, [row.id], host.worker_id, host.lease))
+            shown = None
+            if not held:
+                return None
         sent = _send(host, row, update)
         if sent is None:
             return None

@@ -16,12 +16,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
 from bot.installs.store import EncryptedInstallationStore
-from models import Workspace
+from bot.services.workspaces import uninstalled_of
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +49,13 @@ class WorkspaceClients:
     def __call__(self, team_id: str) -> WebClient | None:
         return self.resolve(team_id).client
 
-    def resolve(self, team_id: str) -> Resolved:
-        with session_scope(self.sessions) as session:
-            uninstalled = session.scalar(select(Workspace.uninstalled_at).where(Workspace.team_id == team_id))
-        if uninstalled is not None:
+    def resolve(self, team_id: str, *, uninstalled: bool | None = None) -> Resolved:
+        """The workspace's client, or why there is none. ``uninstalled``: whether the workspace uninstalled the
+        app, when the caller has just read it (the sweep does, in the transaction that claimed its rows)."""
+        if uninstalled is None:
+            with session_scope(self.sessions) as session:
+                uninstalled = bool(uninstalled_of(session, [team_id]))
+        if uninstalled:
             return Resolved(None, UNINSTALLED)
         if self.store is None:
             return Resolved(self._single)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -55,6 +56,15 @@ def uninstalled(session: Session, team_id: str, reason: str, *, now: datetime) -
     cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
     audit.record(session, team_id, reason, actor="slack", after={"outbox_cancelled": cancelled})
     return cancelled
+
+
+def uninstalled_of(session: Session, team_ids: Iterable[str]) -> set[str]:
+    """Those of these workspaces that uninstalled the app (or whose token was revoked)."""
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Workspace.team_id).where(Workspace.team_id.in_(wanted),
+                                                               Workspace.uninstalled_at.is_not(None))))
 
 
 def served(session: Session) -> list[str]:

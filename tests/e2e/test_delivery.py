@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from bot.core.checklist import Mark
 from bot.db import session_scope
 from bot.sandbox.local import RELEASE_CHANNEL, REVIEW_CHANNEL
 from models import Assessment, ItemMark, MarkChange
@@ -247,3 +248,49 @@ def test_a_burst_of_kicks_shares_sweeps_and_each_returns_after_a_sweep_that_bega
     assert 1 <= len(sweeps) <= 3, sweeps
     for asked, returned in kicks:
         assert any(asked <= began and ended <= returned for began, ended in sweeps), (asked, returned, sweeps)
+
+
+def _transactions_of(local, work) -> tuple[int, object]:
+    begun: list[object] = []
+
+    def began(conn) -> None:
+        begun.append(conn)
+
+    event.listen(local.engine, "begin", began)
+    try:
+        result = work()
+    finally:
+        event.remove(local.engine, "begin", began)
+    return len(begun), result
+
+
+def test_a_refresh_takes_a_transaction_to_claim_one_to_draw_and_one_to_record(local, convo):
+    """The claim also reads whether the workspace is still served; the drawing renews the claim for the first
+    update; the last update is recorded as the row ends. A refresh that finds everything current ends in the
+    transaction that drew it."""
+    from bot.core.marking import earliest_today
+    from bot.services import surfaces
+    from bot.services.assessments import MarkRequest
+    from bot.services.marks import record_mark
+
+    convo.start_review(local.people.lead, "copilot", "2.0")
+    local.settle()
+    deliverer = local.delivery.deliverer
+    while deliverer.sweep():
+        pass
+    with session_scope(local.sessions) as s:
+        review = s.scalar(select(Assessment))
+        record_mark(s, review.team_id, review.id, MarkRequest("s2", Mark.NO, evidence="https://evals.example.com/9"),
+                    actor=local.people.lead, today=earliest_today(datetime.now(UTC)))
+    updates = len(local.sandbox.calls_to("chat.update"))
+    transactions, claimed = _transactions_of(local, deliverer.sweep)
+    shown = len(local.sandbox.calls_to("chat.update")) - updates  # the item's message, and what counts marks
+    assert claimed == 1 and shown >= 1
+    assert transactions == 2 + shown  # the claim, the drawing, then one recording each update
+
+    with session_scope(local.sessions) as s:
+        surfaces.owe_refresh(s, review.team_id, review.id)
+    transactions, claimed = _transactions_of(local, deliverer.sweep)
+    assert claimed == 1
+    assert len(local.sandbox.calls_to("chat.update")) == updates + shown
+    assert transactions == 2
