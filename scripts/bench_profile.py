@@ -85,7 +85,7 @@ class InProcessDriver(SlackDriver):
 class Bench:
     """The full app on a fresh SQLite database, a sandbox, and a review started through the app."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str | None = None) -> None:
         from pydantic import SecretStr
 
         from bot.app import build_app
@@ -98,7 +98,7 @@ class Bench:
         self.sandbox.add_channel(CHANNEL, "bench", bot_is_member=True)
         self.sandbox.add_channel(RELEASE, "release", bot_is_member=True)
         self.sandbox.add_user(LEAD, "lead")
-        url = f"sqlite:///{tempfile.mkdtemp()}/profile.db"
+        url = url or f"sqlite:///{tempfile.mkdtemp()}/profile.db"
         settings = Settings(slack_bot_token=SecretStr(TOKEN), slack_signing_secret=SecretStr(SECRET),
                             slack_api_url=self.sandbox.api_url, database_url=url)
         engine = make_engine(url)
