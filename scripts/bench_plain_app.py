@@ -10,9 +10,11 @@ way a Python team would write it with bolt, with no database (marks are kept in 
 What it shows is as large as what Readiness shows (`Sizes`, measured from Readiness's own calls in the same
 run), padded with plain text, so both apps send Slack the same amount of Block Kit.
 
-Given a `MarkStore`, the same app keeps its marks in a database instead: each submission writes the mark and
-reads back the message's marks in one transaction before its `chat.update` (the durable floor: the least a
-bot that must not lose an acknowledged mark does on top of the Slack work).
+Given a `MarkStore`, the same app keeps its marks in a database instead (the durable floor: the least a bot
+that keeps what it shows does on top of the Slack work): each submission writes the mark and reads back the
+message's marks in one transaction before its `chat.update`, and each of the other interactions reads what it
+shows in one statement (the item's mark for its form, the latest mark for `status`, the latest ten for the
+home tab).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class MarkStore:
                            Column("evidence", Text, nullable=False))
         meta.create_all(engine)
         self.insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self.reader = engine.execution_options(readonly=True)  # on SQLite a read takes no write lock
 
     def save(self, channel: str, ts: str, item: str, evidence: str) -> dict[str, str]:
         t = self.table
@@ -102,6 +105,17 @@ class MarkStore:
             conn.execute(upsert)
             shown = conn.execute(select(t.c.item, t.c.evidence).where(t.c.channel == channel, t.c.ts == ts))
             return {str(i): str(e) for i, e in shown}
+
+    def mark_of(self, channel: str, ts: str, item: str) -> str | None:
+        t = self.table
+        with self.reader.connect() as conn:
+            return conn.scalar(select(t.c.evidence).where(t.c.channel == channel, t.c.ts == ts, t.c.item == item))
+
+    def latest(self, limit: int) -> list[tuple[str, str]]:
+        t = self.table
+        with self.reader.connect() as conn:
+            rows = conn.execute(select(t.c.item, t.c.evidence).order_by(t.c.evidence.desc()).limit(limit))
+            return [(str(i), str(e)) for i, e in rows]
 
 
 def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes, store: MarkStore | None = None) -> App:
@@ -127,13 +141,18 @@ def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes, store
         metadata = json.dumps({"channel": body["channel"]["id"], "ts": body["container"]["message_ts"],
                                "item": item, "items": items})
         mark = action["action_id"].removeprefix("mark_").replace("change", "no")  # "edit the evidence"
-        client.views_open(trigger_id=body["trigger_id"], view=mark_form(item, mark, metadata, sizes.form))
+        form = mark_form(item, mark, metadata, sizes.form)
+        if store is not None:  # the form shows the evidence the item has now
+            shown = store.mark_of(body["channel"]["id"], body["container"]["message_ts"], item)
+            form["blocks"][-1]["element"]["initial_value"] = shown or ""
+        client.views_open(trigger_id=body["trigger_id"], view=form)
 
     @app.command("/readiness")
     def status(ack: Ack) -> None:
-        blocks = padded([{"type": "header", "text": {"type": "plain_text", "text": "Latest review"}}],
-                        sizes.status - 40)
-        ack(blocks=blocks, text="Latest review")
+        latest = store.latest(1) if store is not None else []
+        title = f"Latest mark: {latest[0][0]}" if latest else "Latest review"
+        blocks = padded([{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}], sizes.status - 40)
+        ack(blocks=blocks, text=title)
 
     @app.view("mark_item")
     def save_mark(ack: Ack, view: dict[str, Any], client: WebClient) -> None:
@@ -147,8 +166,10 @@ def plain_app(signing_secret: str, token: str, api_url: str, sizes: Sizes, store
     @app.event("app_home_opened")
     def publish_home(event: dict[str, Any], client: WebClient) -> None:
         header = {"type": "header", "text": {"type": "plain_text", "text": "Your readiness desk"}}
+        lines = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{item}* · {evidence}"[:2900]}}
+                 for item, evidence in (store.latest(10) if store is not None else [])]
         view: dict[str, Any] = {"type": "home"}
-        view["blocks"] = padded([header], sizes.home, view)
+        view["blocks"] = padded([header, *lines], sizes.home, view)
         client.views_publish(user_id=event["user"], view=view)
 
     return app
