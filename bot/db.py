@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, func, literal, text
 from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -148,6 +148,14 @@ def db_now(session: Session) -> datetime:
     value = session.execute(text("SELECT now()")).scalar_one().astimezone(UTC)
     session.info[_DB_NOW] = (session.get_transaction(), value)
     return value
+
+
+def db_now_sql(session: Session, type_: Any) -> Any:
+    """``db_now`` for a statement to use: PostgreSQL's ``now()`` itself (no round trip), SQLite's time as a
+    value of ``type_``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.now()
+    return literal(db_now(session), type_)
 
 
 def dialect_insert(session: Session, model: Any) -> PostgresInsert | SqliteInsert:

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import db_now, dialect_insert
+from bot.db import db_now, db_now_sql, dialect_insert
 from models import OutboxMessage
 from models.outbox import CANCELLED, DEAD, PENDING, SENDING, SENT, UNKNOWN
 
@@ -196,15 +196,17 @@ def mark_sent(session: Session, row_id: int, owner: str, channel: str | None, ts
 
 def finish(session: Session, row_id: int, owner: str) -> str:
     """A refresh done: sent, or pending again when it was asked for while this worker held it."""
-    row = session.get(OutboxMessage, row_id, with_for_update=True)
-    if row is None or row.lease_owner != owner or row.status != SENDING:
-        return ""
-    again = bool(row.requeue)
-    row.status = PENDING if again else SENT
-    row.requeue, row.lease_owner, row.lease_until, row.last_error = False, None, None, None
-    if again:
-        row.attempts, row.next_attempt_at = 0, db_now(session)
-    return row.status
+    again = OutboxMessage.requeue.is_(True)  # asked for while held: due again at once (SET reads the old row)
+    done = session.scalar(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.lease_owner == owner, OutboxMessage.status == SENDING)
+        .values(status=case((again, PENDING), else_=SENT), attempts=case((again, 0), else_=OutboxMessage.attempts),
+                next_attempt_at=case((again, db_now_sql(session, OutboxMessage.next_attempt_at.type)),
+                                     else_=OutboxMessage.next_attempt_at),
+                requeue=False, lease_owner=None, lease_until=None, last_error=None)
+        .returning(OutboxMessage.status)
+        .execution_options(synchronize_session=False))
+    return done or ""
 
 
 def mark_cancelled(session: Session, row_id: int, owner: str, reason: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import db_now
@@ -97,12 +97,12 @@ def _home_watchers(session: Session, assessment: Assessment, owners: set[str] | 
     concerned |= set(session.scalars(select(ItemMark.owner).where(
         ItemMark.team_id == assessment.team_id, ItemMark.assessment_id == assessment.id,
         ItemMark.owner.is_not(None)))) if owners is None else owners
-    concerned |= set(session.scalars(select(Approver.user_id).where(
-        Approver.team_id == assessment.team_id, Approver.assessment_id == assessment.id)))
+    approvers = select(Approver.user_id).where(Approver.team_id == assessment.team_id,
+                                               Approver.assessment_id == assessment.id)
+    watching = Person.user_id.in_([u for u in concerned if u]) | Person.user_id.in_(approvers)
     found = session.scalars(select(Person.user_id).where(
         Person.team_id == assessment.team_id, Person.home_opened_at.is_not(None),
-        or_(Person.home_opened_at > now - HOME_OPEN,
-            Person.user_id.in_([u for u in concerned if u]) & (Person.home_opened_at > now - HOME_WATCHED)))
+        or_(Person.home_opened_at > now - HOME_OPEN, watching & (Person.home_opened_at > now - HOME_WATCHED)))
         .order_by(Person.home_opened_at.desc()).limit(MAX_HOMES))
     return list(found)
 
@@ -135,13 +135,12 @@ def home_of(session: Session, team_id: str, user_id: str) -> Surface | None:
 def shown(session: Session, surface_id: int, rev: int, shown_hash: str, *, superseded_at: datetime | None = None
           ) -> bool:
     """Record what a surface now shows; refused (False) when it already shows a later revision."""
-    surface = session.get(Surface, surface_id, with_for_update=True)
-    if surface is None or surface.shown_rev > rev:
-        return False
-    surface.shown_rev, surface.shown_hash = rev, shown_hash
-    if superseded_at is not None and surface.superseded_at is None:
-        surface.superseded_at = superseded_at
-    return True
+    values: dict[str, Any] = {"shown_rev": rev, "shown_hash": shown_hash}
+    if superseded_at is not None:  # the first time it was superseded stays
+        values["superseded_at"] = func.coalesce(Surface.superseded_at, literal(superseded_at, Surface.superseded_at.type))
+    recorded = session.execute(update(Surface).where(Surface.id == surface_id, Surface.shown_rev <= rev)
+                               .values(**values).execution_options(synchronize_session=False))
+    return bool(recorded.rowcount)  # type: ignore[attr-defined]
 
 
 def gone(session: Session, surface_id: int, error: str) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from bot.db import session_scope
+from bot.db import db_now, session_scope
 from bot.services import outbox, surfaces
 from bot.services.assessments import StartRequest, start_assessment
-from models import Assessment, OutboxMessage
+from models import Approver, Assessment, OutboxMessage, Surface
 from models.surface import PARENT
 
 TEAM = "T001"
@@ -86,3 +86,52 @@ def test_a_surface_never_goes_back_to_an_older_revision(sessions, checklist):
         surfaces.gone(s, sid, "message_not_found")
     with session_scope(sessions) as s:
         assert surfaces.of_review(s, TEAM, aid) == []  # a message Slack cannot edit is left alone
+
+
+def test_recording_what_a_refresh_showed_and_ending_it_take_one_statement_each(sessions, engine, checklist):
+    """The revision guard and the lease check are the statements' own conditions: no row is read first.
+    A moment superseded keeps the first time it was."""
+    aid = review(sessions, checklist)
+    change(sessions, aid)
+    with session_scope(sessions) as s:
+        sid = surfaces.register(s, TEAM, aid, PARENT, "parent", "C1", "1.0", rev=1, shown_hash="h1").id
+        [(row, _)] = outbox.claim_due(s, owner="w1", lease=timedelta(seconds=30), kinds=outbox.REFRESH_KINDS)
+        row_id = row.id
+    first = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_) -> None:
+        sent.append(statement)
+
+    with session_scope(sessions) as s:
+        s.connection()  # the transaction's own BEGIN (and SQLite's clock read) are not the statements counted
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert surfaces.shown(s, sid, 2, "h2", superseded_at=first) is True
+            assert outbox.finish(s, row_id, "w1") == "sent"
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert [q.split()[0].upper() for q in sent] == ["UPDATE", "UPDATE"], sent
+    with session_scope(sessions) as s:
+        assert surfaces.shown(s, sid, 3, "h3", superseded_at=first + timedelta(hours=1)) is True
+        assert surfaces.shown(s, sid, 2, "h2") is False
+    with session_scope(sessions) as s:
+        shown = s.get(Surface, sid)
+        assert (shown.shown_rev, shown.shown_hash, shown.superseded_at) == (3, "h3", first)
+
+
+def test_a_change_keeps_current_the_homes_of_the_reviews_people_and_of_anyone_who_just_opened_theirs(
+        sessions, checklist):
+    """Its lead and approvers who opened their Home in the last two weeks, and anyone in the last half hour;
+    not someone else who opened theirs two days ago."""
+    aid = review(sessions, checklist)  # led by U1
+    with session_scope(sessions) as s:
+        now = db_now(s)
+        s.add(Approver(team_id=TEAM, assessment_id=aid, role="quality", user_id="U_APPROVER"))
+        for user, opened in (("U1", now - timedelta(days=2)), ("U_APPROVER", now - timedelta(days=2)),
+                             ("U_OTHER", now - timedelta(days=2)), ("U_JUST_NOW", now - timedelta(minutes=5))):
+            surfaces.home_opened(s, TEAM, user, opened)
+    change(sessions, aid)
+    with session_scope(sessions) as s:
+        homes = set(s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == outbox.HOME_REFRESH)))
+    assert homes == {"U1", "U_APPROVER", "U_JUST_NOW"}
