@@ -16,24 +16,22 @@ from handlers.common import team_of
 from handlers.lazy import after_ack, listen
 
 
-def claim_home_event(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-    """Events are acked by bolt; a retried delivery of the same event is claimed once."""
-    if event.get("tab") not in (None, "home"):
-        return
-    team_id = team_of(body, context)
-    with db_of(context).transaction() as session:
-        context["publish_home"] = reviews.claim_interaction(
-            session, team_id, f"event:{body.get('event_id')}", "app_home_opened"
-        )
+def home_tab(event: dict[str, Any], context: BoltContext) -> None:
+    """Events are acked by bolt; the Home tab (not the Messages tab) is drawn after the ack."""
+    context["publish_home"] = event.get("tab") in (None, "home")
 
 
 def publish_home(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """The person's desk, drawn and published; a retried delivery of the same event is claimed once, in the
+    transaction that notes the opening."""
     if not context.get("publish_home"):
         return
     team_id = team_of(body, context)
     user_id = body["event"]["user"]
     now = deps_of(context).now()
     with db_of(context).transaction() as session:
+        if not reviews.claim_interaction(session, team_id, f"event:{body.get('event_id')}", "app_home_opened"):
+            return
         view = home_view(desk(session, team_id, user_id, now))
         surfaces.home_opened(session, team_id, user_id, now)
     client.views_publish(user_id=user_id, view=view)
@@ -51,5 +49,5 @@ def bot_joined(body: dict[str, Any], event: dict[str, Any], context: BoltContext
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(listen(claim_home_event, after_ack(publish_home)))
+    app.event("app_home_opened")(listen(home_tab, after_ack(publish_home)))
     app.event("member_joined_channel")(listen(bot_joined))

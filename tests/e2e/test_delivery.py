@@ -294,3 +294,18 @@ def test_a_refresh_takes_a_transaction_to_claim_one_to_draw_and_one_to_record(lo
     assert claimed == 1
     assert len(local.sandbox.calls_to("chat.update")) == updates + shown
     assert transactions == 2
+
+
+def test_an_app_home_opening_takes_one_transaction_to_draw_and_one_to_record_what_was_published(local):
+    """The retried-delivery claim shares the transaction that draws the desk and notes the opening; the ack
+    itself reads and writes nothing."""
+    def open_home() -> None:
+        local.driver.app_home_opened(local.people.quality)
+        local.settle()
+
+    transactions, _ = _transactions_of(local, open_home)
+    assert len(local.sandbox.calls_to("views.publish")) == 1
+    assert transactions == 2
+    local.driver.replay(retry_num=1, retry_reason="http_timeout")
+    local.settle()
+    assert len(local.sandbox.calls_to("views.publish")) == 1
