@@ -55,6 +55,8 @@ def waiting_for(session: Session, team_id: str, lead: str, limit: int) -> tuple[
     """The proposals a release lead has to decide (at most ``limit``, oldest first), and how many there are."""
     where = (DueProposal.team_id == team_id, DueProposal.lead == lead, DueProposal.status == PENDING)
     rows = list(session.scalars(select(DueProposal).where(*where).order_by(DueProposal.id).limit(limit)))
+    if len(rows) < limit:  # all of them are here: nothing more to count
+        return rows, len(rows)
     total = session.scalar(select(func.count()).select_from(DueProposal).where(*where)) or 0
     return rows, int(total)
 

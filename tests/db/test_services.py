@@ -160,3 +160,32 @@ def test_concurrent_marks_on_one_item_both_land_and_the_later_wins(sessions, che
     assert [c.revision for c in changes] == [1, 2]
     assert current is not None and current.revision == 2
     assert current.evidence == changes[-1].evidence and current.marked_by == changes[-1].changed_by
+
+
+def test_proposals_waiting_for_a_lead_are_counted_only_when_more_exist_than_are_shown(sessions, checklist, engine):
+    from sqlalchemy import event
+
+    from bot.services import due_dates
+    from models import DueProposal
+
+    aid = start(sessions, checklist)
+    with session_scope(sessions) as s:
+        for n in range(5):
+            s.add(DueProposal(team_id=TEAM, assessment_id=aid, item_id=f"s{n + 1}", proposer="U_OWNER", lead="U_LEAD",
+                              was=date(2026, 12, 1), due=date(2026, 12, 8 + n)))
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_) -> None:
+        sent.append(statement)
+
+    with session_scope(sessions) as s:
+        s.connection()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            shown, total = due_dates.waiting_for(s, TEAM, "U_LEAD", 8)
+            assert (len(shown), total, len(sent)) == (5, 5, 1)  # all of them on the page: no count
+            shown, total = due_dates.waiting_for(s, TEAM, "U_LEAD", 3)
+            assert (len(shown), total, len(sent)) == (3, 5, 3)  # a full page: the rest counted
+            assert [p.item_id for p in shown] == ["s1", "s2", "s3"]  # oldest first
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
