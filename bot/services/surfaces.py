@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import db_now
+from bot.db import db_now, dialect_insert
 from bot.services import outbox
 from bot.services.outbox import HOME_REFRESH, REFRESH, REFRESH_KINDS, enqueue
 from models import Approver, Assessment, ItemMark, OutboxMessage, Person, Surface
@@ -151,9 +151,10 @@ def gone(session: Session, surface_id: int, error: str) -> None:
 
 
 def home_shown(session: Session, team_id: str, user_id: str, shown_hash: str) -> None:
-    """A person's App Home was published with ``shown_hash``: the next refresh skips it if nothing changed."""
-    surface = home_of(session, team_id, user_id)
-    if surface is None:
-        register(session, team_id, None, HOME, "home", user_id, HOME, rev=0, shown_hash=shown_hash)
-    else:
-        surface.shown_hash = shown_hash
+    """A person's App Home was published with ``shown_hash``: the next refresh skips it if nothing changed.
+    One statement, whether it is the person's first: the Home's row is keyed by the person (its channel)."""
+    home = dialect_insert(session, Surface).values(team_id=team_id, assessment_id=None, role=HOME, key="home",
+                                                   channel_id=user_id, ts=HOME, shown_rev=0, shown_hash=shown_hash,
+                                                   payload={})
+    session.execute(home.on_conflict_do_update(index_elements=[Surface.team_id, Surface.channel_id, Surface.ts],
+                                               set_={"shown_hash": home.excluded.shown_hash}))

@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 from bot.db import db_now, session_scope
 from bot.services import outbox, surfaces
 from bot.services.assessments import StartRequest, start_assessment
+from bot.services.workspaces import ensure_workspace
 from models import Approver, Assessment, OutboxMessage, Surface
 from models.surface import PARENT
 
@@ -135,3 +136,25 @@ def test_a_change_keeps_current_the_homes_of_the_reviews_people_and_of_anyone_wh
     with session_scope(sessions) as s:
         homes = set(s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == outbox.HOME_REFRESH)))
     assert homes == {"U1", "U_APPROVER", "U_JUST_NOW"}
+
+
+def test_an_app_home_published_is_recorded_in_one_statement_first_time_or_not(sessions, engine):
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_) -> None:
+        sent.append(statement)
+
+    for digest in ("h1", "h2"):
+        with session_scope(sessions) as s:
+            ensure_workspace(s, TEAM)
+            s.connection()
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                surfaces.home_shown(s, TEAM, "U_HOME", digest)
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+    assert [q.split()[0].upper() for q in sent] == ["INSERT", "INSERT"], sent
+    with session_scope(sessions) as s:
+        home = surfaces.home_of(s, TEAM, "U_HOME")
+        assert home is not None and home.shown_hash == "h2"
+        assert len(list(s.scalars(select(Surface).where(Surface.channel_id == "U_HOME")))) == 1
