@@ -1,5 +1,6 @@
 """Where a request's time goes: cProfile over signed `/readiness status` commands, mark clicks, mark
-submissions and first App Home openings handled by the full app on SQLite, in this process.
+submissions and first App Home openings handled by the full app on SQLite and, when it answers, on PostgreSQL
+(`BENCH_DATABASES=sqlite` for SQLite alone), in this process.
 
 The requests go straight to the app's WSGI entry (no HTTP server), and the work after the ack runs inline,
 in the same thread, so the profile holds all of it; a submission's profile includes the delivery sweep that
@@ -23,7 +24,19 @@ from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
-from benchlib import CHANNEL, LEAD, QUICK, RELEASE, ROOT, SECRET, TEAM, TOKEN, item_control, wait_for
+from benchlib import (
+    CHANNEL,
+    LEAD,
+    QUICK,
+    RELEASE,
+    ROOT,
+    SECRET,
+    TEAM,
+    TOKEN,
+    databases,
+    item_control,
+    wait_for,
+)
 
 from bot.executor import ListenerExecutor
 from bot.sandbox.driver import DriverResponse, SlackDriver
@@ -203,9 +216,14 @@ def show(title: str, stats: pstats.Stats, n: int) -> None:
 
 
 def main() -> int:
-    print(f"Profile of the full app on SQLite (cProfile, in process, work after the ack inline; "
-          f"{REQUESTS} requests each)\n")
-    bench = Bench()
+    for name, url in databases():
+        print(f"Profile of the full app on {name} (cProfile, in process, work after the ack inline; "
+              f"{REQUESTS} requests each)\n")
+        profile_all(Bench(url))
+    return 0
+
+
+def profile_all(bench: Bench) -> None:
     try:
         bench.status(None)  # warm-up: first imports, compiled templates, statement caches
         bench.submit(bench.open_form(0))
@@ -218,7 +236,6 @@ def main() -> int:
              profile(bench, REQUESTS, lambda i: f"U0HOME{i}", bench.home), REQUESTS)
     finally:
         bench.stop()
-    return 0
 
 
 if __name__ == "__main__":
