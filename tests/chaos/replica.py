@@ -59,6 +59,8 @@ def main(argv: list[str]) -> int:
     _timed_gaps_are_not_held_for_the_day()
     from bot.cli.main import main as readiness
 
+    if argv[:1] == ["run"]:  # Socket Mode: `readiness run`
+        return readiness(argv)
     return readiness(["serve", *argv])
 
 

@@ -24,11 +24,14 @@ from bot.db import session_factory, session_scope
 from bot.sandbox.server import SlackSandbox
 from models import OutboxMessage
 
+from .fleet import REPLICA_SCRIPT
 from .test_chaos import replica_env
 from .test_sigterm import LEAD, LEASE, POSTS_BEFORE_SIGTERM, REVIEW, ROWS, SWEEP, TEAM, _posts, _setup, _wait
 
 APP_TOKEN = "xapp-1-sandbox-sigterm"
-RUN = "import sys; from bot.cli.main import main; sys.exit(main(['run']))"
+# `readiness run` as the chaos replicas run it: its reconcile leaves the test's hand-written escalations alone,
+# whenever it runs (a loaded machine may start it only after the set-up)
+RUN = [sys.executable, str(REPLICA_SCRIPT), "run"]
 
 
 def _command(sandbox: SlackSandbox) -> dict[str, str]:
@@ -48,7 +51,7 @@ def test_socket_mode_run_stops_cleanly_on_sigterm(chaos_db, tmp_path: Path, chec
                                         "LEASE_SECONDS": str(LEASE), "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
     err_path = tmp_path / "run.err"
     with open(tmp_path / "run.out", "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-c", RUN], cwd=Path(__file__).resolve().parents[2], env=env,
+        proc = subprocess.Popen(RUN, cwd=Path(__file__).resolve().parents[2], env=env,
                                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         assert hub.wait_for(lambda: hub.connected == 1, timeout=60), err_path.read_text()[-2000:]
