@@ -78,7 +78,7 @@ def test_one_digest_per_owner_and_nothing_twice(local, clock):
     dana, priya = reminder_dms(local, p.quality), reminder_dms(local, p.engineer)
     assert len(dana) == 1 and len(priya) == 1
     body = json.dumps(dana[0]["blocks"])
-    assert body.count("*s1*") == 1 and body.count("*s5*") == 1 and "s7" not in body
+    assert body.count("*s1*") == 1 and body.count("*s5*") == 1 and "*s7*" not in body  # (Slack's block ids are random)
     assert "reminder_remark" in body and "reminder_new_due" in body and "thread_ts=" in body
     keys = keys_of(dana[0]["metadata"])
     assert keys and all(k.startswith("gap:") and k.endswith(p.quality) for k in keys)
